@@ -1,0 +1,58 @@
+# The README's two commands are `make run` and `make test`; both set up what they need on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+PORT ?= 8000
+SHARED ?= ../shared/data
+
+.PHONY: run test lint format test-fast release evaluate bench system-deps clean
+
+$(VENV)/.installed: requirements.txt function/requirements.txt training/requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+# The SAM CLI pins its own dependencies, so it lives in a venv of its own.
+$(SAM_VENV)/.installed: infra/requirements-sam.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet -r infra/requirements-sam.txt
+	touch $@
+
+# Debian packages the tests drive for real: Chromium (browser tests), Docker and debootstrap (SAM local).
+system-deps:
+	bash infra/install_system_deps.sh
+
+run: $(VENV)/.installed  ## the page and the API on http://127.0.0.1:$(PORT), bundle served from a loopback S3
+	PORT=$(PORT) $(PY) -m infra.local_stack
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(VENV)/.installed
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+test: $(VENV)/.installed $(SAM_VENV)/.installed system-deps lint  ## everything: unit, integration, SAM local, browser
+	$(PY) -m pytest
+
+test-fast: $(VENV)/.installed lint  ## no container build, no browser
+	$(PY) -m pytest -m "not sam and not browser"
+
+release: $(VENV)/.installed  ## retrain the released bundle with the paper's protocol (about 15 min on 2 cores)
+	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training train --data $(SHARED)/covid19-radiography-128 \
+	  --out models/release --epochs 100 --val-fraction 0.4 --image-size 64 --seed 0 \
+	  --negatives $(SHARED)/not-chest-xray
+
+evaluate: $(VENV)/.installed
+	$(PY) -m training evaluate --bundle models/release --data $(SHARED)/covid19-radiography-128 --validation-only
+
+bench: $(VENV)/.installed
+	for script in bench/bench_*.py; do $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf .pytest_cache .ruff_cache .aws-sam test-artifacts

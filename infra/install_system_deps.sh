@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Debian packages that the tests drive for real: Chromium (browser tests), Docker and debootstrap
+# (the local stand-in for the Lambda base image, SAM local). Installs only what is missing; needs root.
+set -euo pipefail
+wanted=(chromium docker.io debootstrap)
+missing=()
+for package in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+echo "installing Debian packages: ${missing[*]}"
+"${sudo_cmd[@]}" apt-get update -q
+DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,0 +1,126 @@
+"""The training CLI end to end: a 1-epoch run on a small subset of the shared data yields a verified bundle,
+and ``evaluate`` reproduces the committed release's metrics.json."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from function.bundle import FolderSource, load_bundle
+from function.bundle_format import MANIFEST, SERVED_FILES, sha256_hex
+from tests.conftest import NOT_CHEST, RELEASE_BUNDLE, REPO_ROOT, TRAINING_SET
+
+EXPECTED_FILES = {
+    "manifest.json",
+    "model.keras",
+    "model.h5",
+    "model.tflite",
+    "average.png",
+    "gate.json",
+    "metrics.json",
+    "validation_files.txt",
+    "history.csv",
+    "learning_curves.png",
+    "confusion_matrix.png",
+}
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "training", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"TF_CPP_MIN_LOG_LEVEL": "2", "PATH": "/usr/bin:/bin"},
+    )
+
+
+@pytest.fixture(scope="module")
+def small_bundle(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+    out = tmp_path_factory.mktemp("bundle")
+    result = _cli(
+        "train", "--data", str(TRAINING_SET), "--out", str(out), "--epochs", "1",
+        "--limit-per-class", "40", "--negatives", str(NOT_CHEST),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "found: Normal: 40, COVID-19: 40, Viral Pneumonia: 40" in result.stdout
+    return out
+
+
+@pytest.mark.slow
+def test_one_epoch_training_writes_a_complete_verified_bundle(small_bundle: Path) -> None:
+    assert {p.name for p in small_bundle.iterdir()} == EXPECTED_FILES
+    manifest = json.loads((small_bundle / MANIFEST).read_text())
+    assert set(manifest["files"]) == EXPECTED_FILES - {MANIFEST}
+    for name, entry in manifest["files"].items():
+        assert sha256_hex((small_bundle / name).read_bytes()) == entry["sha256"], name
+    assert manifest["labels"] == ["Normal", "COVID-19", "Viral Pneumonia"]
+    assert manifest["input"] == {
+        "height": 64,
+        "width": 64,
+        "channels": 1,
+        "dtype": "float32",
+        "range": [0.0, 1.0],
+    }
+    assert manifest["data"]["validation"] == {"Normal": 16, "COVID-19": 16, "Viral Pneumonia": 16}
+    assert len(manifest["layers"]) >= 13
+    loaded = load_bundle(FolderSource(small_bundle))
+    assert loaded.input_size == 64 and set(SERVED_FILES) <= set(manifest["files"])
+    gate = json.loads((small_bundle / "gate.json").read_text())
+    assert set(gate["rejection_rate"]) == {"ct", "mri", "other-xray", "photo", "lateral-chest"}
+    assert len((small_bundle / "validation_files.txt").read_text().splitlines()) == 48
+
+
+@pytest.mark.slow
+def test_a_tampered_bundle_does_not_load(small_bundle: Path, tmp_path: Path) -> None:
+    from function.bundle_format import BundleError
+
+    for path in small_bundle.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    model = tmp_path / "model.tflite"
+    model.write_bytes(model.read_bytes()[:-1] + b"\0")
+    with pytest.raises(BundleError, match=r"model\.tflite fails its sha256"):
+        load_bundle(FolderSource(tmp_path))
+
+
+@pytest.mark.slow
+def test_evaluate_reproduces_the_small_bundles_metrics(small_bundle: Path) -> None:
+    result = _cli(
+        "evaluate", "--bundle", str(small_bundle), "--data", str(TRAINING_SET), "--validation-only", "--json"
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    metrics = json.loads((small_bundle / "metrics.json").read_text())["validation"]
+    assert report == metrics
+
+
+def test_evaluate_reproduces_the_released_metrics(shared_data: Path) -> None:
+    result = _cli(
+        "evaluate",
+        "--bundle",
+        str(RELEASE_BUNDLE),
+        "--data",
+        str(TRAINING_SET),
+        "--validation-only",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    metrics = json.loads((RELEASE_BUNDLE / "metrics.json").read_text())
+    assert report == metrics["validation"]
+    assert report["n"] == sum(
+        json.loads((RELEASE_BUNDLE / MANIFEST).read_text())["data"]["validation"].values()
+    )
+
+
+def test_train_refuses_a_folder_without_the_classes(tmp_path: Path) -> None:
+    (tmp_path / "Normal").mkdir()
+    result = _cli("train", "--data", str(tmp_path), "--out", str(tmp_path / "out"), "--epochs", "1")
+    assert result.returncode == 2
+    assert "tensorflow" not in result.stderr.lower(), "a data error should stop before TensorFlow loads"
+    assert "no images for Normal, COVID-19, Viral Pneumonia" in result.stderr

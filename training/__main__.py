@@ -1,0 +1,127 @@
+"""The training CLI: ``python -m training {train,evaluate,publish} ...`` (``--help`` on each)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from function.bundle_format import BundleError
+from training.data import DatasetError
+from training.recipes import RECIPES
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a model and write a bundle folder")
+    add = train.add_argument
+    add(
+        "--data",
+        type=Path,
+        action="append",
+        required=True,
+        help="a Kaggle-layout folder (2020 or 2021 release); repeat to combine folders",
+    )
+    add("--out", type=Path, required=True, help="bundle folder to write")
+    add(
+        "--recipe",
+        choices=sorted(RECIPES),
+        default="paper",
+        help="paper: the published protocol; screening: augmentation, class weights, early stopping, "
+        "temperature scaling and the learned gate stage (training/recipes.py)",
+    )
+    add(
+        "--split",
+        choices=["image", "grouped"],
+        default="image",
+        help="image: the paper's image-level split; grouped: by patient (from MANIFEST.csv where present)",
+    )
+    add("--epochs", type=int, default=100, help="at most this many (the screening recipe stops early)")
+    add("--val-fraction", type=float, default=0.4, help="0.4 = the paper's 60/40; 0.2 = 80/20")
+    add("--image-size", type=int, default=64)
+    add("--seed", type=int, default=0)
+    add("--batch-size", type=int, default=32)
+    add(
+        "--negatives",
+        type=Path,
+        default=None,
+        help="a not-chest-xray folder (one subfolder per kind): measures the gate, trains its second stage",
+    )
+    add("--limit-per-class", type=int, default=None, help="use at most N images per class (quick runs)")
+
+    evaluate = commands.add_parser("evaluate", help="run a bundle's model.tflite on a Kaggle-layout folder")
+    add = evaluate.add_argument
+    add("--bundle", type=Path, required=True)
+    add("--data", type=Path, action="append", required=True)
+    add("--validation-only", action="store_true", help="only the images in the bundle's validation_files.txt")
+    add(
+        "--cohorts",
+        action="store_true",
+        help="add figures by source and age group with patient-grouped bootstrap 95%% intervals",
+    )
+    add(
+        "--perturb",
+        choices=["lungs-blacked-out", "border-cropped"],
+        default=None,
+        help="shortcut probe: evaluate with the lung fields blacked out or the border cropped away",
+    )
+    add("--json", action="store_true", help="print the report as JSON")
+
+    publish = commands.add_parser("publish", help="upload a bundle to S3, manifest.json last")
+    add = publish.add_argument
+    add("--bundle", type=Path, required=True)
+    add("--bucket", required=True)
+    add("--prefix", default="models/")
+    add("--endpoint-url", default=None, help="an S3-compatible server, e.g. http://127.0.0.1:5000")
+    return parser  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            from training.train import TrainConfig, run_training
+
+            run_training(
+                TrainConfig(
+                    data=args.data,
+                    out=args.out,
+                    recipe=args.recipe,
+                    split=args.split,
+                    epochs=args.epochs,
+                    val_fraction=args.val_fraction,
+                    image_size=args.image_size,
+                    seed=args.seed,
+                    batch_size=args.batch_size,
+                    negatives=args.negatives,
+                    limit_per_class=args.limit_per_class,
+                )
+            )
+        elif args.command == "evaluate":
+            from training.evaluate import evaluate_bundle, format_report
+
+            report = evaluate_bundle(
+                args.bundle,
+                args.data,
+                validation_only=args.validation_only,
+                cohorts=args.cohorts,
+                perturbation=args.perturb,
+                progress=not args.json,
+            )
+            print(json.dumps(report, indent=2) if args.json else format_report(report))
+        elif args.command == "publish":
+            from training.publish import publish_bundle
+
+            for key in publish_bundle(args.bundle, args.bucket, args.prefix, args.endpoint_url):
+                print(f"uploaded s3://{args.bucket}/{key}")
+    except (DatasetError, BundleError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

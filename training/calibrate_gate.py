@@ -1,0 +1,84 @@
+"""Choose the consistency check's method and threshold, and measure what it rejects.
+
+The threshold keeps ``keep`` (99%) of the *training* radiographs; validation radiographs give the
+false-rejection rate and each kind of ``not-chest-xray`` image its rejection rate. When negatives are
+given, the method (see ``function.gate``) with the highest mean rejection over the kinds wins; this is
+a measured choice, recorded in gate.json with every candidate's figures.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from function.gate import GATE_METHODS, consistency_score
+from function.imaging import ImageError, decode_grayscale, to_model_input
+
+NEGATIVE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm"}
+
+
+def load_negatives(folder: Path, size: int) -> dict[str, np.ndarray]:
+    """{kind: (N, size, size, 1)} for each subfolder of a not-chest-xray folder."""
+    kinds: dict[str, np.ndarray] = {}
+    for kind_folder in sorted(p for p in folder.iterdir() if p.is_dir()):
+        inputs = []
+        for path in sorted(kind_folder.iterdir()):
+            if path.suffix.lower() not in NEGATIVE_SUFFIXES:
+                continue
+            try:
+                inputs.append(to_model_input(decode_grayscale(path.read_bytes()), size))
+            except ImageError:
+                continue  # the API would refuse it before the gate; it says nothing about the gate
+        if inputs:
+            kinds[kind_folder.name] = np.stack(inputs)
+    return kinds
+
+
+def scores(inputs: np.ndarray, average: np.ndarray, method: str) -> np.ndarray:
+    return np.array([consistency_score(x, average, method) for x in inputs])
+
+
+def calibrate_gate(
+    train_inputs: np.ndarray,
+    validation_inputs: np.ndarray,
+    average: np.ndarray,
+    negatives: dict[str, np.ndarray] | None = None,
+    keep: float = 0.99,
+) -> dict[str, Any]:
+    """gate.json content: method, threshold, false-rejection and per-kind rejection rates, all candidates."""
+    candidates: dict[str, dict[str, Any]] = {}
+    for method in GATE_METHODS:
+        threshold = float(np.quantile(scores(train_inputs, average, method), 1.0 - keep))
+        rejection = {
+            kind: round(float((scores(images, average, method) < threshold).mean()), 4)
+            for kind, images in (negatives or {}).items()
+        }
+        candidates[method] = {
+            "threshold": round(threshold, 6),
+            "false_rejection_rate": {
+                "train": round(1.0 - keep, 4),
+                "validation": round(
+                    float((scores(validation_inputs, average, method) < threshold).mean()), 4
+                ),
+            },
+            "rejection_rate": rejection,
+            "mean_rejection_rate": round(float(np.mean(list(rejection.values()))), 4) if rejection else None,
+        }
+    best_rejection = max(GATE_METHODS, key=lambda m: candidates[m]["mean_rejection_rate"] or 0.0)
+    method = best_rejection if negatives else "ssim"
+    chosen = candidates[method]
+    return {
+        "method": method,
+        "threshold": chosen["threshold"],
+        "false_rejection_rate": chosen["false_rejection_rate"],
+        "rejection_rate": chosen["rejection_rate"],
+        "calibration": {
+            "rule": f"threshold = percentile {100 * (1 - keep):.0f} of the training radiographs' scores",
+            "keep": keep,
+            "chosen_by": "highest mean rejection over the negative kinds" if negatives else "default",
+            "negatives": {kind: len(images) for kind, images in (negatives or {}).items()},
+            "candidates": candidates,
+        },
+    }

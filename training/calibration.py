@@ -1,0 +1,36 @@
+"""Fit the temperature on held-out data and measure calibration (expected calibration error)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+
+from function.calibration import apply_temperature
+
+
+def negative_log_likelihood(probabilities: np.ndarray, truth: Sequence[int]) -> float:
+    picked = np.asarray(probabilities)[np.arange(len(truth)), np.asarray(truth)]
+    return float(-np.log(np.clip(picked, 1e-12, 1.0)).mean())
+
+
+def fit_temperature(probabilities: np.ndarray, truth: Sequence[int]) -> float:
+    """The T in [0.25, 20] minimizing NLL on the given (held-out) predictions; a 1-D search suffices."""
+    candidates = np.exp(np.linspace(np.log(0.25), np.log(20.0), 400))
+    losses = [negative_log_likelihood(apply_temperature(probabilities, t), truth) for t in candidates]
+    return round(float(candidates[int(np.argmin(losses))]), 4)
+
+
+def expected_calibration_error(probabilities: np.ndarray, truth: Sequence[int], bins: int = 10) -> float:
+    """ECE: |accuracy - confidence| averaged over equal-width confidence bins, weighted by bin size."""
+    probabilities = np.asarray(probabilities)
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == np.asarray(truth)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    error = 0.0
+    for low, high in itertools.pairwise(edges):
+        in_bin = (confidence > low) & (confidence <= high)
+        if in_bin.any():
+            error += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
+    return round(float(error), 4)

@@ -1,0 +1,75 @@
+"""``python -m training evaluate``: run a bundle's model.tflite (as served) on a Kaggle-layout folder."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from function.bundle import FolderSource, load_bundle
+from function.bundle_format import VALIDATION_FILES
+from training.cohorts import cohorts_for
+from training.data import Example, list_examples, load_images
+from training.metrics import classification_report
+from training.report import PERTURBATIONS, cohort_report
+
+
+def validation_hashes(bundle: Path) -> set[str]:
+    """sha256 of each validation image, from the bundle's validation_files.txt."""
+    lines = (bundle / VALIDATION_FILES).read_text().splitlines()
+    return {line.split()[0] for line in lines if line.strip()}
+
+
+def _only(examples: list[Example], hashes: set[str]) -> list[Example]:
+    return [e for e in examples if hashlib.sha256(e.path.read_bytes()).hexdigest() in hashes]
+
+
+def evaluate_bundle(
+    bundle: Path,
+    data: Sequence[Path],
+    validation_only: bool = False,
+    cohorts: bool = False,
+    perturbation: str | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Accuracy, per-class figures and confusion matrix of the bundle's served model on ``data``;
+    with ``cohorts``, figures by source and age group; with ``perturbation``, a shortcut probe."""
+    loaded = load_bundle(FolderSource(bundle))  # verifies every hash: we evaluate what would be served
+    examples = list_examples(data, required=())
+    if validation_only:
+        examples = _only(examples, validation_hashes(bundle))
+    if not examples:
+        raise SystemExit("no images to evaluate")
+    inputs = load_images(examples, loaded.input_size, progress=progress)
+    if perturbation:
+        inputs = PERTURBATIONS[perturbation](inputs)
+    probabilities = loaded.classifier.predict(inputs)
+    truth = [e.label for e in examples]
+    report = classification_report(truth, probabilities, loaded.labels)
+    if perturbation:
+        report["perturbation"] = perturbation
+    if cohorts:
+        report["cohorts"] = cohort_report(truth, probabilities, cohorts_for(examples, data))
+    return report
+
+
+def format_report(report: dict[str, Any]) -> str:
+    lines = [f"accuracy {report['accuracy']:.4f} on {report['n']} images", ""]
+    lines.append(f"{'class':<18}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+    for label, row in report["per_class"].items():
+        lines.append(
+            f"{label:<18}{row['precision']:>10.4f}{row['recall']:>10.4f}{row['f1']:>10.4f}{row['support']:>10}"
+        )
+    lines += ["", "confusion matrix (rows true, columns predicted):"]
+    lines += ["  " + " ".join(f"{v:>6}" for v in row) for row in report["confusion_matrix"]]
+    for key in ("by_source", "by_age"):
+        for name, figures in report.get("cohorts", {}).get(key, {}).items():
+            recalls = ", ".join(
+                f"{label} {r['recall']:.3f} (n={r['n']})" for label, r in figures["recall"].items()
+            )
+            low, high = figures["ci95"]
+            lines.append(
+                f"{name:<36} accuracy {figures['accuracy']:.4f} [{low:.3f}, {high:.3f}]  recall: {recalls}"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,114 @@
+"""Write a trained model and its companions as a bundle folder, manifest.json last (see bundle_format)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import cv2
+import keras
+import matplotlib
+import numpy as np
+
+from function.bundle_format import (
+    BUNDLE_FORMAT,
+    MANIFEST,
+    MODEL_H5,
+    MODEL_KERAS,
+    MODEL_TFLITE,
+    sha256_hex,
+)
+from function.imaging import PREPROCESSING_VERSION
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # backend chosen first
+
+
+def to_tflite(model: keras.Model) -> bytes:
+    """Float32 TFLite flatbuffer of the model, with no quantization, so LiteRT gives Keras's outputs."""
+    import tensorflow as tf
+
+    with contextlib.redirect_stdout(io.StringIO()):  # the converter prints every captured tensor
+        return tf.lite.TFLiteConverter.from_keras_model(model).convert()
+
+
+def save_models(model: keras.Model, out: Path) -> bytes:
+    """model.keras and model.h5 without optimizer state (smaller, and nothing serving needs), model.tflite."""
+    inference_model = type(model).from_config(model.get_config())  # uncompiled: no optimizer state saved
+    inference_model.set_weights(model.get_weights())
+    inference_model.save(out / MODEL_KERAS)
+    inference_model.save(out / MODEL_H5)
+    tflite = to_tflite(inference_model)
+    (out / MODEL_TFLITE).write_bytes(tflite)
+    return tflite
+
+
+def average_image(train_inputs: np.ndarray) -> np.ndarray:
+    """The mean training image as 8-bit grayscale (H, W): the paper's "average chest radiograph"."""
+    mean = train_inputs.mean(axis=0)[..., 0]
+    return np.clip(np.round(mean * 255.0), 0, 255).astype(np.uint8)
+
+
+def write_png(path: Path, gray: np.ndarray) -> None:
+    ok, encoded = cv2.imencode(".png", gray)
+    if not ok:
+        raise RuntimeError(f"cannot encode {path.name}")
+    path.write_bytes(encoded.tobytes())
+
+
+def write_json(path: Path, content: Any) -> None:
+    path.write_text(json.dumps(content, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def plot_learning_curves(history: dict[str, list[float]], path: Path) -> None:
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for axis, metric in zip(axes, ("loss", "accuracy"), strict=True):
+        axis.plot(history.get(metric, []), label="train")
+        axis.plot(history.get(f"val_{metric}", []), label="validation")
+        axis.set_xlabel("epoch")
+        axis.set_title(metric)
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
+
+
+def plot_confusion_matrix(matrix: list[list[int]], labels: tuple[str, ...], path: Path, title: str) -> None:
+    figure, axis = plt.subplots(figsize=(5, 4.5))
+    values = np.asarray(matrix)
+    axis.imshow(values, cmap="Blues")
+    axis.set_xticks(range(len(labels)), labels, rotation=20)
+    axis.set_yticks(range(len(labels)), labels)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    for (row, column), value in np.ndenumerate(values):
+        color = "white" if value > values.max() / 2 else "black"
+        axis.text(column, row, str(value), ha="center", va="center", color=color)
+    axis.set_title(title, fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
+
+
+def write_manifest(out: Path, fields: dict[str, Any], model_sha256: str) -> dict[str, Any]:
+    """Hash every file in ``out`` (except the manifest) and write manifest.json last."""
+    created = datetime.now(UTC).replace(microsecond=0)
+    files = {
+        path.name: {"sha256": sha256_hex(path.read_bytes()), "bytes": path.stat().st_size}
+        for path in sorted(out.iterdir())
+        if path.is_file() and path.name != MANIFEST
+    }
+    manifest = {
+        "bundle_format": BUNDLE_FORMAT,
+        "bundle_version": f"{created:%Y%m%dT%H%M%SZ}-{model_sha256[:8]}",
+        "created": created.isoformat().replace("+00:00", "Z"),
+        "preprocessing_version": PREPROCESSING_VERSION,
+        **fields,
+        "files": files,
+    }
+    write_json(out / MANIFEST, manifest)
+    return manifest

@@ -1,0 +1,51 @@
+"""Named training recipes: the paper's, kept reproducible as the reference, and the screening one.
+
+``paper``: the published protocol: fixed epochs, no augmentation, the SSIM check alone.
+``screening``: what a public service needs beyond it (issue "Beyond the paper"): augmentation against
+brightness/contrast/position shortcuts, class weights, early stopping and temperature scaling on a
+tuning split carved out of the training data (the validation split is never used to choose anything),
+and the learned second stage of the consistency check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    augment: bool
+    class_weight: bool
+    early_stopping_patience: int | None
+    tuning_fraction: float  # of the training split, grouped by patient; 0 = none
+    calibrate: bool
+    learned_gate: bool
+    gate_keep: float  # share of training radiographs the SSIM stage keeps
+    min_confidence: float  # calibrated top probability below which a reading is "indeterminate"
+
+
+RECIPES: dict[str, Recipe] = {
+    "paper": Recipe(
+        name="paper",
+        augment=False,
+        class_weight=False,
+        early_stopping_patience=None,
+        tuning_fraction=0.0,
+        calibrate=False,
+        learned_gate=False,
+        gate_keep=0.99,
+        min_confidence=0.0,
+    ),
+    "screening": Recipe(
+        name="screening",
+        augment=True,
+        class_weight=True,
+        early_stopping_patience=12,
+        tuning_fraction=0.15,
+        calibrate=True,
+        learned_gate=True,
+        gate_keep=0.995,
+        min_confidence=0.6,
+    ),
+}

@@ -1,0 +1,311 @@
+"""``python -m training train``: Kaggle folders -> a complete, hash-verified bundle folder."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from function.bundle_format import AVERAGE_IMAGE, GATE, HISTORY, LABELS, METRICS, VALIDATION_FILES
+from function.calibration import apply_temperature
+from function.classifier import Classifier
+from function.imaging import decode_grayscale, to_model_input
+from training.calibrate_gate import calibrate_gate
+from training.cohorts import cohorts_for, grouped_split
+from training.data import Example, class_counts, list_examples, load_images, stratified_split
+from training.metrics import classification_report
+from training.recipes import RECIPES, Recipe
+from training.report import cohort_report
+
+GATE_MODEL = "gate_model.tflite"
+GATE_HELD_BACK = "gate_held_back_files.txt"
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a training run; recorded verbatim in the manifest."""
+
+    data: list[Path]
+    out: Path
+    recipe: str = "paper"
+    split: str = "image"  # "image" (the paper's) or "grouped" (by patient, from the manifests)
+    epochs: int = 100
+    val_fraction: float = 0.4
+    image_size: int = 64
+    seed: int = 0
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    negatives: Path | None = None
+    limit_per_class: int | None = None  # a quick run on a subset (tests, smoke checks)
+
+    def as_record(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["data"] = [p.name for p in self.data]
+        record["out"] = None
+        record["negatives"] = self.negatives.name if self.negatives else None
+        return record
+
+
+@dataclass
+class Split:
+    fit: np.ndarray  # what the weights are fitted on
+    tune: np.ndarray  # early stopping, temperature, gate threshold (empty for the paper's recipe)
+    validation: np.ndarray  # reported only; never used to choose anything
+
+    @property
+    def train(self) -> np.ndarray:
+        return np.sort(np.concatenate([self.fit, self.tune]))
+
+
+def _subset(examples: list[Example], limit: int | None, seed: int) -> list[Example]:
+    if limit is None:
+        return examples
+    rng = np.random.default_rng(seed)
+    kept: list[Example] = []
+    for label in range(len(LABELS)):
+        members = [e for e in examples if e.label == label]
+        order = rng.permutation(len(members))[:limit]
+        kept += [members[i] for i in sorted(order)]
+    return kept
+
+
+def _split(config: TrainConfig, recipe: Recipe, labels: np.ndarray, groups: list[str]) -> Split:
+    if config.split == "grouped":
+        train, validation = grouped_split(labels, groups, config.val_fraction, config.seed)
+    else:
+        train, validation = stratified_split(labels, config.val_fraction, config.seed)
+    if not recipe.tuning_fraction:
+        return Split(fit=train, tune=np.array([], dtype=np.int64), validation=validation)
+    fit, tune = grouped_split(
+        labels[train], [groups[i] for i in train], recipe.tuning_fraction, config.seed + 1
+    )
+    return Split(fit=train[fit], tune=train[tune], validation=validation)
+
+
+def _validation_lines(examples: list[Example], indices: np.ndarray) -> str:
+    rows = []
+    for index in indices:
+        example = examples[index]
+        digest = hashlib.sha256(example.path.read_bytes()).hexdigest()
+        rows.append(f"{digest}  {LABELS[example.label]}  {example.source}/{example.path.name}")
+    return "\n".join(rows) + "\n"
+
+
+def _read_history(path: Path) -> dict[str, list[float]]:
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return {key: [float(row[key]) for row in rows] for key in (rows[0] if rows else {}) if key != "epoch"}
+
+
+def _class_weights(labels: np.ndarray) -> dict[int, float]:
+    counts = np.bincount(labels, minlength=len(LABELS)).astype(np.float64)
+    return {i: float(len(labels) / (len(LABELS) * c)) for i, c in enumerate(counts) if c}
+
+
+def _fit(
+    model: Any, inputs: np.ndarray, labels: np.ndarray, split: Split, config: TrainConfig, recipe: Recipe
+) -> Any:
+    import keras
+
+    monitor = split.tune if len(split.tune) else split.validation
+    callbacks: list[Any] = [keras.callbacks.CSVLogger(str(config.out / HISTORY))]
+    if recipe.early_stopping_patience:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=recipe.early_stopping_patience, restore_best_weights=True
+            )
+        )
+    fit_inputs: Any = inputs[split.fit]
+    fit_labels: Any = labels[split.fit]
+    if recipe.augment:
+        from training.augment import augmented_dataset
+
+        fit_inputs = augmented_dataset(inputs[split.fit], labels[split.fit], config.batch_size, config.seed)
+        fit_labels = None
+    return model.fit(
+        fit_inputs,
+        fit_labels,
+        validation_data=(inputs[monitor], labels[monitor]),
+        epochs=config.epochs,
+        batch_size=None if recipe.augment else config.batch_size,
+        class_weight=_class_weights(labels[split.fit]) if recipe.class_weight else None,
+        callbacks=callbacks,
+        verbose=1,
+    )
+
+
+def run_training(config: TrainConfig) -> Path:
+    """Train, export, evaluate the exported LiteRT model, calibrate, build the gate, write the bundle."""
+    recipe = RECIPES[config.recipe]
+    examples = _subset(list_examples(config.data), config.limit_per_class, config.seed)
+    counts = class_counts(examples)
+    print("found:", ", ".join(f"{label}: {n}" for label, n in counts.items()), f"(total {len(examples)})")
+    cohorts = cohorts_for(examples, config.data)
+    groups = [c.group for c in cohorts]
+    labels = np.array([e.label for e in examples])
+    inputs = load_images(examples, config.image_size)
+    split = _split(config, recipe, labels, groups)
+    print(
+        f"split ({config.split}, seed {config.seed}): {len(split.fit)} fit / {len(split.tune)} tune / "
+        f"{len(split.validation)} validation"
+    )
+
+    import keras  # only now: a data problem should not wait for TensorFlow to load
+    import tensorflow as tf
+
+    from training import export
+    from training.model import layer_table, paper_cnn
+
+    keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
+    model = paper_cnn(config.image_size)
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    out = config.out
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    history = _fit(model, inputs, labels, split, config, recipe)
+    seconds = time.perf_counter() - started
+    epochs_run = len(history.history.get("loss", [])) or config.epochs
+    print(f"trained {epochs_run} epochs in {seconds:.1f} s ({seconds / epochs_run:.2f} s/epoch)")
+
+    tflite = export.save_models(model, out)
+    served = Classifier(tflite, LABELS)
+    train_probabilities = served.predict(inputs[split.train])
+    val_probabilities = served.predict(inputs[split.validation])
+    train_report = classification_report(labels[split.train], train_probabilities)
+    val_report = classification_report(labels[split.validation], val_probabilities)
+    protocol = (
+        f"{config.split}-level stratified split {1 - config.val_fraction:.0%}/{config.val_fraction:.0%} "
+        f"(seed {config.seed}) of {', '.join(p.name for p in config.data)}; recipe {recipe.name}; "
+        "figures from the exported model.tflite (LiteRT)"
+    )
+    metrics: dict[str, Any] = {"protocol": protocol, "train": train_report, "validation": val_report}
+    metrics["validation_cohorts"] = cohort_report(
+        labels[split.validation], val_probabilities, [cohorts[i] for i in split.validation]
+    )
+    calibration = None
+    if recipe.calibrate and len(split.tune):
+        calibration, metrics["calibration"] = _calibrate(
+            served, inputs, labels, split, recipe, val_probabilities
+        )
+    export.write_json(out / METRICS, metrics)
+    print(f"accuracy: train {train_report['accuracy']:.4f}, validation {val_report['accuracy']:.4f}")
+
+    gate = _build_gate(config, recipe, inputs, split, out)
+    export.write_json(out / GATE, gate)
+    print(f"gate: {gate['method']} threshold {gate['threshold']:.4f}, rejects {gate['rejection_rate']}")
+
+    (out / VALIDATION_FILES).write_text(_validation_lines(examples, split.validation))
+    export.plot_learning_curves(_read_history(out / HISTORY), out / "learning_curves.png")
+    export.plot_confusion_matrix(
+        val_report["confusion_matrix"],
+        LABELS,
+        out / "confusion_matrix.png",
+        f"validation ({len(split.validation)} images)",
+    )
+    fields: dict[str, Any] = {
+        "labels": list(LABELS),
+        "input": {
+            "height": config.image_size,
+            "width": config.image_size,
+            "channels": 1,
+            "dtype": "float32",
+            "range": [0.0, 1.0],
+        },
+        "architecture": "paper-cnn",
+        "layers": layer_table(model),
+        "training": {
+            **config.as_record(),
+            "epochs_run": epochs_run,
+            "seconds_total": round(seconds, 1),
+            "seconds_per_epoch": round(seconds / epochs_run, 2),
+            "machine": f"{platform.machine()}, {_cpu_count()} cores, TensorFlow {tf.__version__}",
+        },
+        "data": {
+            "all": counts,
+            "train": class_counts([examples[i] for i in split.train]),
+            "validation": class_counts([examples[i] for i in split.validation]),
+        },
+    }
+    if calibration:
+        fields["calibration"] = calibration
+    export.write_manifest(out, fields, model_sha256=hashlib.sha256(tflite).hexdigest())
+    print(f"bundle written to {out}")
+    return out
+
+
+def _calibrate(
+    served: Classifier,
+    inputs: np.ndarray,
+    labels: np.ndarray,
+    split: Split,
+    recipe: Recipe,
+    val_probabilities: np.ndarray,
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """Temperature fitted on the tuning split; ECE and the indeterminate share measured on validation."""
+    from training.calibration import expected_calibration_error, fit_temperature
+
+    temperature = fit_temperature(served.predict(inputs[split.tune]), labels[split.tune])
+    calibrated = apply_temperature(val_probabilities, temperature)
+    truth = labels[split.validation]
+    confident = calibrated.max(axis=1) >= recipe.min_confidence
+    correct = calibrated.argmax(axis=1) == truth
+    report = {
+        "temperature": temperature,
+        "fitted_on": f"tuning split ({len(split.tune)} images, grouped by patient, carved from training)",
+        "ece_validation_before": expected_calibration_error(val_probabilities, truth),
+        "ece_validation_after": expected_calibration_error(calibrated, truth),
+        "min_confidence": recipe.min_confidence,
+        "indeterminate_share_validation": round(float(1 - confident.mean()), 4),
+        "accuracy_when_confident_validation": round(float(correct[confident].mean()), 4)
+        if confident.any()
+        else None,
+        "accuracy_when_indeterminate_validation": round(float(correct[~confident].mean()), 4)
+        if (~confident).any()
+        else None,
+    }
+    return {"temperature": temperature, "min_confidence": recipe.min_confidence}, report
+
+
+def _build_gate(
+    config: TrainConfig, recipe: Recipe, inputs: np.ndarray, split: Split, out: Path
+) -> dict[str, Any]:
+    from training import export
+    from training.calibrate_gate import load_negatives
+
+    average = export.average_image(inputs[split.train])
+    export.write_png(out / AVERAGE_IMAGE, average)
+    served_average = to_model_input(decode_grayscale((out / AVERAGE_IMAGE).read_bytes()), config.image_size)
+    if not (recipe.learned_gate and config.negatives):
+        negatives = load_negatives(config.negatives, config.image_size) if config.negatives else None
+        return calibrate_gate(
+            inputs[split.train], inputs[split.validation], served_average, negatives, recipe.gate_keep
+        )
+    from training.gate_model import split_negatives
+    from training.learned_gate import build_learned_gate
+
+    negatives = split_negatives(config.negatives, config.image_size, config.seed)
+    gate = calibrate_gate(
+        inputs[split.train], inputs[split.validation], served_average, negatives.held_back, recipe.gate_keep
+    )
+    (out / GATE_HELD_BACK).write_text(
+        "".join(
+            f"{digest}  {kind}\n" for kind, hashes in negatives.held_back_files.items() for digest in hashes
+        )
+    )
+    return build_learned_gate(gate, inputs, split, negatives, served_average, config.seed, out / GATE_MODEL)
+
+
+def _cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -133,8 +133,8 @@ def preprocess(data: bytes, size: int) -> np.ndarray:
 def _check_dimensions(width: int, height: int) -> None:
     if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
         raise ImageTooLarge(
-            f"The image is too large: {width}x{height} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels "
-            f"and {MAX_SIDE} pixels a side."
+            f"The image is too large: {width}x{height} pixels; the limit is "
+            f"{MAX_PIXELS // 1_000_000} megapixels and {MAX_SIDE} pixels a side."
         )
     if width < MIN_SIDE or height < MIN_SIDE:
         raise ImageTooSmall(

@@ -2,7 +2,7 @@
 # Debian packages that the tests drive for real: Chromium (browser tests), Docker and debootstrap
 # (the local stand-in for the Lambda base image, SAM local). Installs only what is missing; needs root.
 set -euo pipefail
-wanted=(chromium docker.io debootstrap)
+wanted=(chromium docker.io debootstrap iproute2 awscli)
 missing=()
 for package in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

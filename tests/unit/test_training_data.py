@@ -79,7 +79,7 @@ def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
     root = _layout_2021(tmp_path / "x")
     broken = root / "Normal" / "images" / "Normal-broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
-    with pytest.raises(DatasetError, match="Normal-broken.png"):
+    with pytest.raises(DatasetError, match=r"Normal-broken\.png"):
         load_images(list_examples([root]), 8, progress=False)
 
 

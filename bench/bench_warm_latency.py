@@ -1,0 +1,99 @@
+"""Warm latency through the Lambda handler: a 1024x1024 PNG and JPEG made from a real radiograph.
+
+Each call is ``function.app.handler(event, context)`` with an API Gateway HTTP API event (base64 body, as
+API Gateway delivers it), so the figure covers Mangum, routing, JSON and base64 parsing, decode, resize,
+gate and LiteRT inference. For context it also times the decode alone and the reading without the HTTP
+layer. The bundle is read from the local models/release (a warm container has it in memory anyway).
+
+    .venv/bin/python -m bench.bench_warm_latency --calls 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from bench.bench_cold_start import machine
+from bench.lambda_event import RADIOGRAPH, REPO_ROOT, LambdaContext, diagnose_event
+
+SIDE = 1024
+
+
+def upscaled_files() -> dict[str, bytes]:
+    """The real 128x128 radiograph upscaled to 1024x1024 (bicubic), saved as PNG and as JPEG (quality 90)."""
+    gray = np.asarray(Image.open(RADIOGRAPH).convert("L"))
+    big = cv2.resize(gray, (SIDE, SIDE), interpolation=cv2.INTER_CUBIC)
+    files = {}
+    for fmt, options in (("PNG", {}), ("JPEG", {"quality": 90})):
+        buffer = io.BytesIO()
+        Image.fromarray(big).save(buffer, format=fmt, **options)
+        files[fmt] = buffer.getvalue()
+    return files
+
+
+def timings(call: Callable[[], object], calls: int, warmup: int = 10) -> list[float]:
+    for _ in range(warmup):
+        call()
+    samples = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    return samples
+
+
+def percentile(samples: list[float], q: float) -> float:
+    return float(np.percentile(samples, q))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=200)
+    args = parser.parse_args()
+    os.environ.setdefault("CXR_BUNDLE_LOCATION", str(REPO_ROOT / "models" / "release"))
+    os.environ.setdefault("CXR_LOG_LEVEL", "WARNING")  # no access line per call on the terminal
+
+    from function.app import app, handler
+    from function.imaging import decode_grayscale
+    from function.service import read_image
+
+    context = LambdaContext()
+    bundle = app.state.holder.get()
+    print(f"machine: {machine()}")
+    print(
+        f"bundle: {bundle.version} (input {bundle.input_size}x{bundle.input_size}), {args.calls} calls each\n"
+    )
+    print("| upload | size (KB) | handler p50 (ms) | p90 | p99 | mean | decode p50 | reading w/o HTTP p50 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for fmt, data in upscaled_files().items():
+        event = diagnose_event(data)
+
+        def through_handler(event: dict = event) -> None:
+            response = handler(event, context)
+            assert response["statusCode"] == 200, response["body"]
+
+        total = timings(through_handler, args.calls)
+        decode = timings(lambda data=data: decode_grayscale(data), args.calls)
+        reading = timings(lambda data=data: read_image(bundle, data), args.calls)
+        cells = [
+            percentile(total, 50),
+            percentile(total, 90),
+            percentile(total, 99),
+            statistics.fmean(total),
+            percentile(decode, 50),
+            percentile(reading, 50),
+        ]
+        row = " | ".join(f"{value:.1f}" for value in cells)
+        print(f"| {fmt} {SIDE}x{SIDE} | {len(data) / 1024:.0f} | {row} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,546 @@
+/*
+ * The page's behaviour: choose or drop a file, preview it, prepare it (scale large images down in the
+ * browser, send DICOM as it is), POST {"image": base64} to <apiBaseUrl>/diagnose, and show the answer.
+ * Everything that comes from the server is written with textContent, never as HTML.
+ */
+(() => {
+  "use strict";
+
+  const config = window.CXR_CONFIG || {};
+  const i18n = window.CXR_I18N;
+  const API_BASE = String(config.apiBaseUrl || "").replace(/\/+$/, "");
+  /** The API's limit on decoded upload bytes (function setting CXR_MAX_UPLOAD_BYTES: 4.5 MiB by default). */
+  const MAX_UPLOAD_BYTES = Number(config.maxUploadBytes) || 4718592;
+  /** Longer side, in pixels, above which an image is scaled down before upload. */
+  const MAX_SIDE = 1024;
+  const TIMEOUT_MS = Number(config.timeoutMs) || 60000;
+  const LABELS = ["Normal", "COVID-19", "Viral Pneumonia"];
+  /** Formats the browser decodes but the service does not read: converted to PNG before upload. */
+  const CONVERT_TYPES = ["image/webp", "image/avif", "image/heic"];
+
+  const $ = (id) => document.getElementById(id);
+  const ui = {
+    langToggle: $("lang-toggle"),
+    dropzone: $("dropzone"),
+    choose: $("choose"),
+    input: $("file-input"),
+    preview: $("preview"),
+    previewImage: $("preview-image"),
+    previewPlaceholder: $("preview-placeholder"),
+    fileName: $("file-name"),
+    fileDetails: $("file-details"),
+    clear: $("clear"),
+    diagnose: $("diagnose"),
+    diagnoseHint: $("diagnose-hint"),
+    progress: $("progress"),
+    progressText: $("progress-text"),
+    result: $("result-region"),
+    rowTemplate: $("probability-row"),
+  };
+
+  const state = {
+    file: null, // the File the person chose
+    info: null, // what inspectFile learnt about it
+    previewUrl: null,
+    busy: false,
+    outcome: null, // last result or error, re-rendered when the language changes
+    generation: 0, // bumps on every new file, so a late answer for an old file is dropped
+  };
+
+  // ---------------------------------------------------------------- language
+
+  function refreshLanguage() {
+    i18n.apply();
+    ui.langToggle.textContent = i18n.t("langToggle");
+    ui.langToggle.setAttribute("aria-label", i18n.t("langToggleLabel"));
+    ui.langToggle.setAttribute("lang", i18n.other());
+    updateDiagnoseButton();
+    if (state.file) describeFile();
+    if (state.outcome) render(state.outcome, { focus: false });
+  }
+
+  ui.langToggle.addEventListener("click", () => i18n.setLanguage(i18n.other()));
+  i18n.onChange(refreshLanguage);
+
+  // ---------------------------------------------------------------- choosing a file
+
+  ui.choose.addEventListener("click", () => ui.input.click());
+  ui.dropzone.addEventListener("click", (event) => {
+    if (!event.target.closest("button")) ui.input.click();
+  });
+  ui.input.addEventListener("change", () => {
+    if (ui.input.files && ui.input.files[0]) chooseFile(ui.input.files[0]);
+  });
+
+  let dragDepth = 0;
+  ui.dropzone.addEventListener("dragenter", (event) => {
+    event.preventDefault();
+    dragDepth += 1;
+    ui.dropzone.classList.add("is-dragging");
+  });
+  ui.dropzone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    if (event.dataTransfer) event.dataTransfer.dropEffect = "copy";
+  });
+  ui.dropzone.addEventListener("dragleave", () => {
+    dragDepth = Math.max(0, dragDepth - 1);
+    if (dragDepth === 0) ui.dropzone.classList.remove("is-dragging");
+  });
+  ui.dropzone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    dragDepth = 0;
+    ui.dropzone.classList.remove("is-dragging");
+    const files = event.dataTransfer && event.dataTransfer.files;
+    if (files && files[0]) {
+      chooseFile(files[0]);
+      ui.diagnose.focus();
+    }
+  });
+  // A file dropped beside the drop zone must not make the browser navigate away to it.
+  window.addEventListener("dragover", (event) => event.preventDefault());
+  window.addEventListener("drop", (event) => event.preventDefault());
+
+  ui.clear.addEventListener("click", () => {
+    resetFile();
+    clearResult();
+    ui.choose.focus();
+  });
+
+  async function chooseFile(file) {
+    resetFile();
+    clearResult();
+    state.file = file;
+    const generation = state.generation;
+    ui.preview.hidden = false;
+    ui.fileName.textContent = file.name || "—";
+    ui.fileDetails.textContent = i18n.size(file.size);
+    updateDiagnoseButton();
+    const info = await inspectFile(file);
+    if (generation !== state.generation) return; // another file was chosen meanwhile
+    state.info = info;
+    showPreview(file, info);
+    describeFile();
+  }
+
+  function resetFile() {
+    state.generation += 1;
+    if (state.info && state.info.bitmap) state.info.bitmap.close();
+    if (state.previewUrl) URL.revokeObjectURL(state.previewUrl);
+    state.file = null;
+    state.info = null;
+    state.previewUrl = null;
+    ui.input.value = "";
+    ui.preview.hidden = true;
+    ui.previewImage.hidden = true;
+    ui.previewImage.removeAttribute("src");
+    ui.previewPlaceholder.hidden = true;
+    updateDiagnoseButton();
+  }
+
+  /** Decide how the file will be sent: as it is (DICOM, undecodable, small) or redrawn smaller. */
+  async function inspectFile(file) {
+    const head = new Uint8Array(await file.slice(0, 132).arrayBuffer());
+    const isDicom = /\.(dcm|dicom)$/i.test(file.name || "") || asciiAt(head, 128, 4) === "DICM";
+    if (isDicom) return { kind: "dicom" };
+    let bitmap;
+    try {
+      bitmap = await createImageBitmap(file); // applies EXIF orientation, like the service does
+    } catch (error) {
+      return { kind: "opaque" }; // TIFF, text, damaged files: the service decides and explains
+    }
+    const width = bitmap.width;
+    const height = bitmap.height;
+    const longer = Math.max(width, height);
+    const convert = CONVERT_TYPES.indexOf(sniffType(head, file.type)) >= 0;
+    const scale = longer > MAX_SIDE ? MAX_SIDE / longer : 1;
+    const redraw = scale < 1 || convert || file.size > MAX_UPLOAD_BYTES;
+    return {
+      kind: "image",
+      bitmap: bitmap,
+      width: width,
+      height: height,
+      redraw: redraw,
+      convert: convert,
+      newWidth: Math.max(1, Math.round(width * scale)),
+      newHeight: Math.max(1, Math.round(height * scale)),
+    };
+  }
+
+  function showPreview(file, info) {
+    if (info.kind === "image") {
+      state.previewUrl = URL.createObjectURL(file);
+      ui.previewImage.src = state.previewUrl;
+      ui.previewImage.hidden = false;
+    } else {
+      ui.previewPlaceholder.hidden = false;
+    }
+  }
+
+  function describeFile() {
+    const file = state.file;
+    const info = state.info;
+    ui.fileName.textContent = file.name || "—";
+    if (!info) return;
+    ui.previewImage.alt = i18n.t("previewAlt", { name: file.name || "" });
+    ui.previewPlaceholder.textContent = i18n.t(info.kind === "dicom" ? "dicomPreview" : "noPreview");
+    const size = i18n.size(file.size);
+    if (info.kind !== "image") {
+      ui.fileDetails.textContent = i18n.t("fileDetails", { size: size });
+      return;
+    }
+    const values = {
+      width: info.width,
+      height: info.height,
+      size: size,
+      newWidth: info.newWidth,
+      newHeight: info.newHeight,
+    };
+    let key = "fileDetailsImage";
+    if (info.redraw && (info.newWidth !== info.width || info.newHeight !== info.height)) key = "fileDetailsScaled";
+    else if (info.convert) key = "fileDetailsConverted";
+    ui.fileDetails.textContent = i18n.t(key, values);
+  }
+
+  // ---------------------------------------------------------------- diagnosing
+
+  function updateDiagnoseButton() {
+    const ready = Boolean(state.file) && !state.busy;
+    ui.diagnose.setAttribute("aria-disabled", ready ? "false" : "true");
+    ui.diagnose.setAttribute("aria-busy", state.busy ? "true" : "false");
+    ui.diagnoseHint.textContent = i18n.t(state.busy ? "diagnoseBusy" : state.file ? "diagnoseReady" : "diagnoseHint");
+  }
+
+  ui.diagnose.addEventListener("click", () => {
+    if (ui.diagnose.getAttribute("aria-disabled") === "true") return;
+    diagnose();
+  });
+
+  async function diagnose() {
+    const generation = state.generation;
+    state.busy = true;
+    clearResult();
+    updateDiagnoseButton();
+    ui.progress.hidden = false;
+    ui.progressText.textContent = i18n.t("progressPreparing");
+    let outcome;
+    try {
+      const upload = await prepareUpload(state.file, state.info);
+      if (upload.size > MAX_UPLOAD_BYTES) {
+        outcome = { type: "error", kind: "too_large" };
+      } else {
+        ui.progressText.textContent = i18n.t("progress");
+        outcome = await postImage(await toBase64(upload));
+      }
+    } catch (error) {
+      outcome = { type: "error", kind: "unreadable" };
+    }
+    if (generation !== state.generation) return; // the file was replaced while waiting
+    state.busy = false;
+    ui.progress.hidden = true;
+    updateDiagnoseButton();
+    render(outcome, { focus: true });
+  }
+
+  /** The bytes to send: the file itself, or the image redrawn at most MAX_SIDE pixels on its longer side. */
+  async function prepareUpload(file, info) {
+    if (!info || info.kind !== "image" || !info.redraw) return file;
+    const canvas = document.createElement("canvas");
+    canvas.width = info.newWidth;
+    canvas.height = info.newHeight;
+    const context = canvas.getContext("2d");
+    context.imageSmoothingQuality = "high";
+    context.drawImage(info.bitmap, 0, 0, info.newWidth, info.newHeight);
+    const jpegSource = file.type === "image/jpeg" || /\.jpe?g$/i.test(file.name || "");
+    let blob = await canvasBlob(canvas, jpegSource ? "image/jpeg" : "image/png", 0.92);
+    if (blob.size > MAX_UPLOAD_BYTES && !jpegSource) blob = await canvasBlob(canvas, "image/jpeg", 0.9);
+    return blob;
+  }
+
+  function canvasBlob(canvas, type, quality) {
+    return new Promise((resolve, reject) => {
+      canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("encode failed"))), type, quality);
+    });
+  }
+
+  function toBase64(blob) {
+    return new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => {
+        const url = String(reader.result);
+        resolve(url.slice(url.indexOf(",") + 1));
+      };
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(blob);
+    });
+  }
+
+  /** POST the image and turn whatever happens into an outcome: a result, or an error kind. */
+  async function postImage(base64) {
+    const controller = new AbortController();
+    const timer = window.setTimeout(() => controller.abort(), TIMEOUT_MS);
+    let response;
+    try {
+      response = await fetch(API_BASE + "/diagnose", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ image: base64 }),
+        credentials: "omit",
+        cache: "no-store",
+        referrerPolicy: "no-referrer",
+        signal: controller.signal,
+      });
+    } catch (error) {
+      return { type: "error", kind: error && error.name === "AbortError" ? "timeout" : "network" };
+    } finally {
+      window.clearTimeout(timer);
+    }
+    let body = null;
+    try {
+      body = await response.json();
+    } catch (error) {
+      body = null;
+    }
+    if (response.ok) {
+      if (body && ["diagnosis", "not_chest_xray", "indeterminate"].indexOf(body.result) >= 0) {
+        return { type: "result", body: body };
+      }
+      return { type: "error", kind: "unexpected", status: response.status };
+    }
+    const error = body && typeof body.error === "object" && body.error ? body.error : {};
+    return {
+      type: "error",
+      kind: errorKind(response.status, String(error.code || "")),
+      status: response.status,
+      code: typeof error.code === "string" ? error.code : "",
+      detail: typeof error.message === "string" ? error.message : "",
+    };
+  }
+
+  /** Map the API's status and error code to a message a person can act on. */
+  function errorKind(status, code) {
+    if (status === 413 || /too_large/.test(code)) return "too_large";
+    if (status === 415 || /unsupported/.test(code)) return "unsupported";
+    if (/too_small/.test(code)) return "too_small";
+    if (/undecodable|invalid_image|corrupt|unreadable/.test(code)) return "unreadable";
+    if (status === 429) return "busy";
+    if (status === 503 || status === 502 || status === 504) return "unavailable";
+    if (status >= 500) return "server";
+    if (status === 400 || status === 422) return "invalid";
+    return "unexpected";
+  }
+
+  // ---------------------------------------------------------------- showing the outcome
+
+  function clearResult() {
+    state.outcome = null;
+    ui.result.replaceChildren();
+  }
+
+  function render(outcome, options) {
+    state.outcome = outcome;
+    const card =
+      outcome.type === "error"
+        ? errorCard(outcome)
+        : outcome.body.result === "not_chest_xray"
+          ? notChestCard(outcome.body)
+          : diagnosisCard(outcome.body);
+    ui.result.replaceChildren(card);
+    if (options.focus) {
+      const heading = card.querySelector(".result-heading");
+      heading.focus({ preventScroll: true });
+      const calm = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+      card.scrollIntoView({ behavior: calm ? "auto" : "smooth", block: "nearest" });
+    }
+  }
+
+  function node(tag, className, text) {
+    const element = document.createElement(tag);
+    if (className) element.className = className;
+    if (text !== undefined && text !== null) element.textContent = String(text);
+    return element;
+  }
+
+  function card(name, tone) {
+    const element = node("article", "result result--" + tone);
+    element.setAttribute("data-state", name);
+    element.setAttribute("aria-labelledby", "result-heading");
+    return element;
+  }
+
+  function heading(text) {
+    const element = node("h3", "result-heading", text);
+    element.id = "result-heading";
+    element.tabIndex = -1;
+    return element;
+  }
+
+  function labelText(label) {
+    const key = "label." + label;
+    const text = i18n.t(key);
+    return text === key ? String(label) : text;
+  }
+
+  function diagnosisCard(body) {
+    const indeterminate = body.result === "indeterminate";
+    const element = card(body.result, indeterminate ? "caution" : "reading");
+    const probabilities = body.probabilities && typeof body.probabilities === "object" ? body.probabilities : {};
+    const top = topLabel(probabilities);
+    const label = indeterminate ? null : typeof body.diagnosis === "string" ? body.diagnosis : top;
+
+    element.appendChild(node("p", "result-kicker", i18n.t(indeterminate ? "resultTitle" : "readingIntro")));
+    const title = heading(indeterminate ? i18n.t("indeterminateTitle") : labelText(label));
+    if (!indeterminate) title.classList.add("result-reading");
+    if (label) title.setAttribute("data-diagnosis", label);
+    element.appendChild(title);
+
+    const message = serverMessage(body);
+    if (indeterminate) element.appendChild(node("p", "result-message", i18n.t("indeterminateText")));
+    else if (message) element.appendChild(node("p", "result-message", message));
+
+    element.appendChild(node("h4", "result-subheading", i18n.t("probabilitiesTitle")));
+    const list = node("ul", "probabilities");
+    list.setAttribute("aria-label", i18n.t("probabilitiesTitle"));
+    for (const name of orderedLabels(probabilities)) {
+      const value = Number(probabilities[name]);
+      const row = ui.rowTemplate.content.firstElementChild.cloneNode(true);
+      row.setAttribute("data-label", name);
+      row.setAttribute("data-probability", String(probabilities[name]));
+      if (name === (label || top)) row.classList.add("is-top");
+      row.querySelector(".prob-label").textContent = labelText(name);
+      row.querySelector(".prob-value").textContent = Number.isFinite(value) ? i18n.percent(value) : "—";
+      // CSSOM writes are allowed by a CSP without 'unsafe-inline'; style attributes in markup are not.
+      row.querySelector(".prob-fill").style.width = (Number.isFinite(value) ? clamp01(value) * 100 : 0) + "%";
+      list.appendChild(row);
+    }
+    element.appendChild(list);
+    element.appendChild(technicalDetails(body));
+    element.appendChild(againButton());
+    return element;
+  }
+
+  function notChestCard(body) {
+    const element = card("not_chest_xray", "alert");
+    const message = serverMessage(body) || i18n.t("notChestTitle");
+    const title = heading(message);
+    title.classList.add("result-alert");
+    element.appendChild(alertIcon());
+    element.appendChild(title);
+    element.appendChild(node("p", "result-message", i18n.t("notChestAdvice")));
+    element.appendChild(technicalDetails(body));
+    element.appendChild(againButton());
+    return element;
+  }
+
+  /** Errors that may pass by themselves: offer to send the same file again. */
+  const TRANSIENT_ERRORS = ["unavailable", "busy", "server", "network", "timeout", "unexpected"];
+
+  function errorCard(outcome) {
+    const element = card("error", "error");
+    element.setAttribute("data-error", outcome.kind);
+    if (outcome.code) element.setAttribute("data-code", outcome.code);
+    element.appendChild(alertIcon());
+    element.appendChild(heading(i18n.t("errorTitle")));
+    const limit = i18n.size(MAX_UPLOAD_BYTES);
+    element.appendChild(node("p", "result-message error-message", i18n.t("error." + outcome.kind, { limit: limit })));
+    if (outcome.detail || outcome.status) {
+      const details = node("details", "result-details");
+      details.appendChild(node("summary", null, i18n.t("details")));
+      const status = outcome.status ? "HTTP " + outcome.status + (outcome.code ? " · " + outcome.code : "") : "";
+      if (status) details.appendChild(node("p", null, status));
+      if (outcome.detail) details.appendChild(node("p", null, outcome.detail));
+      element.appendChild(details);
+    }
+    if (TRANSIENT_ERRORS.indexOf(outcome.kind) >= 0 && state.file) element.appendChild(retryButton());
+    else element.appendChild(againButton("chooseAnother"));
+    return element;
+  }
+
+  function technicalDetails(body) {
+    const details = node("details", "result-details");
+    details.appendChild(node("summary", null, i18n.t("details")));
+    const consistency = body.consistency && typeof body.consistency === "object" ? body.consistency : null;
+    if (consistency && Number.isFinite(Number(consistency.ssim))) {
+      const text = i18n.t("consistency", {
+        ssim: i18n.decimal(consistency.ssim, 3),
+        threshold: i18n.decimal(consistency.threshold, 3),
+      });
+      details.appendChild(node("p", null, text));
+    }
+    if (body.model_version) details.appendChild(node("p", null, i18n.t("modelVersion", { version: body.model_version })));
+    const disclaimer = i18n.language() === "en" && body.disclaimer_en ? body.disclaimer_en : body.disclaimer;
+    if (typeof disclaimer === "string" && disclaimer) details.appendChild(node("p", null, disclaimer));
+    return details;
+  }
+
+  function retryButton() {
+    const button = node("button", "button button-secondary result-retry", i18n.t("retry"));
+    button.type = "button";
+    button.addEventListener("click", () => {
+      if (state.file && !state.busy) diagnose();
+    });
+    return button;
+  }
+
+  function againButton(key) {
+    const button = node("button", "button button-secondary result-again", i18n.t(key || "again"));
+    button.type = "button";
+    button.addEventListener("click", () => {
+      resetFile();
+      clearResult();
+      ui.choose.focus();
+      ui.input.click();
+    });
+    return button;
+  }
+
+  function alertIcon() {
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    svg.setAttribute("class", "result-icon");
+    const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", "M12 3 2 21h20L12 3Zm0 6v6m0 3v.5");
+    svg.appendChild(path);
+    return svg;
+  }
+
+  /** The server's own sentence in the page's language (message is Spanish, message_en English). */
+  function serverMessage(body) {
+    const text = i18n.language() === "en" ? body.message_en : body.message;
+    return typeof text === "string" ? text : "";
+  }
+
+  function orderedLabels(probabilities) {
+    const extra = Object.keys(probabilities).filter((name) => LABELS.indexOf(name) < 0);
+    return LABELS.filter((name) => name in probabilities).concat(extra);
+  }
+
+  function topLabel(probabilities) {
+    let best = null;
+    for (const name of Object.keys(probabilities)) {
+      if (best === null || Number(probabilities[name]) > Number(probabilities[best])) best = name;
+    }
+    return best;
+  }
+
+  // ---------------------------------------------------------------- small helpers
+
+  function asciiAt(bytes, offset, length) {
+    if (bytes.length < offset + length) return "";
+    return String.fromCharCode.apply(null, Array.from(bytes.subarray(offset, offset + length)));
+  }
+
+  function sniffType(head, declared) {
+    if (asciiAt(head, 0, 4) === "RIFF" && asciiAt(head, 8, 4) === "WEBP") return "image/webp";
+    if (asciiAt(head, 4, 4) === "ftyp" && /^avi[fs]$/.test(asciiAt(head, 8, 4))) return "image/avif";
+    if (asciiAt(head, 4, 4) === "ftyp" && /^(heic|heix|mif1|msf1)$/.test(asciiAt(head, 8, 4))) return "image/heic";
+    return declared || "";
+  }
+
+  function clamp01(value) {
+    return Math.min(1, Math.max(0, value));
+  }
+
+  refreshLanguage();
+})();

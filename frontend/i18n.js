@@ -1,0 +1,278 @@
+/*
+ * Page text in Spanish (the default) and English, and the one switch between them.
+ * The choice is kept in localStorage so it survives a reload. Text is only ever set with textContent.
+ */
+(function () {
+  "use strict";
+
+  const STORAGE_KEY = "cxr-lang";
+  const LANGUAGES = ["es", "en"];
+
+  const MESSAGES = {
+    es: {
+      pageTitle: "Cribado de radiografías de tórax",
+      skip: "Saltar al contenido",
+      brand: "Cribado de radiografías de tórax",
+      tagline: "Ayuda de cribado de código abierto",
+      langToggle: "English",
+      langToggleLabel: "Switch to English",
+      disclaimerTitle: "Ayuda de cribado, no un diagnóstico.",
+      disclaimerText:
+        "El resultado lo produce un modelo automático y puede equivocarse. No sustituye la valoración de " +
+        "un profesional de la salud: consulte siempre a su médico.",
+      title: "Analice una radiografía de tórax",
+      lead:
+        "Suba una radiografía de tórax frontal (PA o AP). El modelo indica si se parece más a una " +
+        "radiografía normal, a una con COVID-19 o a una con neumonía viral.",
+      uploadTitle: "Elija la imagen",
+      dropHint: "Arrastre la imagen aquí o",
+      choose: "Elegir archivo",
+      formats:
+        "PNG, JPEG, BMP, TIFF o DICOM (.dcm). Las imágenes grandes se reducen en su dispositivo antes de enviarlas.",
+      clear: "Quitar imagen",
+      analyseTitle: "Obtenga la lectura",
+      diagnose: "Diagnosticar",
+      diagnoseHint: "Primero elija una imagen.",
+      diagnoseReady: "Pulse «Diagnosticar» para analizar la imagen.",
+      diagnoseBusy: "Analizando la imagen; espere unos segundos.",
+      progress: "Analizando la imagen…",
+      progressPreparing: "Preparando la imagen…",
+      infoTitle: "Cómo funciona",
+      info1: "La imagen se analiza en memoria y se descarta: no se guarda ni se registra.",
+      info2:
+        "Primero se comprueba que la imagen parezca una radiografía de tórax frontal; si no lo parece, no se " +
+        "da ninguna lectura.",
+      info3:
+        "Las probabilidades indican cuánto se parece la imagen a cada grupo de radiografías con las que se " +
+        "entrenó el modelo. No son una probabilidad de enfermedad.",
+      info4: "Ante síntomas como fiebre, tos o dificultad para respirar, acuda a un servicio de salud.",
+      footer:
+        "Proyecto de código abierto. Herramienta de apoyo al cribado, no un dispositivo médico certificado.",
+
+      previewAlt: "Vista previa de la imagen elegida: {name}",
+      noPreview: "El navegador no puede mostrar una vista previa de este archivo; se enviará tal cual.",
+      dicomPreview: "Archivo DICOM: el navegador no puede mostrarlo; se enviará tal cual.",
+      fileDetailsImage: "{width} × {height} px · {size}",
+      fileDetailsScaled: "{width} × {height} px · {size} · se reducirá a {newWidth} × {newHeight} px antes de enviarla",
+      fileDetailsConverted: "{width} × {height} px · {size} · se convertirá a PNG antes de enviarla",
+      fileDetails: "{size}",
+
+      "label.Normal": "Normal",
+      "label.COVID-19": "COVID-19",
+      "label.Viral Pneumonia": "Neumonía viral",
+
+      resultTitle: "Resultado",
+      readingIntro: "Lectura orientativa",
+      probabilitiesTitle: "Probabilidades del modelo",
+      indeterminateTitle: "Resultado no concluyente",
+      indeterminateText:
+        "El modelo no tiene suficiente confianza para dar una lectura con esta imagen. Las probabilidades se " +
+        "muestran solo como referencia.",
+      notChestTitle: "La imagen no es una radiografía de tórax",
+      notChestAdvice:
+        "Suba una radiografía de tórax frontal (PA o AP). No se analizan tomografías (TC), resonancias, " +
+        "fotografías ni radiografías de otras partes del cuerpo.",
+      details: "Detalles técnicos",
+      modelVersion: "Versión del modelo: {version}",
+      consistency: "Parecido con una radiografía de tórax típica (SSIM): {ssim} (mínimo aceptado: {threshold})",
+      again: "Analizar otra imagen",
+      chooseAnother: "Elegir otra imagen",
+      retry: "Reintentar",
+
+      errorTitle: "No se pudo analizar la imagen",
+      "error.too_large":
+        "La imagen es demasiado grande. El límite es {limit}; pruebe con una imagen más pequeña o exportada en JPEG.",
+      "error.unreadable": "No se pudo leer la imagen: el archivo parece dañado, incompleto o vacío.",
+      "error.unsupported":
+        "Ese tipo de archivo no se puede analizar. Use una imagen PNG, JPEG, BMP, TIFF o DICOM de una radiografía de tórax.",
+      "error.too_small": "La imagen es demasiado pequeña para analizarla. Use una radiografía de mayor resolución.",
+      "error.invalid": "La solicitud no es válida. Recargue la página e inténtelo de nuevo.",
+      "error.unavailable":
+        "El servicio no está disponible en este momento. Inténtelo de nuevo en unos minutos.",
+      "error.busy": "El servicio está recibiendo demasiadas solicitudes. Espere un momento e inténtelo de nuevo.",
+      "error.server": "El servicio tuvo un problema al analizar la imagen. Inténtelo de nuevo más tarde.",
+      "error.network":
+        "No se pudo conectar con el servicio. Compruebe su conexión a Internet e inténtelo de nuevo.",
+      "error.timeout": "El servicio tardó demasiado en responder. Inténtelo de nuevo.",
+      "error.unexpected": "El servicio dio una respuesta inesperada. Inténtelo de nuevo más tarde.",
+    },
+    en: {
+      pageTitle: "Chest radiograph screening",
+      skip: "Skip to content",
+      brand: "Chest radiograph screening",
+      tagline: "Open-source screening aid",
+      langToggle: "Español",
+      langToggleLabel: "Cambiar a español",
+      disclaimerTitle: "A screening aid, not a diagnosis.",
+      disclaimerText:
+        "The result comes from an automated model and can be wrong. It does not replace an assessment by a " +
+        "health professional: always consult your doctor.",
+      title: "Check a chest radiograph",
+      lead:
+        "Upload a frontal (PA or AP) chest radiograph. The model says whether it looks more like a normal " +
+        "radiograph, one with COVID-19 or one with viral pneumonia.",
+      uploadTitle: "Choose the image",
+      dropHint: "Drag the image here or",
+      choose: "Choose file",
+      formats: "PNG, JPEG, BMP, TIFF or DICOM (.dcm). Large images are scaled down on your device before sending.",
+      clear: "Remove image",
+      analyseTitle: "Get the reading",
+      diagnose: "Diagnose",
+      diagnoseHint: "Choose an image first.",
+      diagnoseReady: "Press “Diagnose” to analyse the image.",
+      diagnoseBusy: "Analysing the image; please wait a few seconds.",
+      progress: "Analysing the image…",
+      progressPreparing: "Preparing the image…",
+      infoTitle: "How it works",
+      info1: "The image is analysed in memory and discarded: it is neither stored nor logged.",
+      info2:
+        "First the image is checked to look like a frontal chest radiograph; if it does not, no reading is given.",
+      info3:
+        "The probabilities say how much the image resembles each group of radiographs the model was trained " +
+        "on. They are not a probability of disease.",
+      info4: "If you have symptoms such as fever, cough or shortness of breath, see a health service.",
+      footer: "Open-source project. A screening support tool, not a certified medical device.",
+
+      previewAlt: "Preview of the chosen image: {name}",
+      noPreview: "The browser cannot preview this file; it will be sent as it is.",
+      dicomPreview: "DICOM file: the browser cannot show it; it will be sent as it is.",
+      fileDetailsImage: "{width} × {height} px · {size}",
+      fileDetailsScaled: "{width} × {height} px · {size} · will be scaled to {newWidth} × {newHeight} px before sending",
+      fileDetailsConverted: "{width} × {height} px · {size} · will be converted to PNG before sending",
+      fileDetails: "{size}",
+
+      "label.Normal": "Normal",
+      "label.COVID-19": "COVID-19",
+      "label.Viral Pneumonia": "Viral pneumonia",
+
+      resultTitle: "Result",
+      readingIntro: "Screening reading",
+      probabilitiesTitle: "Model probabilities",
+      indeterminateTitle: "Inconclusive result",
+      indeterminateText:
+        "The model is not confident enough to give a reading for this image. The probabilities are shown for " +
+        "reference only.",
+      notChestTitle: "The image is not a chest radiograph",
+      notChestAdvice:
+        "Upload a frontal (PA or AP) chest radiograph. CT scans, MRI, photographs and radiographs of other " +
+        "body parts are not analysed.",
+      details: "Technical details",
+      modelVersion: "Model version: {version}",
+      consistency: "Similarity to a typical chest radiograph (SSIM): {ssim} (minimum accepted: {threshold})",
+      again: "Check another image",
+      chooseAnother: "Choose another image",
+      retry: "Try again",
+
+      errorTitle: "The image could not be analysed",
+      "error.too_large": "The image is too large. The limit is {limit}; try a smaller image or one exported as JPEG.",
+      "error.unreadable": "The image could not be read: the file looks damaged, incomplete or empty.",
+      "error.unsupported":
+        "That type of file cannot be analysed. Use a PNG, JPEG, BMP, TIFF or DICOM image of a chest radiograph.",
+      "error.too_small": "The image is too small to analyse. Use a higher-resolution radiograph.",
+      "error.invalid": "The request was not valid. Reload the page and try again.",
+      "error.unavailable": "The service is not available right now. Please try again in a few minutes.",
+      "error.busy": "The service is receiving too many requests. Wait a moment and try again.",
+      "error.server": "The service had a problem analysing the image. Please try again later.",
+      "error.network": "Could not reach the service. Check your Internet connection and try again.",
+      "error.timeout": "The service took too long to answer. Please try again.",
+      "error.unexpected": "The service gave an unexpected answer. Please try again later.",
+    },
+  };
+
+  const listeners = [];
+  let current = readStoredLanguage() || "es";
+
+  function readStoredLanguage() {
+    try {
+      const stored = window.localStorage.getItem(STORAGE_KEY);
+      return LANGUAGES.indexOf(stored) >= 0 ? stored : null;
+    } catch (error) {
+      return null; // storage disabled (private mode, policy): fall back to Spanish
+    }
+  }
+
+  /** Look up a message and fill {placeholders}; an unknown key shows itself so a gap is visible. */
+  function t(key, values) {
+    const table = MESSAGES[current];
+    const text = Object.prototype.hasOwnProperty.call(table, key) ? table[key] : MESSAGES.es[key];
+    if (text === undefined) return key;
+    return text.replace(/\{(\w+)\}/g, function (match, name) {
+      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : match;
+    });
+  }
+
+  /** Put the current language's text into every [data-i18n] element under root. */
+  function apply(root) {
+    const scope = root || document;
+    const nodes = scope.querySelectorAll("[data-i18n]");
+    for (let i = 0; i < nodes.length; i++) {
+      nodes[i].textContent = t(nodes[i].getAttribute("data-i18n"));
+    }
+    if (!root) {
+      document.documentElement.lang = current;
+      document.title = t("pageTitle");
+    }
+  }
+
+  function setLanguage(lang) {
+    if (LANGUAGES.indexOf(lang) < 0) return;
+    current = lang;
+    try {
+      window.localStorage.setItem(STORAGE_KEY, lang);
+    } catch (error) {
+      /* not persisted, still switched */
+    }
+    apply();
+    for (let i = 0; i < listeners.length; i++) listeners[i](lang);
+  }
+
+  /**
+   * Locale-aware percentage with one decimal: "93,1 %" in Spanish, "93.1%" in English. The ends read
+   * "> 99,9 %" and "< 0,1 %": a model's 0.99996 is not a certainty and must not look like one.
+   */
+  function percent(probability) {
+    let prefix = "";
+    let value = probability * 100;
+    if (value > 99.9) {
+      prefix = "> ";
+      value = 99.9;
+    } else if (value < 0.1) {
+      prefix = "< ";
+      value = 0.1;
+    }
+    const text = value.toFixed(1);
+    return prefix + (current === "es" ? text.replace(".", ",") + "\u00a0%" : text + "%");
+  }
+
+  function decimal(value, digits) {
+    const text = Number(value).toFixed(digits);
+    return current === "es" ? text.replace(".", ",") : text;
+  }
+
+  /** File sizes in binary units, written the way the API writes its limit ("4.5 MB" = 4.5 MiB). */
+  function megabytes(bytes) {
+    if (bytes < 1024 * 1024) return decimal(Math.max(bytes, 1) / 1024, 0) + " KB";
+    return decimal(bytes / (1024 * 1024), 1) + " MB";
+  }
+
+  window.CXR_I18N = {
+    t: t,
+    apply: apply,
+    setLanguage: setLanguage,
+    language: function () {
+      return current;
+    },
+    other: function () {
+      return current === "es" ? "en" : "es";
+    },
+    onChange: function (listener) {
+      listeners.push(listener);
+    },
+    keys: function (lang) {
+      return Object.keys(MESSAGES[lang] || {});
+    },
+    percent: percent,
+    decimal: decimal,
+    size: megabytes,
+  };
+})();

@@ -1,0 +1,321 @@
+"""FastAPI routes of the diagnosis function and the mapping of every failure to a JSON error.
+
+``handler`` is the Lambda entry point (Mangum, lifespan off: Mangum would run the lifespan on every
+invocation, so the bundle is loaded on first use by ``function.service.BundleHolder`` instead).
+
+Error contract: every non-2xx answer is ``{"error": {"code": "...", "message": "..."}}``; a client's
+mistake is a 4xx (400 bad JSON / base64 / image, 413 too large, 415 not a type we read, 422 missing or
+wrong field), 503 means the model bundle is unavailable, and anything unexpected is a generic 500 that
+echoes nothing. Request bodies are never logged: one line per request with status, latency and result.
+
+Run locally with ``uvicorn function.app:app --no-server-header`` (the server, not the app, adds
+``server:``; a programmatic runner must pass ``server_header=False``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from mangum import Mangum
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from function.imaging import ImageError
+from function.schemas import DiagnoseRequest, DiagnosisResponse, ErrorResponse, HealthResponse
+from function.service import BundleHolder, BundleUnavailable, read_image
+from function.settings import Settings
+from function.uploads import UploadError, base64_length, describe_limit, upload_bytes
+
+log = logging.getLogger("cxr.app")
+access_log = logging.getLogger("cxr.access")
+
+REQUEST_SHAPE = 'Send a JSON object {"image": "<base64 or data: URL of the image file>"}.'
+INVALID_JSON = f"The request body is not valid JSON. {REQUEST_SHAPE}"
+UNAVAILABLE = "The diagnosis model is not available right now; try again shortly."
+DRAIN_LIMIT = 64 * 1024 * 1024
+"""Largest body read (and dropped) to deliver a clean 413; beyond it the connection is simply closed."""
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in {
+        400: "Bad JSON, bad base64 or an image file that cannot be decoded.",
+        413: "The upload (or the image's pixel count) is over the limit.",
+        415: "Not a file type the service reads (PNG, JPEG, BMP, TIFF, DICOM).",
+        422: "The JSON has no string field 'image'.",
+        503: "The model bundle is not available; try again shortly.",
+    }.items()
+}
+
+
+class ClientError(Exception):
+    """A request problem found by the routes themselves (not by uploads/imaging)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def _set_result(request: Request, result: str) -> None:
+    request.state.result = result
+
+
+class RequestGuard:
+    """Outermost app middleware: body size cap, response headers, catch-all 500, one access-log line.
+
+    The body cap refuses a declared Content-Length before the app runs and counts streamed bytes
+    otherwise, so a local server never holds more than a legal upload (API Gateway and Lambda cap it in
+    AWS). Before answering 413 the rest of the body is read and dropped (up to ``DRAIN_LIMIT``): a
+    server that answers and closes while the client is still sending makes browsers report a network
+    error instead of the 413.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, too_large_message: str) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.too_large_message = too_large_message
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        state: dict[str, Any] = scope.setdefault("state", {})
+        status = 0
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
+                headers += [(b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        body = _BodyCounter(receive)
+
+        async def limited_receive() -> Message:
+            message = await body.receive()
+            if body.received > self.max_body_bytes:
+                await body.drain()
+                raise StarletteHTTPException(413)
+            return message
+
+        try:
+            declared = _content_length(scope)
+            if declared is not None and declared > self.max_body_bytes:
+                if declared <= DRAIN_LIMIT:
+                    await body.drain()
+                state["result"] = "payload_too_large"
+                response = error_response(413, "payload_too_large", self.too_large_message)
+                await response(scope, receive, send_with_headers)
+            else:
+                await self.app(scope, limited_receive, send_with_headers)
+        except Exception as error:  # the catch-all: log the type, never the request
+            log.error(
+                "unhandled %s on %s %s at %s",
+                type(error).__name__,
+                scope.get("method"),
+                scope.get("path"),
+                _where(error),
+            )
+            state["result"] = "internal_error"
+            if status == 0:
+                response = error_response(500, "internal_error", "Something went wrong on our side.")
+                await response(scope, receive, send_with_headers)
+        finally:
+            access_log.info(
+                "method=%s path=%s status=%d result=%s latency_ms=%.1f",
+                scope.get("method"),
+                scope.get("path"),
+                status,
+                state.get("result", "-"),
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+class _BodyCounter:
+    """Wraps ASGI ``receive``: counts body bytes, knows when the body has ended, can drop the rest."""
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self.received = 0
+        self.finished = False
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            self.finished = not message.get("more_body", False)
+        else:
+            self.finished = True
+        return message
+
+    async def drain(self) -> None:
+        while not self.finished and self.received <= DRAIN_LIMIT:
+            await self.receive()
+
+
+def _where(error: BaseException) -> str:
+    """Where an exception was raised, as file:line frames (its message may quote input: not logged)."""
+    frames = reversed(traceback.extract_tb(error.__traceback__)[-4:])
+    return " < ".join(f"{Path(frame.filename).name}:{frame.lineno} {frame.name}" for frame in frames)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _validation_message(error: ValidationError | RequestValidationError) -> str:
+    """Name the field and what is wrong with it, without echoing the value."""
+    for detail in error.errors():
+        location = ".".join(str(part) for part in detail.get("loc", ()) if part != "body")
+        kind = detail.get("type", "")
+        if kind == "missing":
+            return f"The field '{location or 'image'}' is missing. {REQUEST_SHAPE}"
+        if location == "image":
+            return f"The field 'image' must be a string. {REQUEST_SHAPE}"
+    return f"The request does not have the expected fields. {REQUEST_SHAPE}"
+
+
+def parse_request(body: bytes) -> DiagnoseRequest:
+    """Raw body -> DiagnoseRequest; 400 for an empty or non-JSON body, 422 for a wrong shape."""
+    if not body.strip():
+        raise ClientError(400, "empty_body", f"The request body is empty. {REQUEST_SHAPE}")
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        raise ClientError(400, "invalid_json", INVALID_JSON) from None
+    if not isinstance(payload, dict):
+        raise ClientError(422, "invalid_request", f"The request body must be a JSON object. {REQUEST_SHAPE}")
+    try:
+        return DiagnoseRequest.model_validate(payload)
+    except ValidationError as error:
+        raise ClientError(422, "invalid_request", _validation_message(error)) from None
+
+
+def configure_logging(level: str) -> None:
+    """Give our loggers a level; add a stderr handler only if nobody (Lambda, uvicorn, pytest) set one."""
+    logging.getLogger("cxr").setLevel(level.upper())
+    # pydicom logs a traceback for every file it cannot decompress: a client's file, already a 4xx answer.
+    logging.getLogger("pydicom").setLevel(logging.CRITICAL)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def create_app(settings: Settings | None = None, holder: BundleHolder | None = None) -> FastAPI:
+    settings = settings or Settings()
+    holder = holder or BundleHolder(settings.bundle_location)
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="Chest X-ray screening",
+        version="1",
+        summary="Normal / COVID-19 / Viral Pneumonia from a frontal chest radiograph, or 'not a radiograph'.",
+        description="A screening aid, not a diagnosis. Uploads are never stored or logged.",
+        docs_url="/docs" if settings.enable_docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.enable_docs else None,
+    )
+    app.state.settings = settings
+    app.state.holder = holder
+    max_body = base64_length(settings.max_upload_bytes) * 21 // 20 + 65_536  # base64 + line breaks + JSON
+    too_large = f"The upload is larger than the {describe_limit(settings.max_upload_bytes)} limit."
+
+    @app.exception_handler(ClientError)
+    async def _client_error(request: Request, error: ClientError) -> JSONResponse:
+        _set_result(request, error.code)
+        return error_response(error.status, error.code, error.message)
+
+    @app.exception_handler(UploadError)
+    @app.exception_handler(ImageError)
+    async def _upload_error(request: Request, error: UploadError | ImageError) -> JSONResponse:
+        _set_result(request, error.code)
+        return error_response(error.status, error.code, str(error))
+
+    @app.exception_handler(BundleUnavailable)
+    async def _bundle_unavailable(request: Request, error: BundleUnavailable) -> JSONResponse:
+        _set_result(request, "bundle_unavailable")
+        return error_response(503, "bundle_unavailable", f"{UNAVAILABLE} ({error})")
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        if any(detail.get("type") == "json_invalid" for detail in error.errors()):
+            _set_result(request, "invalid_json")
+            return error_response(400, "invalid_json", INVALID_JSON)
+        _set_result(request, "invalid_request")
+        return error_response(422, "invalid_request", _validation_message(error))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(error.status_code, f"http_{error.status_code}")
+        _set_result(request, code)
+        message = too_large if error.status_code == 413 else str(error.detail)
+        response = error_response(error.status_code, code, message)
+        if error.headers:
+            response.headers.update(error.headers)
+        return response
+
+    def _diagnose(body: bytes) -> DiagnosisResponse:
+        request = parse_request(body)
+        data = upload_bytes(request.image, settings.max_upload_bytes)
+        bundle = holder.get()
+        return read_image(bundle, data)
+
+    @app.post(
+        "/diagnose",
+        response_model=DiagnosisResponse,
+        responses=ERROR_RESPONSES,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": DiagnoseRequest.model_json_schema()}},
+            }
+        },
+    )
+    async def diagnose(request: Request) -> DiagnosisResponse:
+        """Read one chest radiograph. The body is parsed here (any Content-Type), so errors have our shape."""
+        answer = await run_in_threadpool(_diagnose, await request.body())
+        _set_result(request, answer.result)  # not the class: a reading is health data
+        return answer
+
+    @app.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
+    async def health(request: Request) -> JSONResponse:
+        """Whether the bundle is loaded (loading it now if it is not) and which version."""
+        answer = await run_in_threadpool(holder.health)
+        _set_result(request, answer.status)
+        return JSONResponse(answer.model_dump(), status_code=200 if answer.loaded else 503)
+
+    if settings.allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.allowed_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type"],
+            max_age=600,
+        )
+    app.add_middleware(RequestGuard, max_body_bytes=max_body, too_large_message=too_large)
+    return app
+
+
+app = create_app()
+handler = Mangum(app, lifespan="off")

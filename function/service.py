@@ -1,0 +1,153 @@
+"""The bundle held once per container, and what one upload's reading is.
+
+Loading is lazy (first request, not import or lifespan: Mangum runs the lifespan on every invocation)
+and guarded by a lock so concurrent first requests load it once. A failed load is not cached: the
+request gets a 503 and the next request tries again, so a fixed S3 object is picked up without a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from function.bundle import LoadedBundle, load_bundle, source_for
+from function.bundle_format import BundleError
+from function.calibration import Calibration
+from function.imaging import decode_grayscale, to_model_input
+from function.schemas import (
+    INDETERMINATE_MESSAGE,
+    INDETERMINATE_MESSAGE_EN,
+    NOT_CHEST_XRAY_MESSAGE,
+    NOT_CHEST_XRAY_MESSAGE_EN,
+    Consistency,
+    DiagnosisResponse,
+    HealthResponse,
+)
+
+log = logging.getLogger("cxr.service")
+
+SPANISH_LABELS = {"Normal": "Normal", "COVID-19": "COVID-19", "Viral Pneumonia": "Neumonía viral"}
+
+
+class BundleUnavailable(RuntimeError):
+    """The bundle cannot be loaded right now (missing, unreachable, tampered); the reason is in the text."""
+
+
+def _load_from_location(location: str) -> LoadedBundle:
+    return load_bundle(source_for(location))
+
+
+def calibration_of(bundle: LoadedBundle) -> Calibration:
+    """The manifest's calibration (identity if absent); raises BundleError if its numbers make no sense."""
+    try:
+        calibration = Calibration.from_manifest(bundle.manifest)
+    except (TypeError, ValueError, AttributeError) as error:
+        raise BundleError(f"manifest.json has a malformed calibration: {error}") from None
+    if not (np.isfinite(calibration.temperature) and calibration.temperature > 0):
+        raise BundleError(f"manifest.json calibration temperature {calibration.temperature} is not > 0")
+    if not 0.0 <= calibration.min_confidence <= 1.0:
+        raise BundleError(
+            f"manifest.json calibration min_confidence {calibration.min_confidence} not in [0, 1]"
+        )
+    return calibration
+
+
+class BundleHolder:
+    """One verified bundle per container, loaded on first use; failures are retried on the next call."""
+
+    def __init__(self, location: str, loader: Callable[[str], LoadedBundle] = _load_from_location) -> None:
+        self.location = location
+        self._loader = loader
+        self._lock = threading.Lock()
+        self._bundle: LoadedBundle | None = None
+        self.last_error: str | None = None
+
+    @property
+    def loaded(self) -> LoadedBundle | None:
+        return self._bundle
+
+    def get(self) -> LoadedBundle:
+        """The loaded bundle, loading it now if needed; raises BundleUnavailable if that fails."""
+        bundle = self._bundle
+        if bundle is not None:
+            return bundle
+        with self._lock:
+            if self._bundle is None:
+                self._bundle = self._load()
+            return self._bundle
+
+    def _load(self) -> LoadedBundle:
+        started = time.perf_counter()
+        try:
+            bundle = self._loader(self.location)
+            calibration_of(bundle)  # checked once here, so a bad manifest is a 503, not a 500 per request
+        except BundleError as error:
+            self.last_error = str(error)
+            log.error("bundle unavailable: %s", error)
+            raise BundleUnavailable(self.last_error) from None
+        except Exception as error:  # any other failure still means "no model": 503, retry next time
+            self.last_error = f"unexpected {type(error).__name__} while loading the bundle"
+            log.exception("bundle unavailable: %s", self.last_error)
+            raise BundleUnavailable(self.last_error) from None
+        self.last_error = None
+        log.info(
+            "bundle loaded version=%s labels=%s input=%d in %.3fs",
+            bundle.version,
+            ",".join(bundle.labels),
+            bundle.input_size,
+            time.perf_counter() - started,
+        )
+        return bundle
+
+    def health(self) -> HealthResponse:
+        try:
+            bundle = self.get()
+        except BundleUnavailable as error:
+            return HealthResponse(status="unavailable", loaded=False, error=str(error))
+        return HealthResponse(status="ok", loaded=True, model_version=bundle.version)
+
+
+def read_image(bundle: LoadedBundle, data: bytes) -> DiagnosisResponse:
+    """Decode, gate, classify one upload. Raises ``function.imaging.ImageError`` for unreadable files."""
+    model_input = to_model_input(decode_grayscale(data), bundle.input_size)
+    score = bundle.gate.score(model_input)
+    consistency = Consistency(ssim=score, threshold=bundle.gate.threshold)
+    if not bundle.gate.accepts(score):
+        return DiagnosisResponse(
+            result="not_chest_xray",
+            diagnosis=None,
+            probabilities=None,
+            consistency=consistency,
+            message=NOT_CHEST_XRAY_MESSAGE,
+            message_en=NOT_CHEST_XRAY_MESSAGE_EN,
+            model_version=bundle.version,
+        )
+    raw = bundle.classifier.predict_one(model_input)
+    calibration = calibration_of(bundle)
+    calibrated = calibration.calibrate(np.array([raw[label] for label in bundle.labels], dtype=np.float64))
+    probabilities = {label: float(p) for label, p in zip(bundle.labels, calibrated, strict=True)}
+    diagnosis = max(probabilities, key=probabilities.__getitem__)
+    if not calibration.is_confident(calibrated):
+        return DiagnosisResponse(
+            result="indeterminate",
+            diagnosis=None,
+            probabilities=probabilities,
+            consistency=consistency,
+            message=INDETERMINATE_MESSAGE,
+            message_en=INDETERMINATE_MESSAGE_EN,
+            model_version=bundle.version,
+        )
+    share = f"{probabilities[diagnosis]:.0%}"
+    return DiagnosisResponse(
+        result="diagnosis",
+        diagnosis=diagnosis,
+        probabilities=probabilities,
+        consistency=consistency,
+        message=f"Lectura del modelo: {SPANISH_LABELS.get(diagnosis, diagnosis)} ({share})",
+        message_en=f"Model reading: {diagnosis} ({share})",
+        model_version=bundle.version,
+    )

@@ -1,0 +1,1 @@
+"""Deploy scripts and the local harness (S3 server, one-origin site, SAM stand-in base image)."""

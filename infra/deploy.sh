@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Deploy the whole service to AWS: the stack (function image, API, buckets, CloudFront), the model bundle,
+# and the public page configured with the deployed API's URL.
+#
+#   infra/deploy.sh [options] [-- extra `sam deploy` arguments]
+#
+#   --stack-name NAME   CloudFormation stack (default: stack_name in samconfig.toml, else cxr-screening)
+#   --region REGION     AWS region (default: AWS_REGION / AWS_DEFAULT_REGION / the profile's region)
+#   --config-env ENV    samconfig.toml environment (default: default)
+#   --bundle DIR        model bundle to publish (default: models/release)
+#   --skip-stack        do not build or deploy the stack; only publish the bundle and the page
+#   --skip-bundle       do not publish the bundle
+#   --skip-page         do not upload the page
+#   -h, --help          this text
+#
+# Steps: sam build; sam deploy; read the stack outputs (ApiUrl, SiteUrl, SiteBucketName, SiteDistributionId,
+# ArtifactsBucketName, ArtifactsPrefix); python -m training publish (manifest.json last); copy frontend/ to a
+# staging folder and write its config.js with the API URL (the repo's frontend/config.js is never changed,
+# so `make run` keeps using its own origin); aws s3 sync --delete to the site bucket; CloudFront invalidation.
+# Needs: the SAM CLI, the AWS CLI, Docker (sam build builds the function's container image), Python with
+# boto3 (the repo's .venv), and credentials allowed to deploy the stack.
+set -euo pipefail
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO_ROOT"
+
+PYTHON="${PYTHON:-}"
+if [[ -z "$PYTHON" ]]; then
+  if [[ -x .venv/bin/python ]]; then PYTHON=.venv/bin/python; else PYTHON=python3; fi
+fi
+SAM="${SAM:-}"
+if [[ -z "$SAM" ]]; then
+  if [[ -x .venv-sam/bin/sam ]]; then SAM=.venv-sam/bin/sam; else SAM=sam; fi
+fi
+
+STACK_NAME=""
+REGION="${AWS_REGION:-${AWS_DEFAULT_REGION:-}}"
+CONFIG_ENV="default"
+BUNDLE="models/release"
+DO_STACK=1
+DO_BUNDLE=1
+DO_PAGE=1
+SAM_DEPLOY_ARGS=()
+
+# AWS_ENDPOINT_URL (an AWS-compatible server, as in the tests) is passed on explicitly, because older AWS
+# CLI releases (Debian's 2.9) do not read it from the environment; boto3 does.
+aws_cli() {
+  if [[ -n "${AWS_ENDPOINT_URL:-}" ]]; then aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; else aws "$@"; fi
+}
+usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
+die() { echo "deploy: $*" >&2; exit 1; }
+step() { printf '\n==> %s\n' "$*"; }
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --stack-name) STACK_NAME="${2:?}"; shift 2 ;;
+    --region) REGION="${2:?}"; shift 2 ;;
+    --config-env) CONFIG_ENV="${2:?}"; shift 2 ;;
+    --bundle) BUNDLE="${2:?}"; shift 2 ;;
+    --skip-stack) DO_STACK=0; shift ;;
+    --skip-bundle) DO_BUNDLE=0; shift ;;
+    --skip-page) DO_PAGE=0; shift ;;
+    -h|--help) usage; exit 0 ;;
+    --) shift; SAM_DEPLOY_ARGS=("$@"); break ;;
+    *) die "unknown option $1 (see --help)" ;;
+  esac
+done
+
+if [[ -z "$STACK_NAME" ]]; then
+  STACK_NAME="$("$PYTHON" - "$CONFIG_ENV" <<'EOF'
+import sys, tomllib
+try:
+    with open("samconfig.toml", "rb") as handle:
+        config = tomllib.load(handle)
+except FileNotFoundError:
+    config = {}
+env = config.get(sys.argv[1], {})
+for section in ("deploy", "global"):
+    name = env.get(section, {}).get("parameters", {}).get("stack_name")
+    if name:
+        print(name)
+        break
+else:
+    print("cxr-screening")
+EOF
+)"
+fi
+if [[ -z "$REGION" ]]; then REGION="$(aws configure get region 2>/dev/null || true)"; fi
+[[ -n "$REGION" ]] || die "no AWS region: pass --region or set AWS_REGION"
+export AWS_REGION="$REGION" AWS_DEFAULT_REGION="$REGION"
+
+command -v aws >/dev/null || die "the AWS CLI is needed (https://docs.aws.amazon.com/cli/)"
+[[ -f frontend/index.html ]] || die "frontend/index.html missing"
+if [[ "$DO_BUNDLE" == 1 && ! -f "$BUNDLE/manifest.json" ]]; then die "$BUNDLE has no manifest.json"; fi
+
+echo "Stack $STACK_NAME in $REGION"
+
+if [[ "$DO_STACK" == 1 ]]; then
+  command -v "$SAM" >/dev/null || die "the SAM CLI is needed (make .venv-sam/.installed, or pip install aws-sam-cli)"
+  step "sam build"
+  "$SAM" build --config-env "$CONFIG_ENV"
+  step "sam deploy"
+  "$SAM" deploy --config-env "$CONFIG_ENV" --stack-name "$STACK_NAME" --region "$REGION" "${SAM_DEPLOY_ARGS[@]}"
+fi
+
+step "reading the stack's outputs"
+OUTPUTS_JSON="$(aws_cli cloudformation describe-stacks --stack-name "$STACK_NAME" --region "$REGION" \
+  --query 'Stacks[0].Outputs' --output json)"
+output() {
+  "$PYTHON" -c '
+import json, sys
+outputs = {o["OutputKey"]: o["OutputValue"] for o in json.loads(sys.argv[1]) or []}
+value = outputs.get(sys.argv[2], "")
+if not value and sys.argv[3] == "required":
+    sys.exit(f"deploy: the stack has no output {sys.argv[2]}")
+print(value)' "$OUTPUTS_JSON" "$1" "${2:-required}"
+}
+API_URL="$(output ApiUrl)"
+SITE_URL="$(output SiteUrl)"
+SITE_BUCKET="$(output SiteBucketName)"
+DISTRIBUTION_ID="$(output SiteDistributionId optional)"
+ARTIFACTS_BUCKET="$(output ArtifactsBucketName)"
+ARTIFACTS_PREFIX="$(output ArtifactsPrefix)"
+API_URL="${API_URL%/}"
+
+if [[ "$DO_BUNDLE" == 1 ]]; then
+  step "publishing $BUNDLE to s3://$ARTIFACTS_BUCKET/$ARTIFACTS_PREFIX (manifest.json last)"
+  "$PYTHON" -m training publish --bundle "$BUNDLE" --bucket "$ARTIFACTS_BUCKET" --prefix "$ARTIFACTS_PREFIX"
+fi
+
+if [[ "$DO_PAGE" == 1 ]]; then
+  STAGING="$(mktemp -d)"
+  trap 'rm -rf "$STAGING"' EXIT
+  step "uploading the page to s3://$SITE_BUCKET/ (API $API_URL)"
+  cp -R frontend/. "$STAGING/"
+  "$PYTHON" -m infra.page_config --api-url "$API_URL" --out "$STAGING/config.js"
+  # Assets first with a short cache lifetime, then the two files that name them, never cached, so a
+  # visitor never gets a new index.html that points at old files for long.
+  aws_cli s3 sync "$STAGING/" "s3://$SITE_BUCKET/" --delete --only-show-errors \
+    --exclude index.html --exclude config.js --cache-control "public, max-age=300"
+  for name in config.js index.html; do
+    aws_cli s3 cp "$STAGING/$name" "s3://$SITE_BUCKET/$name" --only-show-errors --cache-control "no-cache"
+  done
+  if [[ -z "$DISTRIBUTION_ID" ]]; then
+    DISTRIBUTION_ID="$(aws_cli cloudfront list-distributions --output text \
+      --query "DistributionList.Items[?DomainName=='${SITE_URL#https://}'].Id | [0]")"
+  fi
+  if [[ -n "$DISTRIBUTION_ID" && "$DISTRIBUTION_ID" != "None" ]]; then
+    step "invalidating CloudFront $DISTRIBUTION_ID"
+    aws_cli cloudfront create-invalidation --distribution-id "$DISTRIBUTION_ID" --paths "/*" \
+      --query 'Invalidation.Id' --output text
+  else
+    echo "deploy: no CloudFront distribution found for $SITE_URL; skipped the invalidation" >&2
+  fi
+fi
+
+step "done"
+echo "Page: $SITE_URL"
+echo "API:  $API_URL/health"

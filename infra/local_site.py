@@ -1,0 +1,78 @@
+"""The page and the API on one origin, for local runs: static files from frontend/ with security headers.
+
+Only local wiring lives here; the function's app is used untouched. In AWS the page comes from S3 through
+CloudFront (whose response-headers policy sends the same headers) and the API from API Gateway.
+
+Routing: ``/`` and every file that exists in the page folder are the page; every other path goes to the
+API (``/diagnose``, ``/health``, ``/docs``, ``/openapi.json`` and its JSON 404s). The Content-Security-Policy
+is sent with page responses only, since FastAPI's ``/docs`` loads Swagger UI from a CDN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FRONTEND = REPO_ROOT / "frontend"
+
+
+def page_csp(api_origins: Iterable[str] = ()) -> str:
+    """The page's Content-Security-Policy: same-origin everything, no inline code, the API for fetch."""
+    connect = " ".join(["'self'", *api_origins])
+    return (
+        "default-src 'self'; img-src 'self' data: blob:; "
+        f"connect-src {connect}; style-src 'self'; script-src 'self'; object-src 'none'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+
+
+def page_headers(api_origins: Iterable[str] = ()) -> list[tuple[bytes, bytes]]:
+    """Headers added to every page response (the deployed CloudFront policy should send the same)."""
+    return [
+        (b"content-security-policy", page_csp(api_origins).encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-frame-options", b"DENY"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (b"cache-control", b"no-cache"),
+    ]
+
+
+class LocalSite:
+    """ASGI app: page files (with security headers) or the API, chosen by path."""
+
+    def __init__(self, api: ASGIApp, frontend: Path = FRONTEND, api_origins: Iterable[str] = ()) -> None:
+        self.api = api
+        self.frontend = frontend.resolve()
+        if not (self.frontend / "index.html").is_file():
+            raise FileNotFoundError(f"no index.html in {self.frontend}")
+        self.static = StaticFiles(directory=self.frontend, html=True)
+        self.headers = page_headers(api_origins)
+
+    def is_page(self, path: str) -> bool:
+        if path == "/":
+            return True
+        relative = path.lstrip("/")
+        if not relative or "\\" in relative or any(part in ("", ".", "..") for part in relative.split("/")):
+            return False
+        candidate = (self.frontend / relative).resolve()
+        return candidate.is_relative_to(self.frontend) and candidate.is_file()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.is_page(scope["path"]):
+            await self.api(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name for name, _ in self.headers}
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+                message = {**message, "headers": kept + self.headers}
+            await send(message)
+
+        await self.static(scope, receive, send_with_headers)

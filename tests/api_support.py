@@ -1,0 +1,47 @@
+"""Helpers for driving the function's FastAPI app in tests: a client on a given bundle, posting uploads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+
+from function.app import create_app
+from function.settings import Settings
+from tests.conftest import RELEASE_BUNDLE
+from tests.upload_samples import b64
+
+
+def release_manifest() -> dict[str, Any]:
+    """The shipped bundle's manifest; a missing bundle fails the test (it is part of the repo)."""
+    manifest = RELEASE_BUNDLE / "manifest.json"
+    assert manifest.is_file(), f"no bundle at {RELEASE_BUNDLE}: run `python -m training publish` first"
+    return json.loads(manifest.read_text())
+
+
+def release_gate_threshold() -> float:
+    return float(json.loads((RELEASE_BUNDLE / "gate.json").read_text())["threshold"])
+
+
+def make_client(location: str | Path = RELEASE_BUNDLE, **settings: Any) -> TestClient:
+    """A TestClient on a fresh app (fresh BundleHolder) reading the bundle at ``location``."""
+    app = create_app(Settings(bundle_location=str(location), **settings))
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def post_image(client: TestClient, data: bytes | str) -> httpx.Response:
+    """POST /diagnose with ``data`` (file bytes, base64'd here; or an already-built ``image`` string)."""
+    image = data if isinstance(data, str) else b64(data)
+    return client.post("/diagnose", json={"image": image})
+
+
+def error_of(response: httpx.Response) -> dict[str, str]:
+    """The ``error`` object of a non-2xx answer, checking the contract's shape on the way."""
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message"}, body
+    assert body["error"]["message"], body
+    return body["error"]

@@ -1,0 +1,460 @@
+"""The public page in a real Chromium against `make run`'s stack: what a person sees for each kind of upload.
+
+Each reading shown is compared with what the API answers for the same file, so the page can neither
+invent nor distort a result. Screenshots of every state go to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, Request, Route, expect
+
+from tests.browser.conftest import PageWatch, local_stack, local_stack_process, screenshot
+from tests.conftest import NOT_CHEST, RELEASE_BUNDLE, REPO_ROOT, TRAINING_SET
+
+pytestmark = pytest.mark.browser
+
+RESULT = "#result-region .result"
+SPANISH_LABELS = {"Normal": "Normal", "COVID-19": "COVID-19", "Viral Pneumonia": "Neumonía viral"}
+NOT_CHEST_ES = "La imagen no es una radiografía de tórax"
+ERROR_KINDS = (
+    "too_large",
+    "unreadable",
+    "unsupported",
+    "too_small",
+    "invalid",
+    "unavailable",
+    "busy",
+    "server",
+    "network",
+    "timeout",
+    "unexpected",
+)
+CANDIDATES = 40
+"""How many files (in name order) may be tried to find one the API answers in the way a test needs."""
+
+
+def api_answer(url: str, path: Path) -> dict:
+    response = httpx.post(
+        f"{url}/diagnose", json={"image": base64.b64encode(path.read_bytes()).decode()}, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def pick(url: str, files: list[Path], wanted, preferred=None) -> tuple[Path, dict]:
+    """The first file (by name) whose API answer satisfies ``wanted``, and ``preferred`` too if one does.
+
+    A fixed choice, not a random one. These tests check that the page shows what the API says; whether
+    the model reads the file correctly is the evaluation's business, so ``preferred`` is only a preference.
+    """
+    answers = []
+    for path in sorted(files, key=lambda p: p.name)[:CANDIDATES]:
+        answer = api_answer(url, path)
+        if wanted(answer) and (preferred is None or preferred(answer)):
+            return path, answer
+        answers.append((path, answer))
+    for path, answer in answers:
+        if wanted(answer):
+            return path, answer
+    pytest.fail(f"none of the first {CANDIDATES} files in {files[0].parent} gives the answer this test needs")
+
+
+def images(folder: Path) -> list[Path]:
+    return [p for p in folder.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg")]
+
+
+def open_page(page: Page, url: str) -> None:
+    page.goto(url + "/")
+    expect(page.locator("#diagnose")).to_be_visible()
+
+
+def choose_and_diagnose(page: Page, path: Path) -> list[Request]:
+    """Upload through the file input, press Diagnosticar, wait for the card; return the /diagnose requests."""
+    sent: list[Request] = []
+    page.on("request", lambda request: sent.append(request) if request.url.endswith("/diagnose") else None)
+    page.set_input_files("#file-input", str(path))
+    expect(page.locator("#file-name")).to_have_text(path.name)
+    expect(page.locator("#diagnose")).to_have_attribute("aria-disabled", "false")
+    page.click("#diagnose")
+    page.wait_for_selector(RESULT, timeout=60_000)
+    return sent
+
+
+def sent_image(request: Request) -> bytes:
+    return base64.b64decode(json.loads(request.post_data or "{}")["image"])
+
+
+def percent(probability: float, language: str = "es") -> str:
+    """What the page writes: one decimal, and the ends as "> 99,9 %" / "< 0,1 %" (never "100 %")."""
+    value, prefix = probability * 100, ""
+    if value > 99.9:
+        value, prefix = 99.9, "> "
+    elif value < 0.1:
+        value, prefix = 0.1, "< "
+    text = f"{value:.1f}"
+    return prefix + (text.replace(".", ",") + "\u00a0%" if language == "es" else text + "%")
+
+
+def shown_probabilities(page: Page) -> dict[str, tuple[float, str]]:
+    rows = page.locator(f"{RESULT} .prob")
+    return {
+        rows.nth(i).get_attribute("data-label"): (
+            float(rows.nth(i).get_attribute("data-probability")),
+            rows.nth(i).locator(".prob-value").inner_text(),
+        )
+        for i in range(rows.count())
+    }
+
+
+# ---------------------------------------------------------------------------------------------- readings
+
+
+@pytest.mark.parametrize(("folder", "label"), [("COVID", "COVID-19"), ("Normal", "Normal")])
+def test_radiograph_reading_matches_the_api(page: Page, stack_url: str, folder: str, label: str) -> None:
+    path, answer = pick(
+        stack_url,
+        images(TRAINING_SET / folder / "images"),
+        wanted=lambda a: a["result"] == "diagnosis",
+        preferred=lambda a: a["diagnosis"] == label,
+    )
+    open_page(page, stack_url)
+    sent = choose_and_diagnose(page, path)
+
+    assert len(sent) == 1 and sent_image(sent[0]) == path.read_bytes(), "a small image must be sent unchanged"
+    card = page.locator(RESULT)
+    expect(card).to_have_attribute("data-state", "diagnosis")
+    heading = card.locator(".result-heading")
+    expect(heading).to_have_attribute("data-diagnosis", answer["diagnosis"])
+    expect(heading).to_have_text(SPANISH_LABELS[answer["diagnosis"]])
+    expect(card.locator(".result-message")).to_have_text(answer["message"])
+    shown = shown_probabilities(page)
+    assert list(shown) == ["Normal", "COVID-19", "Viral Pneumonia"]
+    for name, probability in answer["probabilities"].items():
+        assert shown[name][0] == pytest.approx(probability, abs=1e-12)
+        assert shown[name][1] == percent(probability)
+    expect(card.locator(".prob.is-top")).to_have_attribute("data-label", answer["diagnosis"])
+    expect(card.locator(".result-details")).to_contain_text(answer["model_version"])
+    # announced and focused: the card sits in the aria-live region and its heading takes the focus
+    expect(page.locator("#result-region")).to_have_attribute("aria-live", "polite")
+    assert page.evaluate("document.activeElement.id") == "result-heading"
+    expect(page.locator("#disclaimer")).to_be_visible()
+    desktop = screenshot(page, f"diagnosis-{folder.lower()}")
+    if folder == "COVID" and os.environ.get("CXR_UPDATE_README_SCREENSHOT"):
+        shutil.copyfile(desktop, REPO_ROOT / "docs" / "screenshot.png")
+
+
+@pytest.mark.parametrize("kind", ["photo", "ct"])
+def test_not_a_chest_radiograph_shows_the_alert(page: Page, stack_url: str, kind: str) -> None:
+    path, answer = pick(stack_url, images(NOT_CHEST / kind), lambda a: a["result"] == "not_chest_xray")
+    open_page(page, stack_url)
+    choose_and_diagnose(page, path)
+
+    card = page.locator(RESULT)
+    expect(card).to_have_attribute("data-state", "not_chest_xray")
+    expect(card.locator(".result-heading")).to_have_text(NOT_CHEST_ES)
+    assert answer["message"] == NOT_CHEST_ES
+    expect(card.locator(".prob")).to_have_count(0)
+    screenshot(page, f"not-chest-{kind}")
+
+
+def test_indeterminate_answer_shows_probabilities_without_a_reading(page: Page, stack_url: str) -> None:
+    """The contract may grow an "indeterminate" result: the real API's answer with only ``result`` changed."""
+    radiograph, _ = pick(
+        stack_url, images(TRAINING_SET / "Normal" / "images"), lambda a: a["result"] == "diagnosis"
+    )
+    answers: list[dict] = []
+
+    def make_indeterminate(route: Route) -> None:
+        response = route.fetch()
+        body = response.json()
+        body["result"] = "indeterminate"
+        answers.append(body)
+        route.fulfill(response=response, json=body)
+
+    open_page(page, stack_url)
+    page.route("**/diagnose", make_indeterminate)
+    choose_and_diagnose(page, radiograph)
+
+    card = page.locator(RESULT)
+    expect(card).to_have_attribute("data-state", "indeterminate")
+    expect(card.locator(".result-heading")).to_have_text("Resultado no concluyente")
+    expect(card.locator(".result-heading")).not_to_have_attribute("data-diagnosis", re.compile(".*"))
+    expect(card.locator(".result-message")).to_contain_text("no tiene suficiente confianza")
+    shown = shown_probabilities(page)
+    assert {name: value for name, (value, _) in shown.items()} == pytest.approx(answers[0]["probabilities"])
+    screenshot(page, "indeterminate")
+
+
+def test_dicom_is_sent_as_it_is(page: Page, stack_url: str) -> None:
+    from pydicom.data import get_testdata_file
+
+    path = Path(get_testdata_file("CT_small.dcm"))
+    open_page(page, stack_url)
+    expect(page.locator("#preview-placeholder")).to_be_hidden()
+    sent = choose_and_diagnose(page, path)
+    assert len(sent) == 1 and sent_image(sent[0]) == path.read_bytes()
+    expect(page.locator("#preview-placeholder")).to_contain_text("DICOM")
+    answer = api_answer(stack_url, path)
+    expect(page.locator(RESULT)).to_have_attribute("data-state", answer["result"])
+
+
+def test_large_image_is_scaled_down_in_the_browser(page: Page, stack_url: str, tmp_path: Path) -> None:
+    source = sorted(images(TRAINING_SET / "Normal" / "images"))[0]
+    large = tmp_path / "large-radiograph.png"
+    Image.open(source).convert("L").resize((2048, 1536), Image.Resampling.BICUBIC).save(large)
+    open_page(page, stack_url)
+    page.set_input_files("#file-input", str(large))
+    expect(page.locator("#file-details")).to_contain_text("1024 × 768")
+    sent = choose_and_diagnose(page, large)
+
+    assert len(sent) == 1
+    uploaded_bytes = sent_image(sent[0])
+    with Image.open(io.BytesIO(uploaded_bytes)) as uploaded:
+        assert uploaded.format == "PNG" and uploaded.size == (1024, 768)
+    scaled = tmp_path / "as-uploaded.png"
+    scaled.write_bytes(uploaded_bytes)
+    expect(page.locator(RESULT)).to_have_attribute("data-state", api_answer(stack_url, scaled)["result"])
+
+
+# ---------------------------------------------------------------------------------------------- errors
+
+
+def test_text_file_gives_a_clear_error(page: Page, stack_url: str, tmp_path: Path) -> None:
+    notes = tmp_path / "notas.txt"
+    notes.write_text("Esto no es una imagen.\n")
+    open_page(page, stack_url)
+    choose_and_diagnose(page, notes)
+
+    card = page.locator(RESULT)
+    expect(card).to_have_attribute("data-state", "error")
+    expect(card).to_have_attribute("data-error", "unsupported")
+    expect(card).to_have_attribute("data-code", "unsupported_media_type")
+    expect(card.locator(".result-heading")).to_have_text("No se pudo analizar la imagen")
+    expect(card.locator(".error-message")).to_contain_text("Ese tipo de archivo no se puede analizar")
+    assert "{" not in card.inner_text(), "no raw JSON in front of the person"
+    screenshot(page, "error-unsupported")
+
+
+def test_oversized_file_is_refused_before_upload(page: Page, stack_url: str, tmp_path: Path) -> None:
+    big = tmp_path / "estudio.dcm"
+    big.write_bytes(b"\0" * 128 + b"DICM" + b"\0" * (5 * 1024 * 1024))
+    open_page(page, stack_url)
+    sent = choose_and_diagnose(page, big)
+
+    assert sent == [], "a file over the limit that cannot be scaled down is not uploaded"
+    card = page.locator(RESULT)
+    expect(card).to_have_attribute("data-error", "too_large")
+    expect(card.locator(".error-message")).to_contain_text("4,5 MB")
+    screenshot(page, "error-too-large")
+
+
+def test_service_unavailable_is_explained(page: Page, tmp_path: Path) -> None:
+    """A real 503: a stack whose bundle fails its hash check."""
+    tampered = tmp_path / "bundle"
+    shutil.copytree(RELEASE_BUNDLE, tampered)
+    model = tampered / "model.tflite"
+    model.write_bytes(model.read_bytes()[:-1] + b"\0")
+    radiograph = sorted(images(TRAINING_SET / "Normal" / "images"))[0]
+    with local_stack(tampered, log_name="local-stack-tampered") as url:
+        assert httpx.get(f"{url}/health", timeout=30).status_code == 503
+        open_page(page, url)
+        choose_and_diagnose(page, radiograph)
+
+        card = page.locator(RESULT)
+        expect(card).to_have_attribute("data-error", "unavailable")
+        expect(card).to_have_attribute("data-code", "bundle_unavailable")
+        expect(card.locator(".error-message")).to_contain_text("El servicio no está disponible")
+        expect(card.locator(".result-details")).to_contain_text("HTTP 503")
+        screenshot(page, "error-unavailable")
+        sent: list[Request] = []
+        page.on(
+            "request", lambda request: sent.append(request) if request.url.endswith("/diagnose") else None
+        )
+        card.locator(".result-retry").click()  # same file again, still refused while the bundle is bad
+        expect(page.locator(RESULT)).to_have_attribute("data-error", "unavailable")
+        assert len(sent) == 1
+
+
+def test_network_failure_is_explained(page: Page, stack_url: str) -> None:
+    radiograph = sorted(images(TRAINING_SET / "Normal" / "images"))[0]
+    open_page(page, stack_url)
+    page.route("**/diagnose", lambda route: route.abort("internetdisconnected"))
+    choose_and_diagnose(page, radiograph)
+    expect(page.locator(RESULT)).to_have_attribute("data-error", "network")
+    expect(page.locator(f"{RESULT} .error-message")).to_contain_text("No se pudo conectar con el servicio")
+
+
+# ---------------------------------------------------------------------------------------------- interaction
+
+
+def test_language_switch_persists_and_translates_the_result(page: Page, stack_url: str) -> None:
+    path, answer = pick(
+        stack_url, images(TRAINING_SET / "Normal" / "images"), lambda a: a["result"] == "diagnosis"
+    )
+    open_page(page, stack_url)
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.locator("h1")).to_have_text("Analice una radiografía de tórax")
+    expect(page.locator("#disclaimer")).to_contain_text("no un diagnóstico")
+    choose_and_diagnose(page, path)
+
+    page.click("#lang-toggle")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("h1")).to_have_text("Check a chest radiograph")
+    expect(page.locator("#diagnose")).to_have_text("Diagnose")
+    expect(page.locator("#disclaimer")).to_contain_text("not a diagnosis")
+    expect(page.locator("#lang-toggle")).to_have_text("Español")
+    card = page.locator(RESULT)
+    expect(card.locator(".result-message")).to_have_text(answer["message_en"])
+    english = {"Normal": "Normal", "COVID-19": "COVID-19", "Viral Pneumonia": "Viral pneumonia"}
+    expect(card.locator(".result-heading")).to_have_text(english[answer["diagnosis"]])
+    top = answer["probabilities"][answer["diagnosis"]]
+    expect(card.locator(".prob.is-top .prob-value")).to_have_text(percent(top, "en"))
+    screenshot(page, "diagnosis-english")
+
+    page.reload()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("h1")).to_have_text("Check a chest radiograph")
+    page.click("#lang-toggle")
+    expect(page.locator("h1")).to_have_text("Analice una radiografía de tórax")
+    page.reload()
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+
+
+def test_every_text_exists_in_both_languages(page: Page, stack_url: str) -> None:
+    open_page(page, stack_url)
+    spanish, english = (page.evaluate(f"window.CXR_I18N.keys('{lang}')") for lang in ("es", "en"))
+    assert set(spanish) == set(english)
+    app = (REPO_ROOT / "frontend" / "app.js").read_text()
+    literal = {key for key in re.findall(r'i18n\.t\("([^"]+)"', app) if not key.endswith(".")}
+    markup = set(re.findall(r'data-i18n="([^"]+)"', (REPO_ROOT / "frontend" / "index.html").read_text()))
+    used = literal | markup | {f"error.{kind}" for kind in ERROR_KINDS}
+    assert used <= set(spanish), sorted(used - set(spanish))
+
+
+def test_drag_and_drop_chooses_the_file(page: Page, stack_url: str) -> None:
+    radiograph = sorted(images(TRAINING_SET / "Normal" / "images"))[0]
+    open_page(page, stack_url)
+    data = base64.b64encode(radiograph.read_bytes()).decode()
+    transfer = page.evaluate_handle(
+        """([data, name]) => {
+            const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, { type: "image/png" }));
+            return transfer;
+        }""",
+        [data, radiograph.name],
+    )
+    page.dispatch_event("#dropzone", "dragenter", {"dataTransfer": transfer})
+    expect(page.locator("#dropzone")).to_have_class("dropzone is-dragging")
+    page.dispatch_event("#dropzone", "drop", {"dataTransfer": transfer})
+    expect(page.locator("#file-name")).to_have_text(radiograph.name)
+    expect(page.locator("#preview-image")).to_be_visible()
+    expect(page.locator("#dropzone")).to_have_class("dropzone")
+    screenshot(page, "chosen")
+    page.click("#diagnose")
+    expect(page.locator(RESULT)).to_have_attribute("data-state", api_answer(stack_url, radiograph)["result"])
+
+
+def test_keyboard_only(page: Page, stack_url: str) -> None:
+    radiograph = sorted(images(TRAINING_SET / "Normal" / "images"))[0]
+    open_page(page, stack_url)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "choose":
+            break
+    assert page.evaluate("document.activeElement.id") == "choose"
+    # Enter on the button opens the file input's chooser (what the OS dialog then does is the browser's job)
+    page.evaluate(
+        """() => { window.__chooserOpened = 0; document.getElementById("file-input")
+                     .addEventListener("click", () => { window.__chooserOpened += 1; }); }"""
+    )
+    page.keyboard.press("Enter")
+    assert page.evaluate("window.__chooserOpened") == 1
+    page.set_input_files("#file-input", str(radiograph))
+    expect(page.locator("#file-name")).to_have_text(radiograph.name)
+    while page.evaluate("document.activeElement.id") != "diagnose":
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(RESULT, timeout=60_000)
+    assert page.evaluate("document.activeElement.id") == "result-heading"
+
+
+def test_diagnose_waits_for_a_file(page: Page, stack_url: str) -> None:
+    sent: list[Request] = []
+    page.on("request", lambda request: sent.append(request) if request.url.endswith("/diagnose") else None)
+    open_page(page, stack_url)
+    expect(page.locator("#diagnose")).to_have_attribute("aria-disabled", "true")
+    expect(page.locator("#diagnose-hint")).to_have_text("Primero elija una imagen.")
+    page.focus("#diagnose")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)  # room for a request that must not happen
+    expect(page.locator(RESULT)).to_have_count(0)
+    assert sent == []
+    screenshot(page, "empty")
+
+
+# ---------------------------------------------------------------------------------------------- make run
+
+
+def test_local_stack_prints_its_url_and_stops_on_ctrl_c() -> None:
+    with local_stack_process(log_name="local-stack-lifecycle") as stack:
+        assert f"Chest X-ray screening: {stack.url}/" in stack.log()
+        assert "s3://" in stack.log() and "on S3 server http://127.0.0.1:" in stack.log()
+        health = httpx.get(f"{stack.url}/health", timeout=30).json()
+        assert health["loaded"] is True
+        assert httpx.get(f"{stack.url}/docs").status_code == 200
+    assert stack.returncode == 0, stack.log()[-2000:]
+    assert "Stopped the web server and the S3 server." in stack.log()
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{stack.url}/health", timeout=5)
+
+
+# ---------------------------------------------------------------------------------------------- security
+
+
+def test_page_headers(stack_url: str) -> None:
+    page_response = httpx.get(stack_url + "/")
+    csp = page_response.headers["content-security-policy"]
+    directives = {part.split()[0]: part.split()[1:] for part in csp.split(";") if part.strip()}
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
+    assert directives["script-src"] == ["'self'"] and directives["style-src"] == ["'self'"]
+    assert directives["object-src"] == ["'none'"] and directives["frame-ancestors"] == ["'none'"]
+    assert page_response.headers["x-content-type-options"] == "nosniff"
+    assert page_response.headers["referrer-policy"] == "no-referrer"
+    for response in (page_response, httpx.get(stack_url + "/health"), httpx.get(stack_url + "/app.js")):
+        assert "server" not in response.headers
+    for name in ("index.html", "app.js", "i18n.js", "styles.css", "config.js"):
+        text = (REPO_ROOT / "frontend" / name).read_text()
+        assert "innerHTML" not in text and "outerHTML" not in text and "insertAdjacentHTML" not in text
+        assert "http://" not in text.replace("http://www.w3.org/2000/svg", "") and "https://" not in text
+
+
+def test_csp_violations_would_be_caught(page_watch: tuple[Page, PageWatch], stack_url: str) -> None:
+    """The watch that every other test relies on does see a violation: inject an inline script."""
+    page, watch = page_watch
+    open_page(page, stack_url)
+    page.evaluate(
+        """() => { const s = document.createElement("script"); s.textContent = "window.__ran = true";
+                   document.body.appendChild(s); }"""
+    )
+    page.wait_for_function("window.__cspViolations.length > 0")
+    assert page.evaluate("window.__ran === undefined"), "the inline script must not run"
+    assert page.evaluate("window.__cspViolations")[0].startswith("script-src")
+    for _ in range(100):  # the console message may arrive a little after the event
+        if watch.console_csp:
+            break
+        page.wait_for_timeout(50)
+    assert watch.console_csp, "the console watch saw the violation too"

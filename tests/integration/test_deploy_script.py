@@ -1,0 +1,176 @@
+"""infra/deploy.sh after `sam deploy`, for real against an AWS-compatible server on loopback (moto).
+
+The stack's outputs come from a CloudFormation stack created in that server with the output names of
+template.yaml; the script then publishes the bundle, writes config.js, syncs the page and invalidates
+CloudFront through the real AWS CLI and boto3, over HTTP. Building and deploying the stack itself
+(`sam build`, `sam deploy`) needs Docker and an AWS account and is not run here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from infra.local_s3 import DUMMY_CREDENTIALS, REGION, LocalS3Server
+from tests.conftest import RELEASE_BUNDLE, REPO_ROOT
+
+STACK = "cxr-deploy-test"
+API_URL = "https://abc123def4.execute-api.us-east-1.amazonaws.com"
+TEMPLATE_OUTPUTS = {
+    "ApiUrl",
+    "SiteUrl",
+    "SiteBucketName",
+    "SiteDistributionId",
+    "ArtifactsBucketName",
+    "ArtifactsPrefix",
+}
+
+
+@pytest.fixture(scope="module")
+def aws_server() -> Iterator[LocalS3Server]:
+    with LocalS3Server() as server:  # moto's server answers S3, CloudFormation and CloudFront alike
+        yield server
+
+
+def client(server: LocalS3Server, service: str) -> Any:
+    import boto3
+
+    return boto3.client(
+        service,
+        endpoint_url=server.endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+@pytest.fixture(scope="module")
+def stack(aws_server: LocalS3Server) -> dict[str, str]:
+    """A stack with the outputs template.yaml declares, pointing at a real distribution and real buckets."""
+    distribution = client(aws_server, "cloudfront").create_distribution(
+        DistributionConfig={
+            "CallerReference": STACK,
+            "Comment": "",
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "site",
+                        "DomainName": "site.s3.amazonaws.com",
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "site",
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "TrustedSigners": {"Enabled": False, "Quantity": 0},
+                "ForwardedValues": {"QueryString": False, "Cookies": {"Forward": "none"}},
+                "MinTTL": 0,
+            },
+        }
+    )["Distribution"]
+    template = {
+        "Resources": {
+            "SiteBucket": {"Type": "AWS::S3::Bucket"},
+            "ArtifactsBucket": {"Type": "AWS::S3::Bucket"},
+        },
+        "Outputs": {
+            "ApiUrl": {"Value": API_URL + "/"},
+            "SiteUrl": {"Value": "https://" + distribution["DomainName"]},
+            "SiteBucketName": {"Value": {"Ref": "SiteBucket"}},
+            "SiteDistributionId": {"Value": distribution["Id"]},
+            "ArtifactsBucketName": {"Value": {"Ref": "ArtifactsBucket"}},
+            "ArtifactsPrefix": {"Value": "models/release/"},
+        },
+    }
+    cloudformation = client(aws_server, "cloudformation")
+    cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps(template))
+    outputs = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
+    return {output["OutputKey"]: output["OutputValue"] for output in outputs}
+
+
+def test_template_declares_the_outputs_the_script_reads() -> None:
+    from infra.cfn_yaml import load_template
+
+    outputs = set(load_template(REPO_ROOT / "template.yaml")["Outputs"])
+    assert outputs >= TEMPLATE_OUTPUTS, TEMPLATE_OUTPUTS - outputs
+
+
+def test_deploy_publishes_the_bundle_and_the_configured_page(
+    aws_server: LocalS3Server, stack: dict[str, str]
+) -> None:
+    if shutil.which("aws") is None:
+        pytest.skip("the AWS CLI (aws) is not installed")
+    s3 = client(aws_server, "s3")
+    site = stack["SiteBucketName"]
+    s3.put_object(Bucket=site, Key="old-page.js", Body=b"left from an earlier deploy")
+    config_before = (REPO_ROOT / "frontend" / "config.js").read_bytes()
+    env = {**os.environ, **DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": aws_server.endpoint_url}
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        env.pop(name, None)
+
+    run = subprocess.run(
+        ["bash", "infra/deploy.sh", "--skip-stack", "--stack-name", STACK, "--region", REGION],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+    bundle_keys = {o["Key"] for o in s3.list_objects_v2(Bucket=stack["ArtifactsBucketName"])["Contents"]}
+    manifest = json.loads((RELEASE_BUNDLE / "manifest.json").read_text())
+    assert {f"models/release/{name}" for name in [*manifest["files"], "manifest.json"]} <= bundle_keys
+
+    page_files = {path.name for path in (REPO_ROOT / "frontend").iterdir() if path.is_file()}
+    site_keys = {o["Key"] for o in s3.list_objects_v2(Bucket=site)["Contents"]}
+    assert site_keys == page_files, "the site bucket holds exactly the page (stale files deleted)"
+    config = s3.get_object(Bucket=site, Key="config.js")
+    assert config["CacheControl"] == "no-cache"
+    assert f'"apiBaseUrl": "{API_URL}"' in config["Body"].read().decode()
+    index = s3.get_object(Bucket=site, Key="index.html")
+    assert index["ContentType"].startswith("text/html") and index["CacheControl"] == "no-cache"
+    assert index["Body"].read() == (REPO_ROOT / "frontend" / "index.html").read_bytes()
+    assert s3.head_object(Bucket=site, Key="app.js")["ContentType"] in (
+        "text/javascript",
+        "application/javascript",
+    )
+
+    invalidations = client(aws_server, "cloudfront").list_invalidations(
+        DistributionId=stack["SiteDistributionId"]
+    )
+    assert invalidations["InvalidationList"]["Quantity"] >= 1
+    assert (REPO_ROOT / "frontend" / "config.js").read_bytes() == config_before, (
+        "the repo's config.js is untouched"
+    )
+    assert f"Page: {stack['SiteUrl']}" in run.stdout
+
+
+def test_deploy_refuses_a_stack_without_the_outputs(aws_server: LocalS3Server) -> None:
+    if shutil.which("aws") is None:
+        pytest.skip("the AWS CLI (aws) is not installed")
+    cloudformation = client(aws_server, "cloudformation")
+    template = {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket"}}, "Outputs": {"Other": {"Value": "x"}}}
+    cloudformation.create_stack(StackName="cxr-no-outputs", TemplateBody=json.dumps(template))
+    env = {**os.environ, **DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": aws_server.endpoint_url}
+    run = subprocess.run(
+        ["bash", "infra/deploy.sh", "--skip-stack", "--stack-name", "cxr-no-outputs", "--region", REGION],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode != 0
+    assert "the stack has no output ApiUrl" in run.stderr

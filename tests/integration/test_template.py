@@ -1,0 +1,377 @@
+"""The deployable template keeps its security promises, and the linters agree.
+
+Every bucket private, encrypted and TLS-only; the function may read the bundle's prefix and write its own
+log group, nothing else; the API is throttled and answers CORS only for the site; the site is served by
+CloudFront through origin access control with a Content-Security-Policy without 'unsafe-inline'.
+
+Each check is a function that lists problems, and a few tests feed it a deliberately broken copy of the
+template, so a check that could never fail would show up here.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.cfn_yaml import load_template
+from tests.conftest import REPO_ROOT
+
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+SAM = Path(os.environ.get("CXR_SAM", REPO_ROOT / ".venv-sam" / "bin" / "sam"))
+HTTP_API_TIMEOUT_S = 30
+
+Template = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def template() -> Template:
+    return load_template(TEMPLATE_PATH)
+
+
+def resources_of(template: Template, kind: str) -> dict[str, dict[str, Any]]:
+    return {name: body for name, body in template["Resources"].items() if body["Type"] == kind}
+
+
+def refers_to(value: Any, logical_id: str) -> bool:
+    """True when ``value`` is a Ref to, or a GetAtt of, ``logical_id``."""
+    return isinstance(value, dict) and (
+        value.get("Ref") == logical_id or (value.get("Fn::GetAtt") or [None])[0] == logical_id
+    )
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def default_of(template: Template, value: Any) -> Any:
+    """A literal, or the default of the parameter it refers to."""
+    if isinstance(value, dict) and "Ref" in value:
+        return template["Parameters"][value["Ref"]]["Default"]
+    return value
+
+
+# ---------------------------------------------------------------- checks (each returns its problems)
+
+
+def bucket_problems(template: Template) -> list[str]:
+    problems = []
+    policies = resources_of(template, "AWS::S3::BucketPolicy").values()
+    for name, bucket in resources_of(template, "AWS::S3::Bucket").items():
+        props = bucket.get("Properties", {})
+        block = props.get("PublicAccessBlockConfiguration", {})
+        for flag in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"):
+            if block.get(flag) is not True:
+                problems.append(f"{name}: {flag} is not true")
+        rules = props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [])
+        algorithms = {rule.get("ServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for rule in rules}
+        if not algorithms or not algorithms <= {"AES256", "aws:kms", "aws:kms:dsse"}:
+            problems.append(f"{name}: no default encryption")
+        if props.get("AccessControl") not in (None, "Private"):
+            problems.append(f"{name}: canned ACL {props['AccessControl']}")
+        own = [p for p in policies if refers_to(p["Properties"]["Bucket"], name)]
+        if not any(_denies_plain_http(p["Properties"]["PolicyDocument"], name) for p in own):
+            problems.append(f"{name}: no policy denying requests without TLS")
+        if bucket.get("Condition") and any(p.get("Condition") != bucket["Condition"] for p in own):
+            problems.append(f"{name}: its policy does not share its condition")
+    return problems
+
+
+def _denies_plain_http(document: dict[str, Any], bucket: str) -> bool:
+    for statement in as_list(document["Statement"]):
+        condition = statement.get("Condition", {}).get("Bool", {})
+        resources = [str(r) for r in as_list(statement.get("Resource"))]
+        if (
+            statement.get("Effect") == "Deny"
+            and statement.get("Principal") == "*"
+            and "s3:*" in as_list(statement.get("Action"))
+            and str(condition.get("aws:SecureTransport")).lower() == "false"
+            and any(bucket in r and "/*" not in r for r in resources)
+            and any(bucket in r and "/*" in r for r in resources)
+        ):
+            return True
+    return False
+
+
+def function_permission_problems(template: Template) -> list[str]:
+    """The function's role: s3:GetObject on <bucket>/<prefix>* and its own log group, nothing else."""
+    problems = []
+    (function_id, function), *others = resources_of(template, "AWS::Serverless::Function").items()
+    if others:
+        problems.append("more than one function: extend this check")
+    props = function["Properties"]
+    if "Policies" in props:
+        problems.append(f"{function_id}: SAM Policies add permissions beyond the role")
+    role_ref = props.get("Role", {}).get("Fn::GetAtt", [None])[0]
+    role = template["Resources"].get(role_ref)
+    if role is None or role["Type"] != "AWS::IAM::Role":
+        return [*problems, f"{function_id}: its role is not a role of this template"]
+    role_props = role["Properties"]
+    if role_props.get("ManagedPolicyArns"):
+        problems.append(f"{role_ref}: managed policies {role_props['ManagedPolicyArns']}")
+    trust = as_list(role_props["AssumeRolePolicyDocument"]["Statement"])
+    if [s.get("Principal") for s in trust] != [{"Service": "lambda.amazonaws.com"}]:
+        problems.append(f"{role_ref}: trusted by more than Lambda")
+    log_group = props.get("LoggingConfig", {}).get("LogGroup", {}).get("Ref")
+    for policy in role_props.get("Policies", []):
+        for statement in as_list(policy["PolicyDocument"]["Statement"]):
+            actions = as_list(statement.get("Action"))
+            resources = as_list(statement.get("Resource"))
+            where = f"{role_ref}/{policy['PolicyName']}"
+            if statement.get("Effect") != "Allow" or "NotAction" in statement or "NotResource" in statement:
+                problems.append(f"{where}: only plain Allow statements are expected")
+            if any("*" in action for action in actions):
+                problems.append(f"{where}: wildcard action {actions}")
+            s3_actions = [a for a in actions if a.startswith("s3:")]
+            log_actions = [a for a in actions if a.startswith("logs:")]
+            if len(s3_actions) + len(log_actions) != len(actions):
+                problems.append(f"{where}: actions outside S3 reads and logging {actions}")
+            if s3_actions:
+                if s3_actions != ["s3:GetObject"]:
+                    problems.append(f"{where}: S3 actions {s3_actions}")
+                for resource in resources:
+                    if not _is_bundle_prefix_arn(resource):
+                        problems.append(f"{where}: S3 resource {resource} is not the bundle prefix")
+            if log_actions:
+                if not set(log_actions) <= {"logs:CreateLogStream", "logs:PutLogEvents"}:
+                    problems.append(f"{where}: log actions {log_actions}")
+                if log_group is None or not all(refers_to(r, log_group) for r in resources):
+                    problems.append(f"{where}: logs beyond the function's own log group")
+    return problems
+
+
+def _is_bundle_prefix_arn(resource: Any) -> bool:
+    sub = resource.get("Fn::Sub") if isinstance(resource, dict) else None
+    text = sub[0] if isinstance(sub, list) else sub
+    return text == "arn:${AWS::Partition}:s3:::${Bucket}/${ArtifactsPrefix}*"
+
+
+def api_problems(template: Template) -> list[str]:
+    problems = []
+    for name, api in resources_of(template, "AWS::Serverless::HttpApi").items():
+        props = api["Properties"]
+        route = props.get("DefaultRouteSettings", {})
+        for key in ("ThrottlingBurstLimit", "ThrottlingRateLimit"):
+            limit = default_of(template, route.get(key))
+            if not isinstance(limit, int) or limit <= 0:
+                problems.append(f"{name}: {key} missing or not positive")
+        origins = props.get("CorsConfiguration", {}).get("AllowOrigins", [])
+        if not origins:
+            problems.append(f"{name}: no CORS origin")
+        for origin in origins:
+            text = origin.get("Fn::Sub") if isinstance(origin, dict) else origin
+            if not isinstance(text, str) or "*" in text or "${SiteDistribution.DomainName}" not in text:
+                problems.append(f"{name}: CORS origin {origin!r} is not the site's CloudFront domain")
+    return problems
+
+
+def cloudfront_problems(template: Template) -> list[str]:
+    problems = []
+    if resources_of(template, "AWS::CloudFront::CloudFrontOriginAccessIdentity"):
+        problems.append("legacy origin access identity present")
+    access_controls = resources_of(template, "AWS::CloudFront::OriginAccessControl")
+    for name, oac in access_controls.items():
+        config = oac["Properties"]["OriginAccessControlConfig"]
+        if (config["OriginAccessControlOriginType"], config["SigningBehavior"]) != ("s3", "always"):
+            problems.append(f"{name}: does not always sign S3 requests")
+    for name, distribution in resources_of(template, "AWS::CloudFront::Distribution").items():
+        config = distribution["Properties"]["DistributionConfig"]
+        for origin in config["Origins"]:
+            if "S3OriginConfig" in origin:
+                if not any(refers_to(origin.get("OriginAccessControlId"), oac) for oac in access_controls):
+                    problems.append(f"{name}/{origin['Id']}: S3 origin without origin access control")
+                if origin["S3OriginConfig"].get("OriginAccessIdentity") not in ("", None):
+                    problems.append(f"{name}/{origin['Id']}: uses an origin access identity")
+        behaviors = [config["DefaultCacheBehavior"], *config.get("CacheBehaviors", [])]
+        for behavior in behaviors:
+            if behavior.get("ViewerProtocolPolicy") not in ("redirect-to-https", "https-only"):
+                problems.append(f"{name}: a cache behavior serves plain HTTP")
+            policy = template["Resources"].get(behavior.get("ResponseHeadersPolicyId", {}).get("Ref"))
+            if policy is None:
+                problems.append(f"{name}: a cache behavior has no response headers policy of this template")
+            else:
+                problems += header_problems(policy)
+        site_policies = [
+            p
+            for p in resources_of(template, "AWS::S3::BucketPolicy").values()
+            if any(
+                statement.get("Principal") == {"Service": "cloudfront.amazonaws.com"}
+                and f"distribution/${{{name}}}"
+                in str(statement.get("Condition", {}).get("StringEquals", {}).get("AWS:SourceArn"))
+                for statement in as_list(p["Properties"]["PolicyDocument"]["Statement"])
+            )
+        ]
+        if not site_policies:
+            problems.append(f"{name}: no bucket policy limits CloudFront's reads to this distribution")
+    return problems
+
+
+def csp_of(policy: dict[str, Any]) -> str:
+    csp = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"][
+        "ContentSecurityPolicy"
+    ]
+    text = csp["ContentSecurityPolicy"]
+    return text.get("Fn::Sub") if isinstance(text, dict) else text
+
+
+def header_problems(policy: dict[str, Any]) -> list[str]:
+    problems = []
+    security = policy["Properties"]["ResponseHeadersPolicyConfig"].get("SecurityHeadersConfig", {})
+    csp = csp_of(policy) if "ContentSecurityPolicy" in security else ""
+    directives = {part.split()[0]: part.split()[1:] for part in (p.strip() for p in csp.split(";")) if part}
+    if "unsafe-inline" in csp or "unsafe-eval" in csp:
+        problems.append("CSP allows inline or eval'd code")
+    if directives.get("default-src") != ["'none'"]:
+        problems.append("CSP default-src is not 'none'")
+    if directives.get("script-src") != ["'self'"]:
+        problems.append("CSP scripts may come from elsewhere than the site")
+    if directives.get("frame-ancestors") != ["'none'"]:
+        problems.append("CSP allows framing")
+    if not any("execute-api" in source for source in directives.get("connect-src", [])):
+        problems.append("CSP connect-src does not allow the API")
+    if not security.get("StrictTransportSecurity", {}).get("AccessControlMaxAgeSec", 0) >= 31_536_000:
+        problems.append("HSTS missing or shorter than a year")
+    if "ContentTypeOptions" not in security:
+        problems.append("no X-Content-Type-Options: nosniff")
+    if security.get("FrameOptions", {}).get("FrameOption") != "DENY":
+        problems.append("X-Frame-Options is not DENY")
+    return problems
+
+
+# ---------------------------------------------------------------- the template as it is
+
+
+def test_every_bucket_is_private_encrypted_and_tls_only(template: Template) -> None:
+    assert len(resources_of(template, "AWS::S3::Bucket")) == 2
+    assert bucket_problems(template) == []
+
+
+def test_function_can_only_read_the_bundle_prefix_and_write_its_logs(template: Template) -> None:
+    assert function_permission_problems(template) == []
+
+
+def test_api_is_throttled_and_cors_is_only_the_site(template: Template) -> None:
+    assert api_problems(template) == []
+
+
+def test_site_goes_through_cloudfront_with_oac_and_security_headers(template: Template) -> None:
+    assert cloudfront_problems(template) == []
+
+
+def test_function_is_the_container_image_with_the_bundle_location(template: Template) -> None:
+    (function,) = resources_of(template, "AWS::Serverless::Function").values()
+    props, metadata = function["Properties"], function["Metadata"]
+    assert props["PackageType"] == "Image"
+    assert (REPO_ROOT / metadata["DockerContext"] / metadata["Dockerfile"]).is_file()
+    location = props["Environment"]["Variables"]["CXR_BUNDLE_LOCATION"]["Fn::Sub"][0]
+    assert location == "s3://${Bucket}/${ArtifactsPrefix}"
+    assert default_of(template, props["Timeout"]) < HTTP_API_TIMEOUT_S
+    events = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in props["Events"].values()}
+    assert events == {("POST", "/diagnose"), ("GET", "/health")}
+
+
+def test_outputs_name_what_deploy_and_ops_need(template: Template) -> None:
+    assert {
+        "ApiUrl",
+        "SiteUrl",
+        "SiteBucketName",
+        "SiteDistributionId",
+        "ArtifactsBucketName",
+        "ArtifactsPrefix",
+        "FunctionName",
+    } <= set(template["Outputs"])
+
+
+def test_dockerfile_builds_on_the_lambda_base_image_without_tensorflow() -> None:
+    dockerfile = (REPO_ROOT / "function" / "Dockerfile").read_text()
+    assert re.search(r"^ARG BASE_IMAGE=public\.ecr\.aws/lambda/python:3\.13$", dockerfile, re.M)
+    assert 'CMD ["function.app.handler"]' in dockerfile
+    lines = (REPO_ROOT / "function" / "requirements.txt").read_text().lower().splitlines()
+    names = {re.split(r"[\s<>=~!\[;]", line.split("#")[0].strip())[0] for line in lines} - {""}
+    assert "ai-edge-litert" in names
+    assert not {name for name in names if name.startswith(("tensorflow", "keras", "tf-"))}
+    standin = (REPO_ROOT / "infra" / "local_base_image.sh").read_text()
+    assert "PY_VERSION=3.13" in standin, "the local stand-in must provide the same Python as the Dockerfile"
+
+
+# ---------------------------------------------------------------- the checks can fail
+
+
+def test_checks_catch_a_public_unencrypted_bucket(template: Template) -> None:
+    broken = copy.deepcopy(template)
+    site = broken["Resources"]["SiteBucket"]["Properties"]
+    site["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] = False
+    del site["BucketEncryption"]
+    broken["Resources"]["ArtifactsBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"] = []
+    problems = bucket_problems(broken)
+    assert "SiteBucket: RestrictPublicBuckets is not true" in problems
+    assert "SiteBucket: no default encryption" in problems
+    assert "ArtifactsBucket: no policy denying requests without TLS" in problems
+
+
+def test_checks_catch_broader_function_permissions(template: Template) -> None:
+    broken = copy.deepcopy(template)
+    statement = broken["Resources"]["DiagnosisFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"][
+        "Statement"
+    ][0]
+    statement["Action"] = ["s3:GetObject", "s3:ListBucket"]
+    statement["Resource"] = "*"
+    problems = function_permission_problems(broken)
+    assert any("S3 actions" in p for p in problems)
+    assert any("is not the bundle prefix" in p for p in problems)
+
+
+def test_checks_catch_open_cors_missing_throttling_and_unsafe_csp(template: Template) -> None:
+    broken = copy.deepcopy(template)
+    api = broken["Resources"]["DiagnosisApi"]["Properties"]
+    api["CorsConfiguration"]["AllowOrigins"] = ["*"]
+    del api["DefaultRouteSettings"]["ThrottlingRateLimit"]
+    headers = broken["Resources"]["SiteSecurityHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]
+    csp = headers["SecurityHeadersConfig"]["ContentSecurityPolicy"]
+    csp["ContentSecurityPolicy"] = {"Fn::Sub": "default-src 'self' 'unsafe-inline'"}
+    assert len(api_problems(broken)) == 2
+    assert "CSP allows inline or eval'd code" in cloudfront_problems(broken)
+
+
+# ---------------------------------------------------------------- linters
+
+
+def test_sam_validate_lint_is_clean() -> None:
+    if not SAM.exists():
+        pytest.skip(f"SAM CLI not installed at {SAM} (.ci/run installs it into .venv-sam)")
+    result = subprocess.run(
+        [str(SAM), "validate", "--lint", "--template-file", str(TEMPLATE_PATH)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO_ROOT,
+        env={**os.environ, "SAM_CLI_TELEMETRY": "0"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_with_serverless_rules_is_clean() -> None:
+    if importlib.util.find_spec("cfn_lint_serverless") is None:
+        pytest.skip("cfn-lint-serverless is not installed (pip install cfn-lint-serverless)")
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "cfn-lint"),
+            "--append-rules",
+            "cfn_lint_serverless.rules",
+            "--",
+            str(TEMPLATE_PATH),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,110 @@
+"""POST /diagnose on the shipped bundle: real radiographs get a reading, a photo gets refused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from function.schemas import DISCLAIMER, DISCLAIMER_EN, NOT_CHEST_XRAY_MESSAGE, NOT_CHEST_XRAY_MESSAGE_EN
+from tests.api_support import make_client, post_image, release_gate_threshold, release_manifest
+from tests.upload_samples import COVID_RADIOGRAPH, NORMAL_RADIOGRAPH, PHOTO, b64, data_url
+
+RESPONSE_FIELDS = {
+    "result",
+    "diagnosis",
+    "probabilities",
+    "consistency",
+    "message",
+    "message_en",
+    "model_version",
+    "disclaimer",
+    "disclaimer_en",
+}
+
+
+@pytest.fixture(scope="module")
+def client(shared_data: Path) -> Iterator[TestClient]:
+    with make_client() as client:
+        yield client
+
+
+def _diagnosis(client: TestClient, image: bytes | str) -> dict[str, Any]:
+    response = post_image(client, image)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert set(body) == RESPONSE_FIELDS
+    return body
+
+
+@pytest.mark.parametrize("path", [COVID_RADIOGRAPH, NORMAL_RADIOGRAPH], ids=["covid", "normal"])
+def test_a_real_radiograph_gets_a_reading(client: TestClient, path: Path) -> None:
+    manifest = release_manifest()
+    gate = release_gate_threshold()
+    body = _diagnosis(client, path.read_bytes())
+
+    assert body["result"] == "diagnosis"
+    probabilities = body["probabilities"]
+    assert list(probabilities) == manifest["labels"]
+    assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-4)
+    assert all(0.0 <= p <= 1.0 for p in probabilities.values())
+    assert body["diagnosis"] == max(probabilities, key=probabilities.__getitem__)
+    assert body["consistency"]["threshold"] == pytest.approx(gate)
+    assert body["consistency"]["ssim"] >= body["consistency"]["threshold"]
+    assert body["model_version"] == manifest["bundle_version"]
+    assert body["diagnosis"] in body["message_en"]
+    assert body["disclaimer"] == DISCLAIMER and body["disclaimer_en"] == DISCLAIMER_EN
+
+
+def test_a_photo_is_not_a_chest_radiograph(client: TestClient) -> None:
+    body = _diagnosis(client, PHOTO.read_bytes())
+
+    assert body["result"] == "not_chest_xray"
+    assert body["diagnosis"] is None and body["probabilities"] is None
+    assert body["message"] == NOT_CHEST_XRAY_MESSAGE == "La imagen no es una radiografía de tórax"
+    assert body["message_en"] == NOT_CHEST_XRAY_MESSAGE_EN
+    assert body["consistency"]["ssim"] < body["consistency"]["threshold"]
+    assert body["disclaimer"] == DISCLAIMER
+
+
+def test_every_way_of_writing_the_base64_gives_the_same_reading(client: TestClient) -> None:
+    data = COVID_RADIOGRAPH.read_bytes()
+    plain = b64(data)
+    wrapped = "\n".join(plain[i : i + 76] for i in range(0, len(plain), 76))  # as `base64` prints it
+    url_safe = plain.replace("+", "-").replace("/", "_").rstrip("=")
+    reference = _diagnosis(client, plain)
+
+    for image in (wrapped, url_safe, data_url(data), data_url(data, "application/octet-stream")):
+        assert _diagnosis(client, image) == reference
+
+
+def test_the_declared_mime_type_does_not_decide_the_format(client: TestClient) -> None:
+    """A PNG declared as image/jpeg is still read as the PNG it is (content sniffing)."""
+    data = COVID_RADIOGRAPH.read_bytes()
+    assert _diagnosis(client, data_url(data, "image/jpeg")) == _diagnosis(client, data)
+
+
+def test_other_fields_are_ignored(client: TestClient) -> None:
+    data = COVID_RADIOGRAPH.read_bytes()
+    response = client.post("/diagnose", json={"image": b64(data), "name": "ñandú 🫁", "extra": [1, 2]})
+    assert response.status_code == 200
+    assert response.json() == _diagnosis(client, data)
+
+
+def test_the_answer_is_not_cached_and_not_sniffed(client: TestClient) -> None:
+    response = post_image(client, COVID_RADIOGRAPH.read_bytes())
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "server" not in response.headers
+
+
+def test_openapi_documents_the_request_and_response(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    operation = schema["paths"]["/diagnose"]["post"]
+    assert "image" in operation["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    assert {"200", "400", "413", "415", "422", "503"} <= set(operation["responses"])
+    assert "DiagnosisResponse" in schema["components"]["schemas"]
+    assert client.get("/docs").status_code == 200

@@ -1,0 +1,64 @@
+"""The manifest's calibration is what the API serves: temperature-scaled probabilities, "indeterminate"."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from function.calibration import apply_temperature
+from function.schemas import INDETERMINATE_MESSAGE
+from tests.api_support import error_of, make_client, post_image
+from tests.conftest import RELEASE_BUNDLE
+from tests.upload_samples import COVID_RADIOGRAPH
+
+
+def _bundle_with_calibration(tmp_path: Path, calibration: Any) -> Path:
+    copy = tmp_path / "bundle"
+    shutil.copytree(RELEASE_BUNDLE, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["calibration"] = calibration
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    return copy
+
+
+def _uncalibrated(tmp_path: Path) -> dict[str, float]:
+    with make_client(_bundle_with_calibration(tmp_path / "plain", None)) as client:
+        return post_image(client, COVID_RADIOGRAPH.read_bytes()).json()["probabilities"]
+
+
+def test_probabilities_are_temperature_scaled(tmp_path: Path, shared_data: Path) -> None:
+    raw = _uncalibrated(tmp_path)
+    bundle = _bundle_with_calibration(tmp_path, {"temperature": 10.0, "min_confidence": 0.0})
+    with make_client(bundle) as client:
+        body = post_image(client, COVID_RADIOGRAPH.read_bytes()).json()
+    expected = apply_temperature(np.array([list(raw.values())]), 10.0)[0]
+    assert list(body["probabilities"].values()) == pytest.approx(list(expected), abs=1e-6)
+    assert body["probabilities"] != pytest.approx(raw, abs=1e-3)  # T = 10 flattens even a saturated softmax
+    assert body["result"] == "diagnosis"
+    assert body["diagnosis"] == max(raw, key=raw.__getitem__)  # never changes the argmax
+
+
+def test_a_reading_below_min_confidence_is_indeterminate(tmp_path: Path, shared_data: Path) -> None:
+    bundle = _bundle_with_calibration(tmp_path, {"temperature": 50.0, "min_confidence": 0.9})
+    with make_client(bundle) as client:
+        body = post_image(client, COVID_RADIOGRAPH.read_bytes()).json()
+    assert body["result"] == "indeterminate"
+    assert body["diagnosis"] is None
+    assert sum(body["probabilities"].values()) == pytest.approx(1.0, abs=1e-4)
+    assert body["message"] == INDETERMINATE_MESSAGE
+
+
+@pytest.mark.parametrize(
+    "calibration",
+    [{"temperature": -1.0}, {"temperature": "warm"}, {"min_confidence": 1.5}, {"temperature": float("nan")}],
+)
+def test_a_malformed_calibration_makes_the_bundle_unavailable(tmp_path: Path, calibration: Any) -> None:
+    with make_client(_bundle_with_calibration(tmp_path, calibration)) as client:
+        response = post_image(client, COVID_RADIOGRAPH.read_bytes())
+    assert response.status_code == 503
+    assert "calibration" in error_of(response)["message"]

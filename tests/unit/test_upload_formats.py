@@ -1,0 +1,160 @@
+"""The same real radiograph sent in each accepted storage format gets the same reading.
+
+Lossless variants (16-bit, RGBA, palette, BMP, TIFF) must give exactly the PNG's answer; lossy or
+re-sampled ones (JPEG, CMYK, EXIF rotation, DICOM windowing) must stay close to it, and close to it
+*because* the conversion was done (a rotated image without its EXIF tag does not stay close).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from tests.api_support import error_of, make_client, post_image
+from tests.upload_samples import (
+    COVID_RADIOGRAPH,
+    dicom,
+    encode,
+    gray_of,
+    jpeg_cmyk,
+    jpeg_exif_rotated,
+    jpeg_plain,
+    jpeg_rotated_without_exif,
+    png_16bit,
+    png_palette,
+    png_rgba,
+)
+
+
+@pytest.fixture(scope="module")
+def client(shared_data: Path) -> Iterator[TestClient]:
+    with make_client() as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def gray(shared_data: Path) -> np.ndarray:
+    return gray_of(COVID_RADIOGRAPH)
+
+
+@pytest.fixture(scope="module")
+def reference(client: TestClient) -> dict[str, Any]:
+    return _reading(client, COVID_RADIOGRAPH.read_bytes())
+
+
+def _reading(client: TestClient, data: bytes) -> dict[str, Any]:
+    response = post_image(client, data)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _assert_close(answer: dict[str, Any], reference: dict[str, Any], tolerance: float) -> None:
+    assert answer["result"] == reference["result"]
+    assert answer["consistency"]["ssim"] == pytest.approx(reference["consistency"]["ssim"], abs=tolerance)
+    for label, probability in reference["probabilities"].items():
+        assert answer["probabilities"][label] == pytest.approx(probability, abs=tolerance)
+
+
+LOSSLESS: dict[str, Callable[[np.ndarray], bytes]] = {
+    "png-16-bit": png_16bit,
+    "png-rgba": png_rgba,
+    "png-palette": png_palette,
+    "bmp": lambda gray: encode(Image.fromarray(gray), "BMP"),
+    "tiff": lambda gray: encode(Image.fromarray(gray), "TIFF"),
+    "tiff-rgb-deflate": lambda gray: encode(
+        Image.fromarray(gray).convert("RGB"), "TIFF", compression="tiff_adobe_deflate"
+    ),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(LOSSLESS))
+def test_lossless_variants_give_exactly_the_png_reading(
+    client: TestClient, gray: np.ndarray, reference: dict[str, Any], variant: str
+) -> None:
+    assert _reading(client, LOSSLESS[variant](gray)) == reference
+
+
+def test_a_cmyk_jpeg_is_read_like_the_grayscale_jpeg(client: TestClient, gray: np.ndarray) -> None:
+    _assert_close(_reading(client, jpeg_cmyk(gray)), _reading(client, jpeg_plain(gray)), tolerance=0.03)
+
+
+def test_exif_orientation_is_applied(client: TestClient, gray: np.ndarray) -> None:
+    upright = _reading(client, jpeg_plain(gray))
+    with_exif = _reading(client, jpeg_exif_rotated(gray))
+    without_exif = post_image(client, jpeg_rotated_without_exif(gray)).json()
+
+    _assert_close(with_exif, upright, tolerance=0.02)
+    # The check above can fail: the same pixels lying on their side score visibly differently.
+    assert abs(without_exif["consistency"]["ssim"] - upright["consistency"]["ssim"]) > 0.05
+
+
+def test_dicom_monochrome2_is_read_like_the_png(
+    client: TestClient, gray: np.ndarray, reference: dict[str, Any]
+) -> None:
+    # The DICOM path stretches the stored range to 0..255; the PNG's own range is narrower, so compare
+    # with the same picture stretched.
+    stretched = _stretch(gray)
+    assert _reading(client, dicom(gray)) == _reading(client, encode(Image.fromarray(stretched), "PNG"))
+    _assert_close(_reading(client, dicom(gray)), reference, tolerance=0.15)
+
+
+def test_dicom_monochrome1_is_inverted_back(client: TestClient, gray: np.ndarray) -> None:
+    monochrome2 = _reading(client, dicom(gray, window=(2048, 4096)))
+    monochrome1 = _reading(client, dicom(gray, photometric="MONOCHROME1", window=(2048, 4096)))
+    _assert_close(monochrome1, monochrome2, tolerance=1e-3)
+    assert monochrome1["result"] == "diagnosis"
+
+
+def test_an_inverted_picture_would_not_pass_as_the_same(client: TestClient, gray: np.ndarray) -> None:
+    """Guards the MONOCHROME1 test: without the inversion the reading differs."""
+    normal = _reading(client, dicom(gray))
+    negative = post_image(client, dicom(255 - gray)).json()
+    assert abs(negative["consistency"]["ssim"] - normal["consistency"]["ssim"]) > 0.05
+
+
+@pytest.mark.parametrize("syntax", ["RLELossless", "JPEG2000Lossless"])
+def test_compressed_dicom_is_read_like_the_uncompressed_one(
+    client: TestClient, gray: np.ndarray, syntax: str
+) -> None:
+    import pydicom.uid
+
+    compressed = dicom(gray, transfer_syntax=getattr(pydicom.uid, syntax))
+    assert _reading(client, compressed) == _reading(client, dicom(gray))
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [
+        ("CT_small.dcm", 200),  # TIFF-looking preamble: must still be read as DICOM
+        ("MR_small.dcm", 200),
+        ("MR_small_RLE.dcm", 200),
+        ("MR_small_jp2klossless.dcm", 200),  # JPEG 2000 through pylibjpeg-openjpeg
+        ("SC_rgb_jpeg.dcm", 200),
+        ("rtplan.dcm", 400),  # no pixel data
+        ("MR_truncated.dcm", 400),
+    ],
+)
+def test_pydicom_sample_files(client: TestClient, name: str, status: int) -> None:
+    from pydicom.data import get_testdata_file
+
+    path = get_testdata_file(name)  # bundled with pydicom: no download
+    assert path is not None, f"{name} is not among pydicom's bundled test files"
+    response = post_image(client, Path(path).read_bytes())
+    assert response.status_code == status, response.text
+    if status == 200:
+        assert response.json()["result"] in ("diagnosis", "not_chest_xray")
+    else:
+        assert error_of(response)["code"] == "undecodable_image"
+
+
+def _stretch(gray: np.ndarray) -> np.ndarray:
+    low, high = float(gray.min()), float(gray.max())
+    return np.clip(np.round((gray.astype(np.float64) - low) * (255.0 / (high - low))), 0, 255).astype(
+        np.uint8
+    )

@@ -15,10 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from function.bundle import LoadedBundle, _parse_gate, source_for
-from function.bundle_format import AVERAGE_IMAGE, GATE, MANIFEST, MODEL_KERAS, parse_manifest, verify_file
-from function.gate import Gate
-from function.imaging import decode_grayscale, to_model_input
+from function.bundle import LoadedBundle, load_gate, source_for
+from function.bundle_format import MANIFEST, MODEL_KERAS, parse_manifest, verify_file
 
 
 class KerasClassifier:
@@ -44,16 +42,13 @@ class KerasClassifier:
 
 
 def load_keras_bundle(location: str) -> LoadedBundle:
-    """Like ``function.bundle.load_bundle`` but with model.keras on TensorFlow instead of LiteRT."""
+    """Like ``function.bundle.load_bundle`` but with model.keras on TensorFlow instead of LiteRT.
+
+    The consistency check (average.png, gate.json and any stage-2 model) is the served one.
+    """
     source = source_for(location)
     manifest = parse_manifest(source.read(MANIFEST))
     model = verify_file(manifest, MODEL_KERAS, source.read(MODEL_KERAS))
-    average_bytes = verify_file(manifest, AVERAGE_IMAGE, source.read(AVERAGE_IMAGE))
-    gate_config = _parse_gate(verify_file(manifest, GATE, source.read(GATE)))
-    size = int(manifest["input"]["height"])
-    average = to_model_input(decode_grayscale(average_bytes), size)
+    gate, gate_config = load_gate(source, manifest)
     classifier: Any = KerasClassifier(model, manifest["labels"])
-    gate = Gate(
-        average=average[..., 0], threshold=float(gate_config["threshold"]), method=gate_config["method"]
-    )
     return LoadedBundle(manifest=manifest, classifier=classifier, gate=gate, gate_config=gate_config)

@@ -36,6 +36,9 @@
     progressText: $("progress-text"),
     result: $("result-region"),
     rowTemplate: $("probability-row"),
+    explain: $("explain-toggle"),
+    heatmap: $("heatmap"),
+    heatmapLegend: $("heatmap-legend"),
   };
 
   const state = {
@@ -45,6 +48,7 @@
     busy: false,
     outcome: null, // last result or error, re-rendered when the language changes
     generation: 0, // bumps on every new file, so a late answer for an old file is dropped
+    drawnHeatmap: null, // the heatmap object last drawn on the canvas
   };
 
   // ---------------------------------------------------------------- language
@@ -61,6 +65,32 @@
 
   ui.langToggle.addEventListener("click", () => i18n.setLanguage(i18n.other()));
   i18n.onChange(refreshLanguage);
+
+  // ---------------------------------------------------------------- "show where the model looked"
+
+  const EXPLAIN_KEY = "cxr-explain";
+
+  function readExplainChoice() {
+    try {
+      return window.localStorage.getItem(EXPLAIN_KEY) === "1";
+    } catch (error) {
+      return false; // storage disabled: the box starts unticked
+    }
+  }
+
+  ui.explain.checked = readExplainChoice();
+  ui.explain.addEventListener("change", () => {
+    try {
+      window.localStorage.setItem(EXPLAIN_KEY, ui.explain.checked ? "1" : "0");
+    } catch (error) {
+      /* not persisted, still applied */
+    }
+    const body = state.outcome && state.outcome.type === "result" ? state.outcome.body : null;
+    const unexplained = body && body.result !== "not_chest_xray" && !heatmapOf(body);
+    // A reading that came without a heatmap is asked for again, this time with one (if it can be shown).
+    if (ui.explain.checked && unexplained && !ui.previewImage.hidden && state.file && !state.busy) diagnose();
+    else updateHeatmap();
+  });
 
   // ---------------------------------------------------------------- choosing a file
 
@@ -135,6 +165,7 @@
     ui.previewImage.removeAttribute("src");
     ui.previewPlaceholder.hidden = true;
     updateDiagnoseButton();
+    updateHeatmap();
   }
 
   /** Decide how the file will be sent: as it is (DICOM, undecodable, small) or redrawn smaller. */
@@ -169,6 +200,7 @@
   function showPreview(file, info) {
     if (info.kind === "image") {
       state.previewUrl = URL.createObjectURL(file);
+      ui.previewImage.classList.toggle("is-portrait", info.height > info.width);
       ui.previewImage.src = state.previewUrl;
       ui.previewImage.hidden = false;
     } else {
@@ -283,7 +315,7 @@
       response = await fetch(API_BASE + "/diagnose", {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ image: base64 }),
+        body: JSON.stringify(ui.explain.checked ? { image: base64, explain: true } : { image: base64 }),
         credentials: "omit",
         cache: "no-store",
         referrerPolicy: "no-referrer",
@@ -334,6 +366,7 @@
   function clearResult() {
     state.outcome = null;
     ui.result.replaceChildren();
+    updateHeatmap();
   }
 
   function render(outcome, options) {
@@ -345,6 +378,7 @@
           ? notChestCard(outcome.body)
           : diagnosisCard(outcome.body);
     ui.result.replaceChildren(card);
+    updateHeatmap();
     if (options.focus) {
       const heading = card.querySelector(".result-heading");
       heading.focus({ preventScroll: true });
@@ -466,6 +500,14 @@
       });
       details.appendChild(node("p", null, text));
     }
+    const frontal = consistency ? consistency.frontal_probability : null;
+    if (typeof frontal === "number" && Number.isFinite(frontal)) {
+      const text = i18n.t("frontalCheck", {
+        probability: i18n.decimal(frontal, 3),
+        threshold: i18n.decimal(consistency.frontal_threshold, 3),
+      });
+      details.appendChild(node("p", null, text));
+    }
     if (body.model_version) details.appendChild(node("p", null, i18n.t("modelVersion", { version: body.model_version })));
     const disclaimer = i18n.language() === "en" && body.disclaimer_en ? body.disclaimer_en : body.disclaimer;
     if (typeof disclaimer === "string" && disclaimer) details.appendChild(node("p", null, disclaimer));
@@ -522,6 +564,58 @@
       if (best === null || Number(probabilities[name]) > Number(probabilities[best])) best = name;
     }
     return best;
+  }
+
+  // ---------------------------------------------------------------- heatmap over the preview
+
+  /** The answer's heatmap if it has the documented shape (rows of numbers), else null. */
+  function heatmapOf(body) {
+    const map = body && body.heatmap;
+    if (!map || typeof map !== "object" || !Array.isArray(map.values)) return null;
+    const width = Number(map.width);
+    const height = Number(map.height);
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) return null;
+    if (width > 1024 || height > 1024 || map.values.length !== height) return null;
+    for (const row of map.values) if (!Array.isArray(row) || row.length !== width) return null;
+    return map;
+  }
+
+  /**
+   * Show the current reading's heatmap over the preview when the box is ticked, hide it otherwise.
+   * The model saw the whole image squeezed into a square, so the map is stretched over the whole image.
+   */
+  function updateHeatmap() {
+    const body = state.outcome && state.outcome.type === "result" ? state.outcome.body : null;
+    const map = body && body.result !== "not_chest_xray" ? heatmapOf(body) : null;
+    const show = Boolean(map) && ui.explain.checked && !ui.previewImage.hidden;
+    if (show && state.drawnHeatmap !== map) {
+      drawHeatmap(map);
+      state.drawnHeatmap = map;
+    }
+    ui.heatmap.hidden = !show;
+    ui.heatmapLegend.hidden = !show;
+    ui.preview.classList.toggle("has-heatmap", show);
+  }
+
+  /** 0 transparent, through yellow to red at 1 (alpha 215: the film stays visible); the browser smooths
+   * the small map when the canvas is stretched over the image. */
+  function drawHeatmap(map) {
+    ui.heatmap.width = map.width;
+    ui.heatmap.height = map.height;
+    const context = ui.heatmap.getContext("2d");
+    const image = context.createImageData(map.width, map.height);
+    for (let row = 0; row < map.height; row++) {
+      for (let column = 0; column < map.width; column++) {
+        const raw = Number(map.values[row][column]);
+        const value = Number.isFinite(raw) ? clamp01(raw) : 0;
+        const offset = (row * map.width + column) * 4;
+        image.data[offset] = 255 - 35 * value;
+        image.data[offset + 1] = 225 * (1 - value) + 20 * value;
+        image.data[offset + 2] = 40 * value;
+        image.data[offset + 3] = 215 * value;
+      }
+    }
+    context.putImageData(image, 0, 0);
   }
 
   // ---------------------------------------------------------------- small helpers

@@ -75,6 +75,14 @@
       details: "Detalles técnicos",
       modelVersion: "Versión del modelo: {version}",
       consistency: "Parecido con una radiografía de tórax típica (SSIM): {ssim} (mínimo aceptado: {threshold})",
+      frontalCheck:
+        "Probabilidad de radiografía de tórax frontal (segundo control): {probability} (mínimo aceptado: {threshold})",
+      explainToggle: "Mostrar dónde miró el modelo",
+      explainHint:
+        "Se marcan sobre la vista previa las zonas que más pesan en la lectura. La respuesta tarda un poco más.",
+      heatmapLegend:
+        "Zonas en rojo: donde ocultar parte de la imagen más reduce la confianza del modelo en su lectura. " +
+        "Es una aproximación (sensibilidad a la oclusión), no un hallazgo médico.",
       again: "Analizar otra imagen",
       chooseAnother: "Elegir otra imagen",
       retry: "Reintentar",
@@ -159,6 +167,13 @@
       details: "Technical details",
       modelVersion: "Model version: {version}",
       consistency: "Similarity to a typical chest radiograph (SSIM): {ssim} (minimum accepted: {threshold})",
+      frontalCheck:
+        "Probability of a frontal chest radiograph (second check): {probability} (minimum accepted: {threshold})",
+      explainToggle: "Show where the model looked",
+      explainHint: "The areas that weigh most in the reading are marked on the preview. The answer takes a little longer.",
+      heatmapLegend:
+        "Red areas: where hiding part of the image most lowers the model's confidence in its reading. " +
+        "An approximation (occlusion sensitivity), not a medical finding.",
       again: "Check another image",
       chooseAnother: "Choose another image",
       retry: "Try again",

@@ -5,8 +5,9 @@ invocation, so the bundle is loaded on first use by ``function.service.BundleHol
 
 Error contract: every non-2xx answer is ``{"error": {"code": "...", "message": "..."}}``; a client's
 mistake is a 4xx (400 bad JSON / base64 / image, 413 too large, 415 not a type we read, 422 missing or
-wrong field), 503 means the model bundle is unavailable, and anything unexpected is a generic 500 that
-echoes nothing. Request bodies are never logged: one line per request with status, latency and result.
+wrong field), 503 means the model bundle is unavailable (a generic message: the reason names S3 keys and
+hashes, so it goes to the log only), and anything unexpected is a generic 500 that echoes nothing.
+Request bodies are never logged: one line per request with status, latency and result.
 
 Run locally with ``uvicorn function.app:app --no-server-header`` (the server, not the app, adds
 ``server:``; a programmatic runner must pass ``server_header=False``).
@@ -32,7 +33,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from function.imaging import ImageError
-from function.schemas import DiagnoseRequest, DiagnosisResponse, ErrorResponse, HealthResponse
+from function.schemas import (
+    MODEL_UNAVAILABLE_MESSAGE,
+    DiagnoseRequest,
+    DiagnosisResponse,
+    ErrorResponse,
+    HealthResponse,
+)
 from function.service import BundleHolder, BundleUnavailable, read_image
 from function.settings import Settings
 from function.uploads import UploadError, base64_length, describe_limit, upload_bytes
@@ -42,7 +49,6 @@ access_log = logging.getLogger("cxr.access")
 
 REQUEST_SHAPE = 'Send a JSON object {"image": "<base64 or data: URL of the image file>"}.'
 INVALID_JSON = f"The request body is not valid JSON. {REQUEST_SHAPE}"
-UNAVAILABLE = "The diagnosis model is not available right now; try again shortly."
 DRAIN_LIMIT = 64 * 1024 * 1024
 """Largest body read (and dropped) to deliver a clean 413; beyond it the connection is simply closed."""
 HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
@@ -52,7 +58,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         400: "Bad JSON, bad base64 or an image file that cannot be decoded.",
         413: "The upload (or the image's pixel count) is over the limit.",
         415: "Not a file type the service reads (PNG, JPEG, BMP, TIFF, DICOM).",
-        422: "The JSON has no string field 'image'.",
+        422: "The JSON has no string field 'image', or 'explain' is not true or false.",
         503: "The model bundle is not available; try again shortly.",
     }.items()
 }
@@ -195,6 +201,8 @@ def _validation_message(error: ValidationError | RequestValidationError) -> str:
             return f"The field '{location or 'image'}' is missing. {REQUEST_SHAPE}"
         if location == "image":
             return f"The field 'image' must be a string. {REQUEST_SHAPE}"
+        if location == "explain":
+            return "The field 'explain' must be true or false."
     return f"The request does not have the expected fields. {REQUEST_SHAPE}"
 
 
@@ -254,8 +262,9 @@ def create_app(settings: Settings | None = None, holder: BundleHolder | None = N
 
     @app.exception_handler(BundleUnavailable)
     async def _bundle_unavailable(request: Request, error: BundleUnavailable) -> JSONResponse:
+        """Generic on purpose: the reason (S3 keys, hashes) was logged by the holder for operators."""
         _set_result(request, "bundle_unavailable")
-        return error_response(503, "bundle_unavailable", f"{UNAVAILABLE} ({error})")
+        return error_response(503, "bundle_unavailable", MODEL_UNAVAILABLE_MESSAGE)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -279,7 +288,7 @@ def create_app(settings: Settings | None = None, holder: BundleHolder | None = N
         request = parse_request(body)
         data = upload_bytes(request.image, settings.max_upload_bytes)
         bundle = holder.get()
-        return read_image(bundle, data)
+        return read_image(bundle, data, explain=request.explain)
 
     @app.post(
         "/diagnose",

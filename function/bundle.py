@@ -8,6 +8,7 @@ the bytes that would be served. ``s3://bucket/prefix/`` is read with boto3, whic
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,8 +25,11 @@ from function.bundle_format import (
     verify_file,
 )
 from function.classifier import Classifier
-from function.gate import GATE_METHODS, Gate
+from function.gate import FRONTAL_LABEL, GATE_METHODS, Gate
 from function.imaging import PREPROCESSING_VERSION, ImageError, decode_grayscale, to_model_input
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+"""A file name inside the bundle: no folders, no leading dot (a stage-2 name comes from gate.json)."""
 
 
 class BundleSource(Protocol):
@@ -118,23 +122,49 @@ def load_bundle(source: BundleSource, num_threads: int | None = None) -> LoadedB
             f"this code implements {PREPROCESSING_VERSION}"
         )
     model = verify_file(manifest, MODEL_TFLITE, source.read(MODEL_TFLITE))
+    size = int(manifest["input"]["height"])
+    classifier = _classifier(model, manifest["labels"], MODEL_TFLITE, size, num_threads)
+    gate, gate_config = load_gate(source, manifest, num_threads)
+    return LoadedBundle(manifest=manifest, classifier=classifier, gate=gate, gate_config=gate_config)
+
+
+def load_gate(
+    source: BundleSource, manifest: dict[str, Any], num_threads: int | None = None
+) -> tuple[Gate, dict[str, Any]]:
+    """The consistency check from average.png, gate.json and, when gate.json names one, its stage-2 model
+    (listed in the manifest and hash-verified like every other served file)."""
+    size = int(manifest["input"]["height"])
     average_bytes = verify_file(manifest, AVERAGE_IMAGE, source.read(AVERAGE_IMAGE))
     gate_config = _parse_gate(verify_file(manifest, GATE, source.read(GATE)))
-    size = int(manifest["input"]["height"])
     try:
         average = to_model_input(decode_grayscale(average_bytes), size)
     except ImageError as error:
         raise BundleError(f"{AVERAGE_IMAGE} is not a readable image: {error}") from None
-    try:
-        classifier = Classifier(model, manifest["labels"], num_threads=num_threads)
-    except (ValueError, RuntimeError) as error:
-        raise BundleError(f"{MODEL_TFLITE} cannot be loaded: {error}") from None
-    if classifier.input_shape != (size, size, 1):
-        raise BundleError(f"{MODEL_TFLITE} takes {classifier.input_shape}, manifest says {size}x{size}x1")
+    frontal_model = None
+    name = gate_config.get("model")
+    if name is not None:
+        content = verify_file(manifest, name, source.read(name))
+        frontal_model = _classifier(content, gate_config["model_labels"], name, size, num_threads)
     gate = Gate(
-        average=average[..., 0], threshold=float(gate_config["threshold"]), method=gate_config["method"]
+        average=average[..., 0],
+        threshold=float(gate_config["threshold"]),
+        method=gate_config["method"],
+        frontal_model=frontal_model,
+        frontal_threshold=gate_config["model_threshold"] if frontal_model is not None else None,
     )
-    return LoadedBundle(manifest=manifest, classifier=classifier, gate=gate, gate_config=gate_config)
+    return gate, gate_config
+
+
+def _classifier(
+    content: bytes, labels: list[str], name: str, size: int, num_threads: int | None
+) -> Classifier:
+    try:
+        classifier = Classifier(content, labels, num_threads=num_threads)
+    except (ValueError, RuntimeError) as error:
+        raise BundleError(f"{name} cannot be loaded: {error}") from None
+    if classifier.input_shape != (size, size, 1):
+        raise BundleError(f"{name} takes {classifier.input_shape}, manifest says {size}x{size}x1")
+    return classifier
 
 
 def _parse_gate(raw: bytes) -> dict[str, Any]:
@@ -147,4 +177,22 @@ def _parse_gate(raw: bytes) -> dict[str, Any]:
     if method not in GATE_METHODS or not np.isfinite(threshold):
         raise BundleError(f"{GATE} names an unknown method {method!r} or a bad threshold")
     config["method"] = method
+    if config.get("model") is not None:
+        _check_second_stage(config)
     return config
+
+
+def _check_second_stage(config: dict[str, Any]) -> None:
+    """Stage-2 fields: a plain file name, labels including FRONTAL_LABEL, a threshold in [0, 1]."""
+    name, labels = config["model"], config.get("model_labels")
+    if not isinstance(name, str) or not _PLAIN_NAME.fullmatch(name) or name in (MANIFEST, MODEL_TFLITE):
+        raise BundleError(f"{GATE} names a stage-2 model {name!r} that is not a bundle file name")
+    if not (isinstance(labels, list) and all(isinstance(x, str) for x in labels) and FRONTAL_LABEL in labels):
+        raise BundleError(f"{GATE} model_labels must be a list of names including {FRONTAL_LABEL!r}")
+    try:
+        threshold = float(config["model_threshold"])
+    except (KeyError, TypeError, ValueError):
+        raise BundleError(f"{GATE} names a stage-2 model but no numeric model_threshold") from None
+    if not 0.0 <= threshold <= 1.0:
+        raise BundleError(f"{GATE} model_threshold {threshold} is not in [0, 1]")
+    config["model_threshold"] = threshold

@@ -23,7 +23,12 @@ gate.json::
     {"method": "ssim", "threshold": 0.15, "calibration": {...how it was chosen...},
      "rejection_rate": {"ct": 0.9, ...}, "false_rejection_rate": {"validation": 0.01}}
 
-``SERVED_FILES`` are what the function needs; the rest (Keras and h5 models, plots, metrics) are for people.
+    # optional learned second stage (the ``screening`` recipe); the model is listed in the manifest too
+    {..., "model": "gate_model.tflite", "model_labels": ["other", "frontal_chest_radiograph"],
+     "model_threshold": 0.5}                           # accepted when P(frontal_chest_radiograph) >= it
+
+``SERVED_FILES`` are what the function always needs (plus gate.json's ``model`` when it names one); the
+rest (Keras and h5 models, plots, metrics) are for people.
 """
 
 from __future__ import annotations

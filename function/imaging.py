@@ -11,9 +11,13 @@ Input contract (what every model in a bundle was trained on, and what it is fed 
      (``v * 255 / 65535`` for 16 bit), so a 16-bit copy of an 8-bit image gives the same 8-bit image;
    - DICOM: modality LUT (rescale slope/intercept), then the VOI LUT or window, MONOCHROME1 inverted,
      then min-max scaled to 0..255; the first frame of a multi-frame file;
-   - multi-page TIFF: the first page. Animated GIF, WebP, PDF and everything else are refused.
+   - multi-page TIFF: the first page. Animated GIF, WebP, PDF, deflated DICOM and everything else
+     are refused.
    The image's dimensions are read from its header and checked before any pixel is decoded
    (``MAX_PIXELS``, ``MAX_SIDE``), so a small file that claims a huge image is refused cheaply.
+   Wide pixels (16/32-bit, float, DICOM) are converted ``BAND_ROWS`` rows at a time and the
+   orientation is applied to the 8-bit result, so an image at the pixel limit costs about its own
+   decoded size plus 50 MB, not several float64 copies of itself (docs/reliability.md).
 2. ``to_model_input(gray, size)`` resizes that array directly to ``size`` x ``size`` with
    ``cv2.INTER_AREA`` (aspect ratio not kept, as in the paper and the Kaggle pipeline), scales to
    ``float32`` in [0, 1] (``v / 255``) and adds the channel axis: shape (size, size, 1).
@@ -25,12 +29,16 @@ maps it to a 4xx answer without knowing the details. Nothing here writes to disk
 from __future__ import annotations
 
 import io
+import struct
 import warnings
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
 
 PREPROCESSING_VERSION = "1"
 """Bumped whenever decode or resize changes what a model sees; recorded in every bundle's manifest."""
@@ -41,7 +49,24 @@ MAX_SIDE = 16_384
 MIN_SIDE = 8
 """Smaller images carry no radiograph worth reading (and break SSIM's 7x7 window)."""
 
+DEFLATED_DICOM = "1.2.840.10008.1.2.1.99"
+"""Deflated Explicit VR Little Endian: pydicom inflates the whole dataset before anything can be checked,
+so a 4.5 MB upload could claim 4.6 GB of memory (a zip bomb). Refused from the file meta instead."""
+BAND_ROWS = 256
+"""Rows converted at a time from wide pixels: bounds the float64 temporaries to a few MB per band."""
+
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own bomb guard agrees with ours
+
+_ORIENTATION_TRANSPOSES = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+"""EXIF Orientation -> the transpose that shows the picture upright (as ``ImageOps.exif_transpose``)."""
 
 _PILLOW_FORMATS = {"PNG", "JPEG", "MPO", "BMP", "TIFF", "DIB"}
 
@@ -153,14 +178,28 @@ def _decode_with_pillow(data: bytes) -> np.ndarray:
             if getattr(image, "n_frames", 1) > 1:
                 image.seek(0)
             image.load()
-            image = ImageOps.exif_transpose(image)
-            return _pillow_to_uint8_gray(image)
+            orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+            gray = _pillow_to_uint8_gray(image)
+            del image  # the decoded picture can be 200 MB; the 8-bit gray copy is all that is needed now
+            return _upright(gray, orientation)
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageTooLarge(f"The image is too large: over {MAX_PIXELS // 1_000_000} megapixels.") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError) as error:
+    except Exception as error:  # Pillow's plugins raise many kinds (fuzzing found TypeError from TIFF tags)
         raise UndecodableImage(f"The image file is damaged or incomplete ({type(error).__name__}).") from None
+
+
+def _upright(gray: np.ndarray, orientation: object) -> np.ndarray:
+    """Apply an EXIF orientation to the 8-bit gray pixels (rotating 50 MB rather than a 200 MB RGB image)."""
+    method = _ORIENTATION_TRANSPOSES.get(orientation) if isinstance(orientation, int) else None
+    if method is None:
+        return gray
+    return np.asarray(Image.fromarray(gray).transpose(method), dtype=np.uint8).copy()
+
+
+def _row_bands(height: int) -> list[slice]:
+    return [slice(start, min(start + BAND_ROWS, height)) for start in range(0, height, BAND_ROWS)]
 
 
 def _pillow_to_uint8_gray(image: Image.Image) -> np.ndarray:
@@ -168,35 +207,143 @@ def _pillow_to_uint8_gray(image: Image.Image) -> np.ndarray:
     if mode == "L":
         return np.asarray(image, dtype=np.uint8).copy()
     if mode.startswith("I;16") or mode in ("I", "F"):
-        return _scale_wide_to_uint8(np.asarray(image), mode)
+        return _scale_wide_to_uint8(image)
     if mode in ("LA", "La"):
         image = image.getchannel("L")
         return np.asarray(image, dtype=np.uint8).copy()
-    if mode in ("RGBA", "RGBa", "PA", "P"):
+    if mode in ("RGBa", "PA"):
         image = image.convert("RGBA").convert("RGB")  # alpha dropped, not composited
+    # RGBA and P go straight to L: the same luma as through RGB (alpha ignored), without two RGB copies.
     return np.asarray(image.convert("L"), dtype=np.uint8).copy()
 
 
-def _scale_wide_to_uint8(pixels: np.ndarray, mode: str) -> np.ndarray:
-    """16/32-bit integer or float pixels -> uint8, linear over the type's full range (documented above)."""
-    values = pixels.astype(np.float64)
+def _scale_wide_to_uint8(image: Image.Image) -> np.ndarray:
+    """16/32-bit integer or float pixels -> uint8, linear over the type's full range (documented above).
+
+    Band by band: converting a 50-megapixel 16-bit image at once took 1.3 GB of float64 temporaries.
+    """
+    mode = image.mode
+    width, height = image.size
+    bands = _row_bands(height)
+
+    def band_of(rows: slice) -> np.ndarray:
+        return np.asarray(image.crop((0, rows.start, width, rows.stop))).astype(np.float64)
+
     if mode == "F":
-        low, high = float(np.nanmin(values)), float(np.nanmax(values))
-        scale = 255.0 / (high - low) if high > low else 0.0
-        return np.clip(np.round((values - low) * scale), 0, 255).astype(np.uint8)
-    full_range = 65535.0 if mode.startswith("I;16") or values.max(initial=0) <= 65535 else 2.0**32 - 1
-    return np.clip(np.round(values * (255.0 / full_range)), 0, 255).astype(np.uint8)
+        extremes = [(np.nanmin(values), np.nanmax(values)) for values in map(band_of, bands)]
+        low, high = float(np.nanmin([e[0] for e in extremes])), float(np.nanmax([e[1] for e in extremes]))
+        if not (np.isfinite(low) and np.isfinite(high)):
+            raise UndecodableImage("The image's pixel values are not finite numbers.")
+        scale, offset = (255.0 / (high - low) if high > low else 0.0), low
+    else:
+        wide = mode.startswith("I;16") or max(float(band_of(rows).max(initial=0)) for rows in bands) <= 65535
+        scale, offset = 255.0 / (65535.0 if wide else 2.0**32 - 1), 0.0
+    gray = np.empty((height, width), dtype=np.uint8)
+    for rows in bands:
+        values = np.nan_to_num(band_of(rows), nan=offset)  # a NaN pixel counts as the lowest value
+        gray[rows] = np.clip(np.round((values - offset) * scale), 0, 255).astype(np.uint8)
+    return gray
+
+
+def _transfer_syntax(data: bytes) -> str:
+    """The file meta's TransferSyntaxUID, read without touching the dataset after it."""
+    from pydicom.filereader import _read_file_meta_info, read_preamble
+
+    stream = io.BytesIO(data)
+    read_preamble(stream, False)
+    return str(_read_file_meta_info(stream).get("TransferSyntaxUID", ""))
+
+
+def _check_compressed_size(dataset: Dataset, frames: int, rows: int, columns: int) -> None:
+    """A compressed frame must be the size the DICOM header declares, checked before it is decoded.
+
+    JPEG and JPEG 2000 decoders allocate whatever the frame's own header claims (an 886-byte JPEG 2000
+    frame claiming 12000x12000 took 900 MB) and pydicom compares the sizes only afterwards.
+    """
+    import pydicom.uid
+    from pydicom.encaps import generate_frames
+
+    try:
+        syntax = pydicom.uid.UID(dataset.file_meta.get("TransferSyntaxUID", ""))
+        if not syntax.is_encapsulated:
+            return
+        frame = next(generate_frames(dataset.PixelData, number_of_frames=frames))
+        if syntax in pydicom.uid.JPEG2000TransferSyntaxes:
+            size = _jpeg2000_size(frame)
+            if size is None:
+                raise UndecodableImage("The DICOM's JPEG 2000 image has no readable header.")
+        elif syntax in pydicom.uid.JPEGTransferSyntaxes and frame.startswith(b"\xff\xd8"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                with Image.open(io.BytesIO(frame)) as header:  # reads the header only
+                    size = header.size
+        else:
+            return  # RLE and the rest are decoded into a buffer of the declared size
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge(
+            f"The DICOM's compressed image is over {MAX_PIXELS // 1_000_000} megapixels."
+        ) from None
+    except Exception:  # a header no codec here reads: decoding will fail too, and say why
+        return
+    if size != (columns, rows):
+        raise UndecodableImage(
+            f"The DICOM's compressed image is {size[0]}x{size[1]} but its header says {columns}x{rows}."
+        )
+
+
+def _jpeg2000_size(frame: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG 2000 codestream's SIZ marker, or None if there is none to read.
+
+    Read from the bytes: openjpeg's own header reader allocates for the size the header claims.
+    """
+    codestream = frame
+    if frame[4:8] == b"jP  ":  # a JP2 file wrapped around the codestream: walk its boxes to 'jp2c'
+        offset = 0
+        while True:
+            if offset + 8 > len(frame):
+                return None
+            length, kind = struct.unpack(">I4s", frame[offset : offset + 8])
+            if kind == b"jp2c":
+                codestream = frame[offset + 8 :]
+                break
+            if length < 8:  # 0 (to the end) or 1 (64-bit length): no codestream box before it
+                return None
+            offset += length
+    if not codestream.startswith(b"\xff\x4f\xff\x51") or len(codestream) < 24:  # SOC, then SIZ
+        return None
+    width, height, x_offset, y_offset = struct.unpack(">IIII", codestream[8:24])
+    return width - x_offset, height - y_offset
 
 
 def _decode_dicom(data: bytes) -> np.ndarray:
+    """DICOM bytes -> gray. Any failure inside pydicom is this file's damage, so it is a 4xx, never a 500:
+    pydicom parses elements lazily, and fuzzing found ValueError, NotImplementedError and more raised
+    long after ``dcmread`` returned."""
     import pydicom  # lazy: most uploads are PNG/JPEG
-    from pydicom.errors import InvalidDicomError
-    from pydicom.pixels import apply_modality_lut, apply_voi_lut
 
     try:
-        dataset = pydicom.dcmread(io.BytesIO(data), force=False)
-    except (InvalidDicomError, OSError, ValueError, EOFError, KeyError, TypeError, AttributeError) as error:
+        deflated = _transfer_syntax(data) == DEFLATED_DICOM
+        dataset = None if deflated else pydicom.dcmread(io.BytesIO(data), force=False)
+    except Exception as error:
         raise UndecodableImage(f"The DICOM file is damaged ({type(error).__name__}).") from None
+    if dataset is None:
+        raise UnsupportedImageType(
+            "Deflate-compressed DICOM files are not accepted: export the image uncompressed, or as "
+            "RLE or JPEG 2000 DICOM, PNG or JPEG."
+        )
+    try:
+        return _dicom_to_gray(dataset)
+    except ImageError:
+        raise
+    except Exception as error:
+        raise UndecodableImage(f"The DICOM file is damaged ({type(error).__name__}).") from None
+
+
+def _dicom_to_gray(dataset: Dataset) -> np.ndarray:
+    from pydicom.pixels import apply_modality_lut, apply_voi_lut
+
     if "PixelData" not in dataset and "FloatPixelData" not in dataset:
         raise UndecodableImage("The DICOM file holds no image (no pixel data).")
     try:
@@ -207,7 +354,9 @@ def _decode_dicom(data: bytes) -> np.ndarray:
     _check_dimensions(columns, rows)
     if rows * columns * frames > 4 * MAX_PIXELS:
         raise ImageTooLarge(f"The DICOM file holds {frames} frames of {columns}x{rows}; too many pixels.")
+    _check_compressed_size(dataset, frames, rows, columns)
     try:
+        dataset.pixel_array_options(index=0)  # decode the first frame only, not every frame of a series
         pixels = dataset.pixel_array
     except (NotImplementedError, RuntimeError) as error:
         raise UnsupportedImageType(
@@ -217,22 +366,30 @@ def _decode_dicom(data: bytes) -> np.ndarray:
     except (ValueError, TypeError, AttributeError, KeyError, IndexError, EOFError, OSError) as error:
         raise UndecodableImage(f"The DICOM pixel data cannot be read ({type(error).__name__}).") from None
     photometric = str(getattr(dataset, "PhotometricInterpretation", "MONOCHROME2")).upper()
-    if frames > 1:
-        pixels = pixels[0]
-    if photometric.startswith("MONOCHROME"):
-        values = apply_modality_lut(pixels, dataset)
-        values = apply_voi_lut(values, dataset, index=0)
-    else:
-        if pixels.ndim != 3:
-            raise UndecodableImage(f"Unexpected pixel layout for {photometric} DICOM.")
-        rgb = pixels.astype(np.float64)
-        values = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim != 2:
-        raise UndecodableImage(f"Unexpected DICOM pixel array shape {values.shape}.")
-    low, high = float(values.min()), float(values.max())
-    scaled = (values - low) * (255.0 / (high - low)) if high > low else np.zeros_like(values)
-    gray = np.clip(np.round(scaled), 0, 255).astype(np.uint8)
+    monochrome = photometric.startswith("MONOCHROME")
+    if pixels.ndim != (2 if monochrome else 3):
+        raise UndecodableImage(f"Unexpected pixel layout for {photometric} DICOM.")
+
+    def values_of(rows: slice) -> np.ndarray:
+        """The displayed values of some rows (LUTs are per pixel, so bands give the whole image's values)."""
+        band = pixels[rows]
+        if monochrome:
+            band = apply_voi_lut(apply_modality_lut(band, dataset), dataset, index=0)
+        else:
+            rgb = band.astype(np.float64)
+            band = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+        return np.asarray(band, dtype=np.float64)
+
+    # Two passes over row bands (range, then scaling): float64 copies of a 50-megapixel frame took 1.6 GB.
+    bands = _row_bands(pixels.shape[0])
+    extremes = [(float(values.min()), float(values.max())) for values in map(values_of, bands)]
+    low, high = min(e[0] for e in extremes), max(e[1] for e in extremes)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise UndecodableImage("The DICOM pixel values are not finite numbers (see its rescale and window).")
+    scale = 255.0 / (high - low) if high > low else 0.0
+    gray = np.empty(pixels.shape[:2], dtype=np.uint8)
+    for rows in bands:
+        gray[rows] = np.clip(np.round((values_of(rows) - low) * scale), 0, 255).astype(np.uint8)
     if photometric == "MONOCHROME1":
         gray = 255 - gray
     return gray

@@ -12,6 +12,9 @@ INDETERMINATE_MESSAGE = (
     "Resultado indeterminado: el modelo no tiene suficiente confianza para dar una lectura de esta imagen"
 )
 INDETERMINATE_MESSAGE_EN = "Indeterminate: the model is not confident enough to give a reading of this image"
+MODEL_UNAVAILABLE_MESSAGE = "The model is temporarily unavailable; try again shortly."
+"""The only thing the public is told when the bundle cannot be loaded: the reason (S3 keys, hashes) is
+logged for operators, never sent to the page or to /health."""
 DISCLAIMER = (
     "Herramienta de apoyo al cribado: no es un diagnóstico médico. "
     "Consulte a un médico para interpretar su radiografía."
@@ -22,7 +25,7 @@ DISCLAIMER_EN = (
 
 
 class DiagnoseRequest(BaseModel):
-    """What the page posts. Fields other than ``image`` are ignored."""
+    """What the page posts. Fields other than ``image`` and ``explain`` are ignored."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -34,13 +37,43 @@ class DiagnoseRequest(BaseModel):
         ),
         examples=["data:image/png;base64,iVBORw0KGgo..."],
     )
+    explain: bool = Field(
+        default=False,
+        strict=True,
+        description="true: also return a heatmap of where the model looked (adds roughly 0.1 s).",
+    )
 
 
 class Consistency(BaseModel):
-    """The gate's score: SSIM against the bundle's average chest radiograph, and the threshold used."""
+    """The consistency check's scores: SSIM against the bundle's average chest radiograph and, for bundles
+    with a learned second stage, that model's probability that the image is a frontal chest radiograph.
+    An upload must pass both to get a reading."""
 
     ssim: float = Field(description="Similarity to the average frontal chest radiograph (higher: closer).")
-    threshold: float = Field(description="Scores below this are answered 'not_chest_xray'.")
+    threshold: float = Field(description="SSIM scores below this are answered 'not_chest_xray'.")
+    frontal_probability: float | None = Field(
+        default=None,
+        description="The second stage's probability that the image is a frontal chest radiograph; null "
+        "when the bundle has no second stage.",
+    )
+    frontal_threshold: float | None = Field(
+        default=None,
+        description="frontal_probability below this is answered 'not_chest_xray'; null without a second "
+        "stage.",
+    )
+
+
+class Heatmap(BaseModel):
+    """Occlusion sensitivity at the model's input resolution (a square resize of the whole image).
+
+    values[row][column], row 0 at the top: 1 where hiding that region lowers the predicted class's
+    probability most, 0 where hiding it does not lower it. An approximation of what the model relies
+    on, not the location of a finding.
+    """
+
+    width: int = Field(description="Columns (the model's input width).", examples=[64])
+    height: int = Field(description="Rows (the model's input height).", examples=[64])
+    values: list[list[float]] = Field(description="height rows of width values in [0, 1].")
 
 
 class DiagnosisResponse(BaseModel):
@@ -65,6 +98,11 @@ class DiagnosisResponse(BaseModel):
     message: str = Field(description="What to show, in Spanish.")
     message_en: str = Field(description="The same message in English.")
     model_version: str = Field(description="bundle_version of the model bundle that answered.")
+    heatmap: Heatmap | None = Field(
+        default=None,
+        description='Where the model looked, when the request has "explain": true and the result is '
+        "'diagnosis' or 'indeterminate'; null otherwise.",
+    )
     disclaimer: str = Field(default=DISCLAIMER, description="Always shown: a screening aid, not a diagnosis.")
     disclaimer_en: str = Field(default=DISCLAIMER_EN, description="The disclaimer in English.")
 
@@ -75,7 +113,10 @@ class HealthResponse(BaseModel):
     status: Literal["ok", "unavailable"]
     loaded: bool
     model_version: str | None = None
-    error: str | None = Field(default=None, description="Why the bundle could not be loaded, if so.")
+    error: str | None = Field(
+        default=None,
+        description="A generic sentence when no bundle is loaded; the detailed reason is in the server log.",
+    )
 
 
 class ErrorDetail(BaseModel):

@@ -17,15 +17,18 @@ import numpy as np
 from function.bundle import LoadedBundle, load_bundle, source_for
 from function.bundle_format import BundleError
 from function.calibration import Calibration
+from function.explain import occlusion_map
 from function.imaging import decode_grayscale, to_model_input
 from function.schemas import (
     INDETERMINATE_MESSAGE,
     INDETERMINATE_MESSAGE_EN,
+    MODEL_UNAVAILABLE_MESSAGE,
     NOT_CHEST_XRAY_MESSAGE,
     NOT_CHEST_XRAY_MESSAGE_EN,
     Consistency,
     DiagnosisResponse,
     HealthResponse,
+    Heatmap,
 )
 
 log = logging.getLogger("cxr.service")
@@ -34,7 +37,11 @@ SPANISH_LABELS = {"Normal": "Normal", "COVID-19": "COVID-19", "Viral Pneumonia":
 
 
 class BundleUnavailable(RuntimeError):
-    """The bundle cannot be loaded right now (missing, unreachable, tampered); the reason is in the text."""
+    """The bundle cannot be loaded right now (missing, unreachable, tampered).
+
+    The text is the detailed reason, for the log only: it names S3 keys and hashes, so answers to clients
+    say ``MODEL_UNAVAILABLE_MESSAGE`` instead.
+    """
 
 
 def _load_from_location(location: str) -> LoadedBundle:
@@ -106,17 +113,25 @@ class BundleHolder:
     def health(self) -> HealthResponse:
         try:
             bundle = self.get()
-        except BundleUnavailable as error:
-            return HealthResponse(status="unavailable", loaded=False, error=str(error))
+        except BundleUnavailable:
+            return HealthResponse(status="unavailable", loaded=False, error=MODEL_UNAVAILABLE_MESSAGE)
         return HealthResponse(status="ok", loaded=True, model_version=bundle.version)
 
 
-def read_image(bundle: LoadedBundle, data: bytes) -> DiagnosisResponse:
-    """Decode, gate, classify one upload. Raises ``function.imaging.ImageError`` for unreadable files."""
+def read_image(bundle: LoadedBundle, data: bytes, explain: bool = False) -> DiagnosisResponse:
+    """Decode, gate, classify one upload; with ``explain``, add the occlusion heatmap to a reading.
+
+    Raises ``function.imaging.ImageError`` for unreadable files.
+    """
     model_input = to_model_input(decode_grayscale(data), bundle.input_size)
-    score = bundle.gate.score(model_input)
-    consistency = Consistency(ssim=score, threshold=bundle.gate.threshold)
-    if not bundle.gate.accepts(score):
+    verdict = bundle.gate.check(model_input)
+    consistency = Consistency(
+        ssim=verdict.ssim,
+        threshold=bundle.gate.threshold,
+        frontal_probability=verdict.frontal_probability,
+        frontal_threshold=bundle.gate.frontal_threshold,
+    )
+    if not verdict.accepted:
         return DiagnosisResponse(
             result="not_chest_xray",
             diagnosis=None,
@@ -131,6 +146,7 @@ def read_image(bundle: LoadedBundle, data: bytes) -> DiagnosisResponse:
     calibrated = calibration.calibrate(np.array([raw[label] for label in bundle.labels], dtype=np.float64))
     probabilities = {label: float(p) for label, p in zip(bundle.labels, calibrated, strict=True)}
     diagnosis = max(probabilities, key=probabilities.__getitem__)
+    heatmap = heatmap_of(bundle, model_input, bundle.labels.index(diagnosis)) if explain else None
     if not calibration.is_confident(calibrated):
         return DiagnosisResponse(
             result="indeterminate",
@@ -140,14 +156,35 @@ def read_image(bundle: LoadedBundle, data: bytes) -> DiagnosisResponse:
             message=INDETERMINATE_MESSAGE,
             message_en=INDETERMINATE_MESSAGE_EN,
             model_version=bundle.version,
+            heatmap=heatmap,
         )
-    share = f"{probabilities[diagnosis]:.0%}"
+    share = probabilities[diagnosis]
     return DiagnosisResponse(
         result="diagnosis",
         diagnosis=diagnosis,
         probabilities=probabilities,
         consistency=consistency,
-        message=f"Lectura del modelo: {SPANISH_LABELS.get(diagnosis, diagnosis)} ({share})",
-        message_en=f"Model reading: {diagnosis} ({share})",
+        message=f"Lectura del modelo: {SPANISH_LABELS.get(diagnosis, diagnosis)} ({percent(share, 'es')})",
+        message_en=f"Model reading: {diagnosis} ({percent(share, 'en')})",
         model_version=bundle.version,
+        heatmap=heatmap,
     )
+
+
+def heatmap_of(bundle: LoadedBundle, model_input: np.ndarray, class_index: int) -> Heatmap:
+    """Occlusion sensitivity for the predicted class with the served model, 3 decimals (about 25 KB)."""
+    values = occlusion_map(bundle.classifier, model_input, class_index)
+    height, width = values.shape
+    return Heatmap(width=width, height=height, values=np.round(values, 3).tolist())
+
+
+def percent(probability: float, language: str) -> str:
+    """One decimal, as the page writes it: "93,1 %" / "93.1%"; the ends read "> 99,9 %" and "< 0,1 %",
+    because a model's 0.99996 is not a certainty and must not read as 100 %."""
+    value, prefix = probability * 100, ""
+    if value > 99.9:
+        value, prefix = 99.9, "> "
+    elif value < 0.1:
+        value, prefix = 0.1, "< "
+    text = f"{value:.1f}"
+    return prefix + (text.replace(".", ",") + "\u00a0%" if language == "es" else text + "%")

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from function.app import create_app
+from function.schemas import MODEL_UNAVAILABLE_MESSAGE
 from function.settings import Settings
 from tests.conftest import RELEASE_BUNDLE
 from tests.upload_samples import b64
@@ -45,3 +47,18 @@ def error_of(response: httpx.Response) -> dict[str, str]:
     assert set(body["error"]) == {"code", "message"}, body
     assert body["error"]["message"], body
     return body["error"]
+
+
+def assert_model_unavailable(response: httpx.Response) -> None:
+    """A 503 that says only the generic sentence: the reason (S3 keys, hashes) must stay in the log."""
+    assert response.status_code == 503, response.text
+    assert error_of(response) == {"code": "bundle_unavailable", "message": MODEL_UNAVAILABLE_MESSAGE}
+
+
+def unavailable_reasons(caplog: pytest.LogCaptureFixture) -> str:
+    """The detailed reasons the bundle holder logged for operators (what the public no longer sees)."""
+    return "\n".join(
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "cxr.service" and record.levelno >= 40
+    )

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from function.gate import FRONTAL_LABEL
 from function.imaging import ImageError, decode_grayscale, to_model_input
 from training.calibrate_gate import NEGATIVE_SUFFIXES
 
-GATE_LABELS = ("other", "frontal_chest_radiograph")
+GATE_LABELS = ("other", FRONTAL_LABEL)
 
 
 @dataclass
@@ -115,15 +116,16 @@ def train_gate_model(
     epochs: int = 25,
     max_positives: int = 3000,
 ):
-    """Fit the gate CNN; negatives augmented to roughly balance the positives. Returns the Keras model."""
+    """Fit the gate CNN; each kind of negative augmented to an equal share of the positive count."""
     import keras
 
     rng = np.random.default_rng(seed)
     if len(positives) > max_positives:
         positives = positives[rng.choice(len(positives), max_positives, replace=False)]
-    pooled = np.concatenate(list(negatives.values()))
-    copies = max(1, len(positives) // max(len(pooled), 1) - 1)
-    augmented = _augment_negatives(pooled, copies, rng)
+    per_kind = len(positives) // max(len(negatives), 1)  # every kind weighs the same, however few it has
+    augmented = np.concatenate(
+        [_augment_negatives(kind, max(1, per_kind // len(kind) - 1), rng) for kind in negatives.values()]
+    )
     inputs = np.concatenate([positives, augmented])
     labels = np.concatenate(
         [np.ones(len(positives), dtype=np.int64), np.zeros(len(augmented), dtype=np.int64)]

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from function.classifier import Classifier
-from function.gate import consistency_score
+from function.gate import FRONTAL_LABEL, Gate
 from training.gate_model import GATE_LABELS, NegativeSplit, train_gate_model
 
 MAX_SECOND_STAGE_THRESHOLD = 0.5
@@ -16,7 +16,7 @@ SECOND_STAGE_KEEP = 0.995
 
 
 def _frontal_probability(classifier: Classifier, inputs: np.ndarray) -> np.ndarray:
-    return classifier.predict(inputs)[:, GATE_LABELS.index("frontal_chest_radiograph")]
+    return classifier.predict(inputs)[:, GATE_LABELS.index(FRONTAL_LABEL)]
 
 
 def build_learned_gate(
@@ -38,9 +38,16 @@ def build_learned_gate(
     tune_scores = _frontal_probability(classifier, inputs[split.tune])
     threshold = float(min(MAX_SECOND_STAGE_THRESHOLD, np.quantile(tune_scores, 1.0 - SECOND_STAGE_KEEP)))
 
+    served = Gate(  # the served check itself, so the reported rates are the function's
+        average=np.asarray(average).squeeze(),
+        threshold=gate["threshold"],
+        method=gate["method"],
+        frontal_model=classifier,
+        frontal_threshold=threshold,
+    )
+
     def accepted(images: np.ndarray) -> np.ndarray:
-        ssim = np.array([consistency_score(x, average, gate["method"]) for x in images])
-        return (ssim >= gate["threshold"]) & (_frontal_probability(classifier, images) >= threshold)
+        return np.array([served.check(image).accepted for image in images])
 
     rejection = {
         kind: round(float(1 - accepted(images).mean()), 4) for kind, images in negatives.held_back.items()

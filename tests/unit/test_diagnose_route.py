@@ -23,6 +23,7 @@ RESPONSE_FIELDS = {
     "model_version",
     "disclaimer",
     "disclaimer_en",
+    "heatmap",
 }
 
 

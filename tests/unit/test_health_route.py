@@ -11,9 +11,16 @@ from fastapi.testclient import TestClient
 
 from function.app import create_app
 from function.bundle import LoadedBundle, load_bundle, source_for
+from function.schemas import MODEL_UNAVAILABLE_MESSAGE
 from function.service import BundleHolder
 from function.settings import Settings
-from tests.api_support import error_of, make_client, post_image, release_manifest
+from tests.api_support import (
+    assert_model_unavailable,
+    make_client,
+    post_image,
+    release_manifest,
+    unavailable_reasons,
+)
 from tests.conftest import RELEASE_BUNDLE
 from tests.upload_samples import COVID_RADIOGRAPH
 
@@ -38,30 +45,37 @@ def test_health_reports_the_loaded_version() -> None:
     }
 
 
-def test_health_is_503_with_the_reason_when_the_bundle_is_missing(tmp_path: Path) -> None:
+def test_health_is_503_with_a_generic_reason_when_the_bundle_is_missing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     with make_client(tmp_path / "missing") as client:
         response = client.get("/health")
     assert response.status_code == 503
-    body = response.json()
-    assert body["loaded"] is False and body["status"] == "unavailable" and body["model_version"] is None
-    assert "manifest.json" in body["error"]
+    assert response.json() == {
+        "status": "unavailable",
+        "loaded": False,
+        "model_version": None,
+        "error": MODEL_UNAVAILABLE_MESSAGE,
+    }
+    assert "manifest.json" in unavailable_reasons(caplog)  # the details are in the log only
 
 
 def test_a_tampered_model_is_never_served_and_a_repair_is_picked_up(
-    bundle_copy: Path, shared_data: Path
+    bundle_copy: Path, shared_data: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     model = bundle_copy / "model.tflite"
     original = model.read_bytes()
     model.write_bytes(original[:-1] + bytes([original[-1] ^ 0xFF]))  # one flipped byte
 
     with make_client(bundle_copy) as client:
-        for _ in range(2):  # a failure is not cached as success, nor does it stop retries
+        for attempt in range(2):  # a failure is not cached as success, nor does it stop retries
             response = post_image(client, COVID_RADIOGRAPH.read_bytes())
-            assert response.status_code == 503
-            error = error_of(response)
-            assert error["code"] == "bundle_unavailable"
-            assert "model.tflite" in error["message"] and "sha256" in error["message"]
-            assert "sha256" in client.get("/health").json()["error"]
+            assert_model_unavailable(response)
+            health = client.get("/health")
+            assert health.json()["error"] == MODEL_UNAVAILABLE_MESSAGE and "sha256" not in health.text
+            logged = unavailable_reasons(caplog).splitlines()
+            assert len(logged) == 2 * (attempt + 1)  # each attempt (diagnose, health) logs its reason
+            assert all("model.tflite" in line and "sha256" in line for line in logged)
 
         model.write_bytes(original)
         response = post_image(client, COVID_RADIOGRAPH.read_bytes())
@@ -70,12 +84,13 @@ def test_a_tampered_model_is_never_served_and_a_repair_is_picked_up(
         assert client.get("/health").json()["loaded"] is True
 
 
-def test_a_missing_artifact_is_a_503(bundle_copy: Path) -> None:
+def test_a_missing_artifact_is_a_503(bundle_copy: Path, caplog: pytest.LogCaptureFixture) -> None:
     (bundle_copy / "average.png").unlink()
     with make_client(bundle_copy) as client:
         response = client.get("/health")
     assert response.status_code == 503
-    assert "average.png" in response.json()["error"]
+    assert "average.png" not in response.text
+    assert "average.png" in unavailable_reasons(caplog)
 
 
 def test_the_bundle_is_loaded_once_even_under_concurrent_first_requests() -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from function.calibration import apply_temperature
 from function.schemas import INDETERMINATE_MESSAGE
-from tests.api_support import error_of, make_client, post_image
+from tests.api_support import assert_model_unavailable, make_client, post_image, unavailable_reasons
 from tests.conftest import RELEASE_BUNDLE
 from tests.upload_samples import COVID_RADIOGRAPH
 
@@ -57,8 +57,10 @@ def test_a_reading_below_min_confidence_is_indeterminate(tmp_path: Path, shared_
     "calibration",
     [{"temperature": -1.0}, {"temperature": "warm"}, {"min_confidence": 1.5}, {"temperature": float("nan")}],
 )
-def test_a_malformed_calibration_makes_the_bundle_unavailable(tmp_path: Path, calibration: Any) -> None:
+def test_a_malformed_calibration_makes_the_bundle_unavailable(
+    tmp_path: Path, calibration: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     with make_client(_bundle_with_calibration(tmp_path, calibration)) as client:
         response = post_image(client, COVID_RADIOGRAPH.read_bytes())
-    assert response.status_code == 503
-    assert "calibration" in error_of(response)["message"]
+    assert_model_unavailable(response)
+    assert "calibration" in unavailable_reasons(caplog)

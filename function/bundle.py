@@ -67,8 +67,11 @@ class S3Source:
             import boto3
             from botocore.config import Config
 
+            # At most 2 attempts (botocore's "max_attempts" counts retries: 2 meant 3 attempts) of 5 s each:
+            # an S3 that stops answering costs ~10 s, so the 503 comes before the function's 20 s timeout
+            # (template.yaml) instead of API Gateway's own timeout error. docs/reliability.md.
             config = Config(
-                connect_timeout=3, read_timeout=10, retries={"max_attempts": 2, "mode": "standard"}
+                connect_timeout=3, read_timeout=5, retries={"total_max_attempts": 2, "mode": "standard"}
             )
             self._client = boto3.client("s3", config=config)
         return self._client

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages that the tests drive for real: Chromium (browser tests), Docker and debootstrap
-# (the local stand-in for the Lambda base image, SAM local). Installs only what is missing; needs root.
+# (the local stand-in for the Lambda base image, SAM local), and wrk for bench/load_test.py. Installs only
+# what is missing; needs root.
 set -euo pipefail
-wanted=(chromium docker.io debootstrap iproute2 awscli)
+wanted=(chromium docker.io debootstrap iproute2 awscli wrk)
 missing=()
 for package in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -113,7 +113,9 @@ def cohorts_for(examples: Sequence[Example], roots: Sequence[Path]) -> list[Coho
     for example in examples:
         root, table = tables[example.source]
         relative = example.path.relative_to(root).as_posix() if example.path.is_relative_to(root) else ""
-        fallback = Cohort(group=f"{example.source}:{example.path.name}", source=example.source, age="unknown")
+        fallback = Cohort(
+            group=f"{example.source}:{relative or example.path}", source=example.source, age="unknown"
+        )
         result.append(table.get(relative, fallback))
     return result
 

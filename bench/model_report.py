@@ -1,0 +1,137 @@
+"""Every candidate model under every protocol, as the markdown tables of docs/model-card.md.
+
+    .venv/bin/python -m bench.model_report BUNDLE [BUNDLE ...] > /tmp/report.md
+
+For each bundle: its own validation split (the protocol its manifest names: image-level or grouped by
+patient), with 95% intervals from a patient-grouped bootstrap; the same split restricted to each source
+and age group; the first folder's share of it (the paper's data); calibration (ECE); the shortcut probes
+(lung fields blacked out, border cropped); and the consistency check's measured rates from gate.json.
+All figures come from the bundle's served model.tflite through the served preprocessing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from function.bundle import FolderSource, load_bundle
+from function.calibration import Calibration
+from tests.conftest import ADULT_SET, TRAINING_SET
+from training.calibration import expected_calibration_error
+from training.cohorts import cohorts_for
+from training.data import list_examples, load_images
+from training.evaluate import validation_hashes
+from training.metrics import classification_report
+from training.report import PERTURBATIONS, cohort_report
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def _interval(ci: list[float] | tuple[float, float]) -> str:
+    return f"[{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]"
+
+
+def report_bundle(bundle: Path) -> dict[str, Any]:
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    roots = [root for root in (TRAINING_SET, ADULT_SET) if root.name in manifest["training"]["data"]]
+    loaded = load_bundle(FolderSource(bundle))
+    hashes = validation_hashes(bundle)
+    examples = [
+        e
+        for e in list_examples(roots, required=())
+        if hashlib.sha256(e.path.read_bytes()).hexdigest() in hashes
+    ]
+    inputs = load_images(examples, loaded.input_size, progress=False)
+    truth = np.array([e.label for e in examples])
+    probabilities = loaded.classifier.predict(inputs)
+    cohorts = cohorts_for(examples, roots)
+    first_folder = np.array([e.source == TRAINING_SET.name for e in examples])
+    calibration = Calibration.from_manifest(manifest)
+    calibrated = calibration.calibrate(probabilities)
+    result: dict[str, Any] = {
+        "bundle": bundle.name,
+        "version": manifest["bundle_version"],
+        "recipe": manifest["training"].get("recipe", "paper"),
+        "split": manifest["training"].get("split", "image"),
+        "size": loaded.input_size,
+        "data": manifest["training"]["data"],
+        "epochs_run": manifest["training"].get("epochs_run", manifest["training"]["epochs"]),
+        "validation": classification_report(truth, probabilities),
+        "cohorts": cohort_report(truth, probabilities, cohorts),
+        "first_folder": classification_report(truth[first_folder], probabilities[first_folder]),
+        "ece_raw": expected_calibration_error(probabilities, truth),
+        "ece_served": expected_calibration_error(calibrated, truth),
+        "temperature": calibration.temperature,
+        "indeterminate_share": float((calibrated.max(axis=1) < calibration.min_confidence).mean()),
+        "probes": {
+            name: classification_report(truth, loaded.classifier.predict(perturb(inputs)))["accuracy"]
+            for name, perturb in PERTURBATIONS.items()
+        },
+        "gate": json.loads((bundle / "gate.json").read_text()),
+    }
+    return result
+
+
+def to_markdown(reports: list[dict[str, Any]]) -> str:
+    lines = [
+        "| bundle | recipe | split | size | epochs | validation accuracy [95% CI] | COVID-19 recall | "
+        "Normal recall | VP recall | first folder only | ECE raw / served | lungs blacked out "
+        "| border cropped |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in reports:
+        overall = r["cohorts"]["overall"]
+        recall = {k: v["recall"] for k, v in r["validation"]["per_class"].items()}
+        lines.append(
+            f"| {r['bundle']} | {r['recipe']} | {r['split']} | {r['size']} | {r['epochs_run']} | "
+            f"{_pct(r['validation']['accuracy'])} {_interval(overall['ci95'])} | "
+            f"{_pct(recall['COVID-19'])} | {_pct(recall['Normal'])} | {_pct(recall['Viral Pneumonia'])} | "
+            f"{_pct(r['first_folder']['accuracy'])} | "
+            f"{r['ece_raw']:.3f} / {r['ece_served']:.3f} | {_pct(r['probes']['lungs-blacked-out'])} | "
+            f"{_pct(r['probes']['border-cropped'])} |"
+        )
+    for r in reports:
+        lines += [
+            "",
+            f"**{r['bundle']}** by source and age (validation split, recall per class, 95% CI):",
+            "",
+        ]
+        lines += ["| group | n | accuracy [95% CI] | recall |", "|---|---|---|---|"]
+        for key in ("by_source", "by_age"):
+            for name, figures in r["cohorts"][key].items():
+                recalls = ", ".join(
+                    f"{label} {_pct(v['recall'])} {_interval(v['ci95'])} (n={v['n']})"
+                    for label, v in figures["recall"].items()
+                )
+                accuracy = f"{_pct(figures['accuracy'])} {_interval(figures['ci95'])}"
+                lines.append(f"| {name} | {figures['n']} | {accuracy} | {recalls} |")
+        gate = r["gate"]
+        rates = ", ".join(f"{kind} {_pct(rate)}" for kind, rate in gate["rejection_rate"].items())
+        frr = ", ".join(f"{split} {_pct(rate)}" for split, rate in gate["false_rejection_rate"].items())
+        stages = "SSIM + learned stage" if gate.get("model") else "SSIM only"
+        lines += ["", f"Consistency check ({stages}): rejected {rates}; radiographs falsely rejected: {frr}."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("bundles", type=Path, nargs="+")
+    parser.add_argument("--json", type=Path, default=None, help="also write the raw figures here")
+    args = parser.parse_args()
+    reports = [report_bundle(bundle) for bundle in args.bundles]
+    if args.json:
+        args.json.write_text(json.dumps(reports, indent=2))
+    print(to_markdown(reports))
+
+
+if __name__ == "__main__":
+    main()

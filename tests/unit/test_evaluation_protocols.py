@@ -1,0 +1,105 @@
+"""The pieces behind the evaluation protocols: patient groups, grouped split, bootstrap, calibration."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from function.calibration import Calibration, apply_temperature
+from tests.conftest import ADULT_SET, TRAINING_SET
+from training.calibration import expected_calibration_error, fit_temperature
+from training.cohorts import bootstrap_interval, cohorts_for, grouped_split, read_cohorts
+from training.data import list_examples
+from training.report import black_out_lung_fields, crop_border
+
+
+def test_manifest_cohorts_mark_kermany_pediatric_and_group_patients(shared_data: Path) -> None:
+    cohorts = read_cohorts(TRAINING_SET)
+    assert {c.age for path, c in cohorts.items() if path.startswith("Normal/")} == {"pediatric"}
+    covid_ages = Counter(c.age for path, c in cohorts.items() if path.startswith("COVID/"))
+    assert covid_ages["adult"] > 1000 and covid_ages["pediatric"] == 13
+    groups = Counter(c.group for c in cohorts.values())
+    assert max(groups.values()) > 5, "some patients have several films"
+
+
+def test_adult_supplement_groups_consecutive_bimcv_numbers(shared_data: Path) -> None:
+    cohorts = read_cohorts(ADULT_SET)
+    assert {c.age for c in cohorts.values()} == {"adult"}
+    covid_groups = Counter(c.group for path, c in cohorts.items() if path.startswith("COVID/"))
+    assert len(covid_groups) < 1601 and max(covid_groups.values()) >= 5
+    assert {c.source for path, c in cohorts.items() if path.startswith("Normal/")} == {
+        "RSNA/NIH (clinical, US)"
+    }
+
+
+def test_folders_without_a_manifest_fall_back_to_one_group_per_file(tmp_path: Path) -> None:
+    from PIL import Image
+
+    for label in ("COVID", "Normal", "Viral Pneumonia"):
+        (tmp_path / label).mkdir()
+        Image.new("L", (16, 16)).save(tmp_path / label / "a.png")
+    examples = list_examples([tmp_path])
+    cohorts = cohorts_for(examples, [tmp_path])
+    assert len({c.group for c in cohorts}) == 3 and {c.age for c in cohorts} == {"unknown"}
+
+
+def test_grouped_split_keeps_every_group_on_one_side() -> None:
+    groups = [f"p{i // 3}" for i in range(300)]  # 100 patients, 3 films each
+    labels = np.array([int(g[1:]) % 3 for g in groups])
+    train, val = grouped_split(labels, groups, 0.4, seed=1)
+    assert not {groups[i] for i in train} & {groups[i] for i in val}
+    assert len(train) + len(val) == 300
+    assert abs(len(val) / 300 - 0.4) < 0.05
+    again = grouped_split(labels, groups, 0.4, seed=1)[1]
+    np.testing.assert_array_equal(val, again)
+
+
+def test_bootstrap_interval_covers_the_mean_and_widens_with_clustering() -> None:
+    correct = np.array([1] * 90 + [0] * 10, dtype=float)
+    independent = bootstrap_interval(correct, [str(i) for i in range(100)])
+    clustered = bootstrap_interval(correct, [str(i // 10) for i in range(100)])  # errors all in one patient
+    assert independent[0] < 0.9 < independent[1]
+    assert clustered[1] - clustered[0] > independent[1] - independent[0]
+
+
+def test_temperature_scaling_recovers_an_overconfident_model() -> None:
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 3, 4000)
+    logits = rng.normal(size=(4000, 3))
+    logits[np.arange(4000), truth] += 1.0
+    honest = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    overconfident = apply_temperature(honest, 0.4)  # as if logits were multiplied by 2.5
+    temperature = fit_temperature(overconfident, truth)
+    assert 2.0 < temperature < 3.0
+    assert expected_calibration_error(apply_temperature(overconfident, temperature), truth) < 0.5 * (
+        expected_calibration_error(overconfident, truth)
+    )
+    np.testing.assert_array_equal(
+        apply_temperature(overconfident, temperature).argmax(axis=1), overconfident.argmax(axis=1)
+    )
+
+
+def test_served_calibration_defaults_to_identity() -> None:
+    identity = Calibration.from_manifest({})
+    probabilities = np.array([0.2, 0.5, 0.3])
+    np.testing.assert_array_equal(identity.calibrate(probabilities), probabilities)
+    assert identity.is_confident(probabilities)
+    strict = Calibration.from_manifest({"calibration": {"temperature": 2.0, "min_confidence": 0.6}})
+    assert not strict.is_confident(strict.calibrate(probabilities))
+
+
+@pytest.mark.parametrize("probe", [black_out_lung_fields, crop_border])
+def test_shortcut_probes_keep_shape_and_change_the_image(probe) -> None:  # type: ignore[no-untyped-def]
+    inputs = np.random.default_rng(0).random((2, 64, 64, 1), dtype=np.float32)
+    probed = probe(inputs)
+    assert probed.shape == inputs.shape and probed.dtype == np.float32
+    assert not np.allclose(probed, inputs)
+
+
+def test_lung_fields_are_blacked_out_and_the_border_is_kept() -> None:
+    probed = black_out_lung_fields(np.ones((1, 64, 64, 1), dtype=np.float32))
+    assert probed[0, 30, 19, 0] == 0.0 and probed[0, 30, 45, 0] == 0.0  # inside each lung field
+    assert probed[0, 1, 1, 0] == 1.0 and probed[0, 62, 32, 0] == 1.0  # corner and bottom edge

@@ -8,7 +8,7 @@ SAM := $(SAM_VENV)/bin/sam
 PORT ?= 8000
 SHARED ?= ../shared/data
 
-.PHONY: run test lint format test-fast release evaluate bench system-deps clean
+.PHONY: run test lint format test-fast release paper evaluate bench reliability system-deps clean
 
 $(VENV)/.installed: requirements.txt function/requirements.txt training/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ evaluate: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	for script in bench/bench_*.py; do $(PY) $$script || exit 1; done
+
+reliability: $(VENV)/.installed  ## 10,000+ fuzz cases and the wrk load test (docs/reliability.md)
+	$(PY) -m bench.fuzz_api
+	$(PY) -m bench.load_test
+	$(PY) -m bench.reliability_table
 
 clean:
 	rm -rf .pytest_cache .ruff_cache .aws-sam test-artifacts

@@ -226,7 +226,15 @@ def configure_logging(level: str) -> None:
     """Give our loggers a level; add a stderr handler only if nobody (Lambda, uvicorn, pytest) set one."""
     logging.getLogger("cxr").setLevel(level.upper())
     # pydicom logs a traceback for every file it cannot decompress: a client's file, already a 4xx answer.
-    logging.getLogger("pydicom").setLevel(logging.CRITICAL)
+    # A filter as well as a level: importing pydicom (lazily, at the first DICOM) resets its level.
+    pydicom_log = logging.getLogger("pydicom")
+    pydicom_log.setLevel(logging.CRITICAL)
+    if _only_critical not in pydicom_log.filters:
+        pydicom_log.addFilter(_only_critical)
+
+
+def _only_critical(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.CRITICAL
     if not logging.getLogger().handlers:
         logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
 

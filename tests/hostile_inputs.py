@@ -576,6 +576,17 @@ CASES: tuple[Case, ...] = (
         200,
         READING,
     ),
+    Case(
+        "tiff-32-bit-at-limit",
+        "a black 7071x7071 32-bit integer TIFF (deflate)",
+        upload_of(
+            lambda: encode(
+                Image.new("I", (AT_PIXEL_LIMIT, AT_PIXEL_LIMIT)), "TIFF", compression="tiff_adobe_deflate"
+            )
+        ),
+        200,
+        READING,
+    ),
     # --- DICOM
     Case(
         "dicom-no-pixel-data",

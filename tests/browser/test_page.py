@@ -19,6 +19,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, Request, Route, expect
 
+from function.service import percent  # the page writes probabilities exactly as the API message does
 from tests.browser.conftest import PageWatch, local_stack, local_stack_process, screenshot
 from tests.conftest import NOT_CHEST, RELEASE_BUNDLE, REPO_ROOT, TRAINING_SET
 
@@ -93,17 +94,6 @@ def choose_and_diagnose(page: Page, path: Path) -> list[Request]:
 
 def sent_image(request: Request) -> bytes:
     return base64.b64decode(json.loads(request.post_data or "{}")["image"])
-
-
-def percent(probability: float, language: str = "es") -> str:
-    """What the page writes: one decimal, and the ends as "> 99,9 %" / "< 0,1 %" (never "100 %")."""
-    value, prefix = probability * 100, ""
-    if value > 99.9:
-        value, prefix = 99.9, "> "
-    elif value < 0.1:
-        value, prefix = 0.1, "< "
-    text = f"{value:.1f}"
-    return prefix + (text.replace(".", ",") + "\u00a0%" if language == "es" else text + "%")
 
 
 def shown_probabilities(page: Page) -> dict[str, tuple[float, str]]:

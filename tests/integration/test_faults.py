@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -36,7 +37,7 @@ HANG_LIMIT_S = 120
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch, shared_data: Any) -> Iterator[LocalS3Server]:
+def s3(monkeypatch: pytest.MonkeyPatch, shared_data: Path) -> Iterator[LocalS3Server]:
     """A loopback S3 server of this test's own, and boto3 in this process pointed at it."""
     server = LocalS3Server().start()
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE"):

@@ -32,10 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
+from PIL import Image
 
 from tests.conftest import REPO_ROOT
-from tests.upload_samples import COVID_RADIOGRAPH, NORMAL_RADIOGRAPH, PHOTO, dicom, gray_of, png_16bit
+from tests.upload_samples import COVID_RADIOGRAPH, NORMAL_RADIOGRAPH, PHOTO, dicom, encode, gray_of, png_16bit
 
 ALLOWED_ORIGIN = "https://screening.example.org"
 OTHER_ORIGIN = "https://attacker.example.com"
@@ -166,16 +168,24 @@ class Upload:
         return [p for p in prints if len(p) >= 16 and p.strip(b"\x00 A") != b""]
 
 
+def _unique(gray: np.ndarray) -> np.ndarray:
+    """The picture with random least significant bits: the same reading, bytes found nowhere else."""
+    return gray ^ np.random.default_rng().integers(0, 2, gray.shape, dtype=np.uint8)
+
+
 def _uploads() -> list[Upload]:
-    radiograph = COVID_RADIOGRAPH.read_bytes()
-    gray = gray_of(NORMAL_RADIOGRAPH)
+    """Real pictures made unique to this run, so a fingerprint found on disk can only come from here."""
+    covid, normal = _unique(gray_of(COVID_RADIOGRAPH)), _unique(gray_of(NORMAL_RADIOGRAPH))
+    radiograph = encode(Image.fromarray(covid), "PNG")
+    with Image.open(PHOTO) as photo:
+        photo_jpeg = encode(Image.fromarray(_unique(np.asarray(photo.convert("RGB")))), "JPEG", quality=95)
     pdf = b"%PDF-1.4\n% patient: SECRET-PATIENT-NAME-31415\n" + os.urandom(2000)
     files = {
         "radiograph": (radiograph, {}),
-        "radiograph-explained": (NORMAL_RADIOGRAPH.read_bytes(), {"explain": True}),
-        "photo": (PHOTO.read_bytes(), {}),
-        "dicom": (dicom(gray), {}),
-        "png-16-bit": (png_16bit(gray), {}),
+        "radiograph-explained": (encode(Image.fromarray(normal), "PNG"), {"explain": True}),
+        "photo": (photo_jpeg, {}),
+        "dicom": (dicom(normal), {}),
+        "png-16-bit": (png_16bit(normal), {}),
         "pdf": (pdf, {}),
         "truncated": (radiograph[: len(radiograph) // 2], {}),
         "random": (os.urandom(5000), {}),
@@ -312,6 +322,14 @@ def test_no_response_names_the_server(
     assert "server" not in response.headers and "x-powered-by" not in response.headers
     for name, value in response.headers.items():
         assert not any(word in value.lower() for word in ("uvicorn", "python", "starlette", "fastapi")), name
+
+
+def test_the_page_ships_a_csp_without_inline_code(server: Server) -> None:
+    response = httpx.get(f"{server.url}/", timeout=30)
+    csp = response.headers["content-security-policy"]
+    directives = {part.split()[0]: part.split()[1:] for part in csp.split(";") if part.strip()}
+    assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
+    assert directives["script-src"] == ["'self'"] and directives["frame-ancestors"] == ["'none'"]
 
 
 def test_cors_answers_only_the_configured_origin(server: Server) -> None:

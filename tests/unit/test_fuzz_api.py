@@ -29,7 +29,7 @@ from tests.fuzz_strategies import (
 )
 from tests.upload_samples import b64
 
-EXAMPLES = 150
+EXAMPLES = 200
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,  # no timing: some seeds decode in 50 ms on a busy machine

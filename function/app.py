@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from function.imaging import ImageError
+from function.errors import ClientError
 from function.schemas import (
     MODEL_UNAVAILABLE_MESSAGE,
     DiagnoseRequest,
@@ -42,7 +42,7 @@ from function.schemas import (
 )
 from function.service import BundleHolder, BundleUnavailable, read_image
 from function.settings import Settings
-from function.uploads import UploadError, base64_length, describe_limit, upload_bytes
+from function.uploads import base64_length, describe_limit, upload_bytes
 
 log = logging.getLogger("cxr.app")
 access_log = logging.getLogger("cxr.access")
@@ -62,14 +62,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         503: "The model bundle is not available; try again shortly.",
     }.items()
 }
-
-
-class ClientError(Exception):
-    """A request problem found by the routes themselves (not by uploads/imaging)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
@@ -209,17 +201,18 @@ def _validation_message(error: ValidationError | RequestValidationError) -> str:
 def parse_request(body: bytes) -> DiagnoseRequest:
     """Raw body -> DiagnoseRequest; 400 for an empty or non-JSON body, 422 for a wrong shape."""
     if not body.strip():
-        raise ClientError(400, "empty_body", f"The request body is empty. {REQUEST_SHAPE}")
+        raise ClientError(f"The request body is empty. {REQUEST_SHAPE}", status=400, code="empty_body")
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):
-        raise ClientError(400, "invalid_json", INVALID_JSON) from None
+        raise ClientError(INVALID_JSON, status=400, code="invalid_json") from None
     if not isinstance(payload, dict):
-        raise ClientError(422, "invalid_request", f"The request body must be a JSON object. {REQUEST_SHAPE}")
+        message = f"The request body must be a JSON object. {REQUEST_SHAPE}"
+        raise ClientError(message, status=422, code="invalid_request")
     try:
         return DiagnoseRequest.model_validate(payload)
     except ValidationError as error:
-        raise ClientError(422, "invalid_request", _validation_message(error)) from None
+        raise ClientError(_validation_message(error), status=422, code="invalid_request") from None
 
 
 def configure_logging(level: str) -> None:
@@ -257,16 +250,10 @@ def create_app(settings: Settings | None = None, holder: BundleHolder | None = N
     max_body = base64_length(settings.max_upload_bytes) * 21 // 20 + 65_536  # base64 + line breaks + JSON
     too_large = f"The upload is larger than the {describe_limit(settings.max_upload_bytes)} limit."
 
-    @app.exception_handler(ClientError)
+    @app.exception_handler(ClientError)  # the routes' own, and every ImageError / UploadError
     async def _client_error(request: Request, error: ClientError) -> JSONResponse:
         _set_result(request, error.code)
         return error_response(error.status, error.code, error.message)
-
-    @app.exception_handler(UploadError)
-    @app.exception_handler(ImageError)
-    async def _upload_error(request: Request, error: UploadError | ImageError) -> JSONResponse:
-        _set_result(request, error.code)
-        return error_response(error.status, error.code, str(error))
 
     @app.exception_handler(BundleUnavailable)
     async def _bundle_unavailable(request: Request, error: BundleUnavailable) -> JSONResponse:

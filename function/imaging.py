@@ -31,11 +31,13 @@ from __future__ import annotations
 import io
 import struct
 import warnings
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 from PIL import ExifTags, Image
+
+from function.errors import ClientError
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -71,11 +73,11 @@ _ORIENTATION_TRANSPOSES = {
 _PILLOW_FORMATS = {"PNG", "JPEG", "MPO", "BMP", "TIFF", "DIB"}
 
 
-class ImageError(ValueError):
+class ImageError(ClientError):
     """An upload that cannot become model input; ``status`` and ``code`` go straight into the API answer."""
 
-    status: ClassVar[int] = 400
-    code: ClassVar[str] = "invalid_image"
+    status = 400
+    code = "invalid_image"
 
 
 class UnsupportedImageType(ImageError):

@@ -13,7 +13,8 @@ import base64
 import binascii
 import math
 import re
-from typing import ClassVar
+
+from function.errors import ClientError
 
 ACCEPTED_DECLARED_TYPES = frozenset(
     {"", "application/octet-stream", "application/dicom", "application/x-dicom", "application/dicom+binary"}
@@ -22,11 +23,11 @@ ACCEPTED_DECLARED_TYPES = frozenset(
 _MIME_TOKEN = re.compile(r"[a-z0-9][a-z0-9.+-]{0,40}/[a-z0-9][a-z0-9.+-]{0,40}")
 
 
-class UploadError(ValueError):
+class UploadError(ClientError):
     """An ``image`` field that cannot become file bytes; ``status`` and ``code`` go into the answer."""
 
-    status: ClassVar[int] = 400
-    code: ClassVar[str] = "invalid_base64"
+    status = 400
+    code = "invalid_base64"
 
 
 class InvalidBase64(UploadError):

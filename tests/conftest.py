@@ -22,3 +22,9 @@ def shared_data() -> Path:
             f"shared data not found at {SHARED_DATA}: the tests need ../shared beside the repo"
         )
     return SHARED_DATA
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an asyncio loop running in the main thread for the
+    session-scoped browser, and Mangum's handler (called directly by other tests) needs that thread free."""
+    items.sort(key=lambda item: "tests/browser/" in item.path.as_posix())

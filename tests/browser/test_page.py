@@ -132,7 +132,7 @@ def test_radiograph_reading_matches_the_api(page: Page, stack_url: str, folder: 
     assert list(shown) == ["Normal", "COVID-19", "Viral Pneumonia"]
     for name, probability in answer["probabilities"].items():
         assert shown[name][0] == pytest.approx(probability, abs=1e-12)
-        assert shown[name][1] == percent(probability)
+        assert shown[name][1] == percent(probability, "es")
     expect(card.locator(".prob.is-top")).to_have_attribute("data-label", answer["diagnosis"])
     expect(card.locator(".result-details")).to_contain_text(answer["model_version"])
     # announced and focused: the card sits in the aria-live region and its heading takes the focus

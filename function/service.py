@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 
 from function.bundle import LoadedBundle, load_bundle, source_for
@@ -171,9 +172,15 @@ def read_image(bundle: LoadedBundle, data: bytes, explain: bool = False) -> Diag
     )
 
 
+HEATMAP_MAX_SIDE = 64
+"""The map's patches are 1/8 of the side, so 64 cells a side show all it knows; more only adds bytes."""
+
+
 def heatmap_of(bundle: LoadedBundle, model_input: np.ndarray, class_index: int) -> Heatmap:
-    """Occlusion sensitivity for the predicted class with the served model, 3 decimals (about 25 KB)."""
+    """Occlusion sensitivity for the predicted class with the served model, at most 64x64, 3 decimals."""
     values = occlusion_map(bundle.classifier, model_input, class_index)
+    if max(values.shape) > HEATMAP_MAX_SIDE:
+        values = cv2.resize(values, (HEATMAP_MAX_SIDE, HEATMAP_MAX_SIDE), interpolation=cv2.INTER_AREA)
     height, width = values.shape
     return Heatmap(width=width, height=height, values=np.round(values, 3).tolist())
 

@@ -8,6 +8,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RELEASE_BUNDLE = REPO_ROOT / "models" / "release"
+PAPER_BUNDLE = REPO_ROOT / "models" / "paper"  # the paper's protocol, kept as the reference
 SHARED_DATA = (REPO_ROOT.parent / "shared" / "data").resolve()
 TRAINING_SET = SHARED_DATA / "covid19-radiography-128"
 ADULT_SET = SHARED_DATA / "covid19-radiography-adult-128"

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from function.bundle_format import GATE, MANIFEST, sha256_hex
-from tests.conftest import RELEASE_BUNDLE
+from tests.conftest import PAPER_BUNDLE
 
 STAGE2_FILE = "gate_model.tflite"
 STAGE2_LABELS = ["other", "frontal_chest_radiograph"]
@@ -51,8 +51,14 @@ def mean_brightness_model(size: int) -> bytes:
     return to_tflite(model)
 
 
-def copy_release(destination: Path) -> Path:
-    shutil.copytree(RELEASE_BUNDLE, destination)
+def reference_size() -> int:
+    """Input side of the reference bundle that ``copy_reference`` copies."""
+    return int(json.loads((PAPER_BUNDLE / MANIFEST).read_text())["input"]["height"])
+
+
+def copy_reference(destination: Path) -> Path:
+    """The paper's bundle: 64x64, SSIM-only gate, no calibration; the stage-2 tests add to it."""
+    shutil.copytree(PAPER_BUNDLE, destination)
     return destination
 
 
@@ -77,8 +83,8 @@ def edit_gate(bundle: Path, **fields: Any) -> dict[str, Any]:
 
 
 def without_stage2(destination: Path) -> Path:
-    """The shipped bundle with any learned second stage removed from gate.json (the paper's gate)."""
-    bundle = copy_release(destination)
+    """The paper's bundle with any learned second stage removed from gate.json."""
+    bundle = copy_reference(destination)
     edit_gate(bundle, **dict.fromkeys(STAGE2_KEYS))
     return bundle
 
@@ -89,8 +95,8 @@ def with_stage2(
     threshold: float,
     labels: list[str] | None = None,
 ) -> Path:
-    """The shipped bundle with ``model`` as its stage 2, accepting P(frontal) >= ``threshold``."""
-    bundle = copy_release(destination)
+    """The paper's bundle with ``model`` as its stage 2, accepting P(frontal) >= ``threshold``."""
+    bundle = copy_reference(destination)
     write_listed(bundle, STAGE2_FILE, model)
     edit_gate(bundle, model=STAGE2_FILE, model_labels=labels or STAGE2_LABELS, model_threshold=threshold)
     return bundle

@@ -7,17 +7,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.api_support import release_manifest
 from tests.browser.conftest import local_stack
 from tests.browser.test_page import RESULT, api_answer, choose_and_diagnose, open_page
-from tests.gate_bundles import mean_brightness_model, with_stage2
+from tests.gate_bundles import mean_brightness_model, reference_size, with_stage2
 from tests.upload_samples import COVID_RADIOGRAPH
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_the_second_stage_score_is_in_the_technical_details(page: Page, tmp_path: Path) -> None:
-    model = mean_brightness_model(int(release_manifest()["input"]["height"]))
+    model = mean_brightness_model(reference_size())
     bundle = with_stage2(tmp_path / "bundle", model, 0.05)
     with local_stack(bundle, log_name="local-stack-stage2") as url:
         answer = api_answer(url, COVID_RADIOGRAPH)

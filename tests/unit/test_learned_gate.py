@@ -14,13 +14,14 @@ import pytest
 from function.bundle import FolderSource, load_bundle
 from function.bundle_format import BundleError
 from function.imaging import decode_grayscale, to_model_input
-from tests.api_support import error_of, make_client, post_image, release_manifest
+from tests.api_support import error_of, make_client, post_image
 from tests.gate_bundles import (
     STAGE2_FILE,
     STAGE2_LABELS,
     edit_gate,
     expected_frontal_probability,
     mean_brightness_model,
+    reference_size,
     with_stage2,
     without_stage2,
 )
@@ -29,13 +30,13 @@ from tests.upload_samples import COVID_RADIOGRAPH, PHOTO, b64
 
 @pytest.fixture(scope="session")
 def stage2_model() -> bytes:
-    return mean_brightness_model(int(release_manifest()["input"]["height"]))
+    return mean_brightness_model(reference_size())
 
 
 @pytest.fixture(scope="module")
 def radiograph_p(shared_data: Path) -> float:
     """The test model's P(frontal) for the COVID radiograph's model input."""
-    size = int(release_manifest()["input"]["height"])
+    size = reference_size()
     return expected_frontal_probability(to_model_input(decode_grayscale(COVID_RADIOGRAPH.read_bytes()), size))
 
 
@@ -106,7 +107,7 @@ def test_stage_two_reads_the_output_gate_json_names(
 @pytest.mark.slow
 def test_both_scores_are_reported_when_ssim_already_rejects(tmp_path: Path, stage2_model: bytes) -> None:
     body = _answer(with_stage2(tmp_path / "b", stage2_model, 0.0), PHOTO.read_bytes())
-    size = int(release_manifest()["input"]["height"])
+    size = reference_size()
     photo_p = expected_frontal_probability(to_model_input(decode_grayscale(PHOTO.read_bytes()), size))
     assert body["result"] == "not_chest_xray"
     assert body["consistency"]["ssim"] < body["consistency"]["threshold"]
@@ -115,7 +116,7 @@ def test_both_scores_are_reported_when_ssim_already_rejects(tmp_path: Path, stag
 
 @pytest.mark.slow
 def test_a_stage_two_model_of_the_wrong_input_size_is_refused(tmp_path: Path) -> None:
-    size = int(release_manifest()["input"]["height"])
+    size = reference_size()
     bundle = with_stage2(tmp_path / "b", mean_brightness_model(size // 2), 0.5)
     with pytest.raises(BundleError, match=f"{STAGE2_FILE} takes"):
         load_bundle(FolderSource(bundle))

@@ -1,7 +1,7 @@
 """Run the real Lambda image locally: dockerd, the stand-in base image, `sam build`, `sam local start-api`.
 
 Used by tests/integration/test_sam_local.py and by ``python -m infra.local_sam`` (prints the measurements
-that docs/benchmarks-infra.md records). Everything it starts it stops: the SAM CLI process, the function's
+that docs/benchmarks.md records). Everything it starts it stops: the SAM CLI process, the function's
 containers, the S3 server, and dockerd if (and only if) dockerd was not running before.
 
 Networking: `sam local` runs the function's container on Docker's default bridge (its ``--docker-network
@@ -335,7 +335,7 @@ def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any], float]:
 
 
 def measure(bundle: Path, radiograph: Path, large_image: Path | None) -> dict[str, Any]:
-    """Build from scratch-or-cache and measure: the numbers of docs/benchmarks-infra.md."""
+    """Build from scratch-or-cache and measure: the numbers of docs/benchmarks.md."""
     figures: dict[str, Any] = {}
     started_docker = start_docker()
     try:

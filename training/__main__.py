@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     add("--data", type=Path, action="append", required=True)
     add("--validation-only", action="store_true", help="only the images in the bundle's validation_files.txt")
     add(
+        "--validation-files",
+        type=Path,
+        default=None,
+        help="only the images in this validation_files.txt (another bundle's split: compare models on it)",
+    )
+    add(
         "--cohorts",
         action="store_true",
         help="add figures by source and age group with patient-grouped bootstrap 95%% intervals",
@@ -107,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.bundle,
                 args.data,
                 validation_only=args.validation_only,
+                validation_files=args.validation_files,
                 cohorts=args.cohorts,
                 perturbation=args.perturb,
                 progress=not args.json,

@@ -15,9 +15,10 @@ from training.metrics import classification_report
 from training.report import PERTURBATIONS, cohort_report
 
 
-def validation_hashes(bundle: Path) -> set[str]:
-    """sha256 of each validation image, from the bundle's validation_files.txt."""
-    lines = (bundle / VALIDATION_FILES).read_text().splitlines()
+def validation_hashes(bundle_or_list: Path) -> set[str]:
+    """sha256 of each validation image, from a bundle's validation_files.txt (or that file itself)."""
+    listing = bundle_or_list / VALIDATION_FILES if bundle_or_list.is_dir() else bundle_or_list
+    lines = listing.read_text().splitlines()
     return {line.split()[0] for line in lines if line.strip()}
 
 
@@ -29,6 +30,7 @@ def evaluate_bundle(
     bundle: Path,
     data: Sequence[Path],
     validation_only: bool = False,
+    validation_files: Path | None = None,
     cohorts: bool = False,
     perturbation: str | None = None,
     progress: bool = True,
@@ -37,8 +39,8 @@ def evaluate_bundle(
     with ``cohorts``, figures by source and age group; with ``perturbation``, a shortcut probe."""
     loaded = load_bundle(FolderSource(bundle))  # verifies every hash: we evaluate what would be served
     examples = list_examples(data, required=())
-    if validation_only:
-        examples = _only(examples, validation_hashes(bundle))
+    if validation_only or validation_files:
+        examples = _only(examples, validation_hashes(validation_files or bundle))
     if not examples:
         raise SystemExit("no images to evaluate")
     inputs = load_images(examples, loaded.input_size, progress=progress)

@@ -8,6 +8,7 @@ a measured choice, recorded in gate.json with every candidate's figures.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -19,21 +20,29 @@ from function.imaging import ImageError, decode_grayscale, to_model_input
 NEGATIVE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm"}
 
 
-def load_negatives(folder: Path, size: int) -> dict[str, np.ndarray]:
-    """{kind: (N, size, size, 1)} for each subfolder of a not-chest-xray folder."""
-    kinds: dict[str, np.ndarray] = {}
+def read_negative_kinds(folder: Path, size: int) -> dict[str, tuple[np.ndarray, list[str]]]:
+    """{kind: ((N, size, size, 1) model inputs, their files' sha256)} for each subfolder, in name order.
+    Files the API would refuse before the gate are skipped: they say nothing about the gate."""
+    kinds: dict[str, tuple[np.ndarray, list[str]]] = {}
     for kind_folder in sorted(p for p in folder.iterdir() if p.is_dir()):
-        inputs = []
+        inputs, hashes = [], []
         for path in sorted(kind_folder.iterdir()):
             if path.suffix.lower() not in NEGATIVE_SUFFIXES:
                 continue
+            data = path.read_bytes()
             try:
-                inputs.append(to_model_input(decode_grayscale(path.read_bytes()), size))
+                inputs.append(to_model_input(decode_grayscale(data), size))
             except ImageError:
-                continue  # the API would refuse it before the gate; it says nothing about the gate
+                continue
+            hashes.append(hashlib.sha256(data).hexdigest())
         if inputs:
-            kinds[kind_folder.name] = np.stack(inputs)
+            kinds[kind_folder.name] = (np.stack(inputs), hashes)
     return kinds
+
+
+def load_negatives(folder: Path, size: int) -> dict[str, np.ndarray]:
+    """{kind: (N, size, size, 1)} for each subfolder of a not-chest-xray folder."""
+    return {kind: inputs for kind, (inputs, _) in read_negative_kinds(folder, size).items()}
 
 
 def scores(inputs: np.ndarray, average: np.ndarray, method: str) -> np.ndarray:

@@ -8,15 +8,13 @@ are few negatives); the other half of each kind is held back to report rejection
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from function.gate import FRONTAL_LABEL
-from function.imaging import ImageError, decode_grayscale, to_model_input
-from training.calibrate_gate import NEGATIVE_SUFFIXES
+from training.calibrate_gate import read_negative_kinds
 
 GATE_LABELS = ("other", FRONTAL_LABEL)
 
@@ -35,25 +33,12 @@ def split_negatives(folder: Path, size: int, seed: int, held_back_fraction: floa
     train: dict[str, np.ndarray] = {}
     held: dict[str, np.ndarray] = {}
     held_files: dict[str, list[str]] = {}
-    for kind_folder in sorted(p for p in folder.iterdir() if p.is_dir()):
-        inputs, hashes = [], []
-        for path in sorted(kind_folder.iterdir()):
-            if path.suffix.lower() not in NEGATIVE_SUFFIXES:
-                continue
-            data = path.read_bytes()
-            try:
-                inputs.append(to_model_input(decode_grayscale(data), size))
-            except ImageError:
-                continue
-            hashes.append(hashlib.sha256(data).hexdigest())
-        if not inputs:
-            continue
-        order = rng.permutation(len(inputs))
-        n_held = round(len(inputs) * held_back_fraction)
-        stacked = np.stack(inputs)
-        held[kind_folder.name] = stacked[order[:n_held]]
-        held_files[kind_folder.name] = sorted(hashes[i] for i in order[:n_held])
-        train[kind_folder.name] = stacked[order[n_held:]]
+    for kind, (stacked, hashes) in read_negative_kinds(folder, size).items():
+        order = rng.permutation(len(stacked))
+        n_held = round(len(stacked) * held_back_fraction)
+        held[kind] = stacked[order[:n_held]]
+        held_files[kind] = sorted(hashes[i] for i in order[:n_held])
+        train[kind] = stacked[order[n_held:]]
     return NegativeSplit(train=train, held_back=held, held_back_files=held_files)
 
 

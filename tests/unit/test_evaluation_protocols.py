@@ -103,3 +103,20 @@ def test_lung_fields_are_blacked_out_and_the_border_is_kept() -> None:
     probed = black_out_lung_fields(np.ones((1, 64, 64, 1), dtype=np.float32))
     assert probed[0, 30, 19, 0] == 0.0 and probed[0, 30, 45, 0] == 0.0  # inside each lung field
     assert probed[0, 1, 1, 0] == 1.0 and probed[0, 62, 32, 0] == 1.0  # corner and bottom edge
+
+
+def test_the_released_gates_held_back_negatives_are_reproduced(shared_data: Path) -> None:
+    """The held-back half of each kind (where the gate's rejection rates were measured) is a pure function
+    of the folder, the input size and the seed, so anyone can re-measure the same images."""
+    import json
+
+    from tests.conftest import NOT_CHEST, RELEASE_BUNDLE
+    from training.gate_model import split_negatives
+
+    manifest = json.loads((RELEASE_BUNDLE / "manifest.json").read_text())
+    split = split_negatives(NOT_CHEST, int(manifest["input"]["height"]), int(manifest["training"]["seed"]))
+    listed = (RELEASE_BUNDLE / "gate_held_back_files.txt").read_text().split()
+    expected = [(digest, kind) for kind, hashes in split.held_back_files.items() for digest in hashes]
+    assert listed == [part for pair in expected for part in pair]
+    gate = json.loads((RELEASE_BUNDLE / "gate.json").read_text())
+    assert {kind: len(images) for kind, images in split.held_back.items()} == gate["held_back"]["negatives"]

@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 
 from function.bundle import FolderSource, load_bundle
-from function.calibration import Calibration
 from tests.conftest import ADULT_SET, TRAINING_SET
 from training.calibration import expected_calibration_error
 from training.cohorts import cohorts_for
@@ -53,7 +52,7 @@ def report_bundle(bundle: Path) -> dict[str, Any]:
     probabilities = loaded.classifier.predict(inputs)
     cohorts = cohorts_for(examples, roots)
     first_folder = np.array([e.source == TRAINING_SET.name for e in examples])
-    calibration = Calibration.from_manifest(manifest)
+    calibration = loaded.calibration
     calibrated = calibration.calibrate(probabilities)
     result: dict[str, Any] = {
         "bundle": bundle.name,

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from function.bundle import LoadedBundle, load_gate, source_for
+from function.bundle import LoadedBundle, load_gate, parse_calibration, source_for
 from function.bundle_format import MANIFEST, MODEL_KERAS, parse_manifest, verify_file
 
 
@@ -51,4 +51,10 @@ def load_keras_bundle(location: str) -> LoadedBundle:
     model = verify_file(manifest, MODEL_KERAS, source.read(MODEL_KERAS))
     gate, gate_config = load_gate(source, manifest)
     classifier: Any = KerasClassifier(model, manifest["labels"])
-    return LoadedBundle(manifest=manifest, classifier=classifier, gate=gate, gate_config=gate_config)
+    return LoadedBundle(
+        manifest=manifest,
+        classifier=classifier,
+        gate=gate,
+        gate_config=gate_config,
+        calibration=parse_calibration(manifest),
+    )

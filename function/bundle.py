@@ -24,6 +24,7 @@ from function.bundle_format import (
     parse_manifest,
     verify_file,
 )
+from function.calibration import Calibration
 from function.classifier import Classifier
 from function.gate import FRONTAL_LABEL, GATE_METHODS, Gate
 from function.imaging import PREPROCESSING_VERSION, ImageError, decode_grayscale, to_model_input
@@ -102,6 +103,7 @@ class LoadedBundle:
     classifier: Classifier
     gate: Gate
     gate_config: dict[str, Any]
+    calibration: Calibration
 
     @property
     def version(self) -> str:
@@ -128,7 +130,25 @@ def load_bundle(source: BundleSource, num_threads: int | None = None) -> LoadedB
     size = int(manifest["input"]["height"])
     classifier = _classifier(model, manifest["labels"], MODEL_TFLITE, size, num_threads)
     gate, gate_config = load_gate(source, manifest, num_threads)
-    return LoadedBundle(manifest=manifest, classifier=classifier, gate=gate, gate_config=gate_config)
+    calibration = parse_calibration(manifest)
+    return LoadedBundle(
+        manifest=manifest, classifier=classifier, gate=gate, gate_config=gate_config, calibration=calibration
+    )
+
+
+def parse_calibration(manifest: dict[str, Any]) -> Calibration:
+    """The manifest's calibration (identity if absent); raises BundleError if its numbers make no sense."""
+    try:
+        calibration = Calibration.from_manifest(manifest)
+    except (TypeError, ValueError, AttributeError) as error:
+        raise BundleError(f"manifest.json has a malformed calibration: {error}") from None
+    if not (np.isfinite(calibration.temperature) and calibration.temperature > 0):
+        raise BundleError(f"manifest.json calibration temperature {calibration.temperature} is not > 0")
+    if not 0.0 <= calibration.min_confidence <= 1.0:
+        raise BundleError(
+            f"manifest.json calibration min_confidence {calibration.min_confidence} not in [0, 1]"
+        )
+    return calibration
 
 
 def load_gate(

@@ -17,7 +17,6 @@ import numpy as np
 
 from function.bundle import LoadedBundle, load_bundle, source_for
 from function.bundle_format import BundleError
-from function.calibration import Calibration
 from function.explain import occlusion_map
 from function.imaging import decode_grayscale, to_model_input
 from function.schemas import (
@@ -49,21 +48,6 @@ def _load_from_location(location: str) -> LoadedBundle:
     return load_bundle(source_for(location))
 
 
-def calibration_of(bundle: LoadedBundle) -> Calibration:
-    """The manifest's calibration (identity if absent); raises BundleError if its numbers make no sense."""
-    try:
-        calibration = Calibration.from_manifest(bundle.manifest)
-    except (TypeError, ValueError, AttributeError) as error:
-        raise BundleError(f"manifest.json has a malformed calibration: {error}") from None
-    if not (np.isfinite(calibration.temperature) and calibration.temperature > 0):
-        raise BundleError(f"manifest.json calibration temperature {calibration.temperature} is not > 0")
-    if not 0.0 <= calibration.min_confidence <= 1.0:
-        raise BundleError(
-            f"manifest.json calibration min_confidence {calibration.min_confidence} not in [0, 1]"
-        )
-    return calibration
-
-
 class BundleHolder:
     """One verified bundle per container, loaded on first use; failures are retried on the next call."""
 
@@ -92,7 +76,6 @@ class BundleHolder:
         started = time.perf_counter()
         try:
             bundle = self._loader(self.location)
-            calibration_of(bundle)  # checked once here, so a bad manifest is a 503, not a 500 per request
         except BundleError as error:
             self.last_error = str(error)
             log.error("bundle unavailable: %s", error)
@@ -143,7 +126,7 @@ def read_image(bundle: LoadedBundle, data: bytes, explain: bool = False) -> Diag
             model_version=bundle.version,
         )
     raw = bundle.classifier.predict_one(model_input)
-    calibration = calibration_of(bundle)
+    calibration = bundle.calibration
     calibrated = calibration.calibrate(np.array([raw[label] for label in bundle.labels], dtype=np.float64))
     probabilities = {label: float(p) for label, p in zip(bundle.labels, calibrated, strict=True)}
     diagnosis = max(probabilities, key=probabilities.__getitem__)

@@ -6,6 +6,7 @@ row of the table in tests/hostile_inputs.py, posted by tests/unit/test_hostile_i
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from function.app import create_app
-from function.bundle import FolderSource, LoadedBundle, load_bundle
+from function.bundle import FolderSource, load_bundle
 from function.gate import Gate
 from function.service import BundleHolder
 from function.settings import Settings
@@ -107,12 +108,7 @@ def test_a_server_bug_is_a_generic_500_that_echoes_nothing(
 ) -> None:
     """An internal failure (here: an average image of the wrong size) is a 500 with our shape and no input."""
     good = load_bundle(FolderSource(RELEASE_BUNDLE))
-    broken = LoadedBundle(
-        manifest=good.manifest,
-        classifier=good.classifier,
-        gate=Gate(average=np.zeros((3, 3), np.float32), threshold=0.5),
-        gate_config=good.gate_config,
-    )
+    broken = dataclasses.replace(good, gate=Gate(average=np.zeros((3, 3), np.float32), threshold=0.5))
     app = create_app(Settings(bundle_location="unused"), BundleHolder("unused", loader=lambda _: broken))
     image = b64(radiograph)
     with caplog.at_level("INFO"), TestClient(app, raise_server_exceptions=False) as client:

@@ -5,7 +5,8 @@
 For each bundle: its own validation split (the protocol its manifest names: image-level or grouped by
 patient), with 95% intervals from a patient-grouped bootstrap; the same split restricted to each source
 and age group; the first folder's share of it (the paper's data); calibration (ECE); the shortcut probes
-(lung fields blacked out, border cropped); and the consistency check's measured rates from gate.json.
+(lung fields blacked out, border cropped); the readings the API gives under the bundle's served rule
+(calibration and screening flag thresholds); and the consistency check's measured rates from gate.json.
 All figures come from the bundle's served model.tflite through the served preprocessing.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from function.bundle import FolderSource, load_bundle
+from function.calibration import decide
 from tests.conftest import ADULT_SET, TRAINING_SET
 from training.calibration import expected_calibration_error
 from training.cohorts import cohorts_for
@@ -54,6 +56,7 @@ def report_bundle(bundle: Path) -> dict[str, Any]:
     first_folder = np.array([e.source == TRAINING_SET.name for e in examples])
     calibration = loaded.calibration
     calibrated = calibration.calibrate(probabilities)
+    served = np.eye(len(loaded.labels))[decide(loaded.labels, calibrated, calibration)[0]]
     result: dict[str, Any] = {
         "bundle": bundle.name,
         "version": manifest["bundle_version"],
@@ -68,6 +71,9 @@ def report_bundle(bundle: Path) -> dict[str, Any]:
         "ece_raw": expected_calibration_error(probabilities, truth),
         "ece_served": expected_calibration_error(calibrated, truth),
         "temperature": calibration.temperature,
+        "flag_thresholds": calibration.flag_thresholds,
+        "served": classification_report(truth, served),
+        "served_cohorts": cohort_report(truth, served, cohorts),
         "indeterminate_share": float((calibrated.max(axis=1) < calibration.min_confidence).mean()),
         "probes": {
             name: classification_report(truth, loaded.classifier.predict(perturb(inputs)))["accuracy"]
@@ -95,6 +101,22 @@ def to_markdown(reports: list[dict[str, Any]]) -> str:
             f"{_pct(r['first_folder']['accuracy'])} | "
             f"{r['ece_raw']:.3f} / {r['ece_served']:.3f} | {_pct(r['probes']['lungs-blacked-out'])} | "
             f"{_pct(r['probes']['border-cropped'])} |"
+        )
+    lines += [
+        "",
+        "Served readings (what the API answers: calibration, screening flag thresholds, argmax otherwise):",
+        "",
+        "| bundle | flag thresholds | accuracy | COVID-19 recall [95% CI] | adult Normal recall [95% CI] |",
+        "|---|---|---|---|---|",
+    ]
+    for r in reports:
+        covid = r["served_cohorts"]["overall"]["recall"]["COVID-19"]
+        adult_normal = r["served_cohorts"]["by_age"].get("adult", {}).get("recall", {}).get("Normal")
+        adult = f"{_pct(adult_normal['recall'])} {_interval(adult_normal['ci95'])}" if adult_normal else "-"
+        flags = ", ".join(f"{k} {v}" for k, v in r["flag_thresholds"].items()) or "none"
+        lines.append(
+            f"| {r['bundle']} | {flags} | {_pct(r['served']['accuracy'])} | "
+            f"{_pct(covid['recall'])} {_interval(covid['ci95'])} | {adult} |"
         )
     for r in reports:
         lines += [

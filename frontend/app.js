@@ -430,6 +430,9 @@
     const message = serverMessage(body);
     if (indeterminate) element.appendChild(node("p", "result-message", i18n.t("indeterminateText")));
     else if (message) element.appendChild(node("p", "result-message", message));
+    if (!indeterminate && body.decision === "screening_threshold") {
+      element.appendChild(node("p", "result-message result-flag", i18n.t("flaggedText")));
+    }
 
     element.appendChild(node("h4", "result-subheading", i18n.t("probabilitiesTitle")));
     const list = node("ul", "probabilities");

@@ -148,6 +148,11 @@ def parse_calibration(manifest: dict[str, Any]) -> Calibration:
         raise BundleError(
             f"manifest.json calibration min_confidence {calibration.min_confidence} not in [0, 1]"
         )
+    for label, threshold in calibration.flag_thresholds.items():
+        if label not in manifest["labels"] or not 0.0 < threshold <= 1.0:
+            raise BundleError(
+                f"manifest.json calibration flag threshold {label!r}: {threshold} is not a label's (0, 1]"
+            )
     return calibration
 
 

@@ -4,11 +4,17 @@ A softmax network trained to near-100% training accuracy is over-confident. Temp
 the log-probabilities by one number T fitted on held-out data (Guo et al. 2017); it never changes the
 argmax, only how sure the answer claims to be. Readings whose calibrated top probability is below
 ``min_confidence`` are answered "indeterminate" rather than as a confident wrong reading.
+
+A screening service must not miss the disease it screens for. ``flag_thresholds`` (e.g.
+``{"COVID-19": 0.2}``) set a per-class operating point chosen on held-out data for a target sensitivity:
+a class whose calibrated probability reaches its threshold is the reading even when another class is
+more probable. Such a reading is a flag to see a physician, and says so; it is never "indeterminate".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,6 +34,7 @@ class Calibration:
 
     temperature: float = 1.0
     min_confidence: float = 0.0
+    flag_thresholds: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_manifest(cls, manifest: dict[str, Any]) -> Calibration:
@@ -35,6 +42,9 @@ class Calibration:
         return cls(
             temperature=float(entry.get("temperature", 1.0)),
             min_confidence=float(entry.get("min_confidence", 0.0)),
+            flag_thresholds={
+                str(label): float(value) for label, value in (entry.get("flag_thresholds") or {}).items()
+            },
         )
 
     def calibrate(self, probabilities: np.ndarray) -> np.ndarray:
@@ -44,3 +54,23 @@ class Calibration:
 
     def is_confident(self, calibrated: np.ndarray) -> bool:
         return float(np.max(calibrated)) >= self.min_confidence
+
+    def flagged(self, probabilities: dict[str, float]) -> str | None:
+        """The most probable class among those at or above their flag threshold, if any."""
+        reached = [label for label, t in self.flag_thresholds.items() if probabilities.get(label, 0.0) >= t]
+        return max(reached, key=probabilities.__getitem__) if reached else None
+
+
+def decide(
+    labels: Sequence[str], calibrated: np.ndarray, calibration: Calibration
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the class index the service answers (flag thresholds first, then argmax) and whether a
+    flag threshold chose it. What training and evaluation report as the served decision."""
+    rows = np.atleast_2d(calibrated)
+    chosen = rows.argmax(axis=-1)
+    flagged = np.zeros(len(rows), dtype=bool)
+    for index, probabilities in enumerate(rows):
+        label = calibration.flagged(dict(zip(labels, map(float, probabilities), strict=True)))
+        if label is not None:
+            chosen[index], flagged[index] = list(labels).index(label), True
+    return chosen, flagged

@@ -85,9 +85,15 @@ class DiagnosisResponse(BaseModel):
 
     result: Literal["diagnosis", "not_chest_xray", "indeterminate"]
     diagnosis: str | None = Field(
-        description="The most probable class ('Normal', 'COVID-19' or 'Viral Pneumonia'); null unless "
-        "result is 'diagnosis'.",
+        description="The class read ('Normal', 'COVID-19' or 'Viral Pneumonia'); null unless result is "
+        "'diagnosis'. Usually the most probable class; see 'decision'.",
         examples=["COVID-19"],
+    )
+    decision: Literal["most_probable", "screening_threshold"] | None = Field(
+        default=None,
+        description="How 'diagnosis' was chosen: the most probable class, or a class whose probability "
+        "reached the bundle's screening threshold for it (an operating point chosen for sensitivity; "
+        "the manifest's calibration.flag_thresholds). Null unless result is 'diagnosis'.",
     )
     probabilities: dict[str, float] | None = Field(
         description="Probability of each class (temperature-calibrated if the bundle says so), in the "

@@ -129,9 +129,10 @@ def read_image(bundle: LoadedBundle, data: bytes, explain: bool = False) -> Diag
     calibration = bundle.calibration
     calibrated = calibration.calibrate(np.array([raw[label] for label in bundle.labels], dtype=np.float64))
     probabilities = {label: float(p) for label, p in zip(bundle.labels, calibrated, strict=True)}
-    diagnosis = max(probabilities, key=probabilities.__getitem__)
+    flagged = calibration.flagged(probabilities)
+    diagnosis = flagged or max(probabilities, key=probabilities.__getitem__)
     heatmap = heatmap_of(bundle, model_input, bundle.labels.index(diagnosis)) if explain else None
-    if not calibration.is_confident(calibrated):
+    if flagged is None and not calibration.is_confident(calibrated):
         return DiagnosisResponse(
             result="indeterminate",
             diagnosis=None,
@@ -143,15 +144,22 @@ def read_image(bundle: LoadedBundle, data: bytes, explain: bool = False) -> Diag
             heatmap=heatmap,
         )
     share = probabilities[diagnosis]
+    spanish = f"Lectura del modelo: {SPANISH_LABELS.get(diagnosis, diagnosis)} ({percent(share, 'es')})"
+    english = f"Model reading: {diagnosis} ({percent(share, 'en')})"
+    if flagged is not None and share < max(probabilities.values()):
+        threshold = calibration.flag_thresholds[flagged]
+        spanish += f"; señalado por el umbral de cribado ({percent(threshold, 'es')})"
+        english += f"; flagged by the screening threshold ({percent(threshold, 'en')})"
     return DiagnosisResponse(
         result="diagnosis",
         diagnosis=diagnosis,
         probabilities=probabilities,
         consistency=consistency,
-        message=f"Lectura del modelo: {SPANISH_LABELS.get(diagnosis, diagnosis)} ({percent(share, 'es')})",
-        message_en=f"Model reading: {diagnosis} ({percent(share, 'en')})",
+        message=spanish,
+        message_en=english,
         model_version=bundle.version,
         heatmap=heatmap,
+        decision="screening_threshold" if flagged is not None else "most_probable",
     )
 
 

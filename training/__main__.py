@@ -1,4 +1,4 @@
-"""The training CLI: ``python -m training {train,evaluate,publish} ...`` (``--help`` on each)."""
+"""The training CLI: ``python -m training {train,evaluate,gate,publish} ...`` (``--help`` on each)."""
 
 from __future__ import annotations
 
@@ -74,7 +74,20 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="shortcut probe: evaluate with the lung fields blacked out or the border cropped away",
     )
+    add(
+        "--served-rule",
+        action="store_true",
+        help="score the API's readings (calibration and screening flag thresholds), not the argmax",
+    )
     add("--json", action="store_true", help="print the report as JSON")
+
+    gate = commands.add_parser(
+        "gate", help="rebuild a bundle's consistency check (both stages) in place, classifier untouched"
+    )
+    add = gate.add_argument
+    add("--bundle", type=Path, required=True)
+    add("--data", type=Path, action="append", required=True, help="the folders the bundle was trained on")
+    add("--negatives", type=Path, required=True, help="a not-chest-xray folder (one subfolder per kind)")
 
     publish = commands.add_parser("publish", help="upload a bundle to S3, manifest.json last")
     add = publish.add_argument
@@ -117,8 +130,14 @@ def main(argv: list[str] | None = None) -> int:
                 cohorts=args.cohorts,
                 perturbation=args.perturb,
                 progress=not args.json,
+                served_rule=args.served_rule,
             )
             print(json.dumps(report, indent=2) if args.json else format_report(report))
+        elif args.command == "gate":
+            from training.rebuild_gate import rebuild_gate
+
+            gate = rebuild_gate(args.bundle, args.data, args.negatives)
+            print(f"gate: rejects {gate['rejection_rate']}, false rejection {gate['false_rejection_rate']}")
         elif args.command == "publish":
             from training.publish import publish_bundle
 

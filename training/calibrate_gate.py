@@ -3,7 +3,9 @@
 The threshold keeps ``keep`` (99%) of the *training* radiographs; validation radiographs give the
 false-rejection rate and each kind of ``not-chest-xray`` image its rejection rate. When negatives are
 given, the method (see ``function.gate``) with the highest mean rejection over the kinds wins; this is
-a measured choice, recorded in gate.json with every candidate's figures.
+a measured choice, recorded in gate.json with every candidate's figures. The choice is made on
+``choose_on`` when given (the negatives the learned stage trains on), so the held-back negatives the
+rates are reported on never pick anything.
 """
 
 from __future__ import annotations
@@ -49,21 +51,32 @@ def scores(inputs: np.ndarray, average: np.ndarray, method: str) -> np.ndarray:
     return np.array([consistency_score(x, average, method) for x in inputs])
 
 
+def _rejection_rates(
+    kinds: dict[str, np.ndarray], average: np.ndarray, method: str, threshold: float
+) -> dict[str, float]:
+    return {
+        kind: round(float((scores(images, average, method) < threshold).mean()), 4)
+        for kind, images in kinds.items()
+    }
+
+
 def calibrate_gate(
     train_inputs: np.ndarray,
     validation_inputs: np.ndarray,
     average: np.ndarray,
     negatives: dict[str, np.ndarray] | None = None,
     keep: float = 0.99,
+    choose_on: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """gate.json content: method, threshold, false-rejection and per-kind rejection rates, all candidates."""
     candidates: dict[str, dict[str, Any]] = {}
+    choice_score: dict[str, float] = {}
     for method in GATE_METHODS:
         threshold = float(np.quantile(scores(train_inputs, average, method), 1.0 - keep))
-        rejection = {
-            kind: round(float((scores(images, average, method) < threshold).mean()), 4)
-            for kind, images in (negatives or {}).items()
-        }
+
+        rejection = _rejection_rates(negatives or {}, average, method, threshold)
+        chooser = _rejection_rates(choose_on, average, method, threshold) if choose_on else rejection
+        choice_score[method] = float(np.mean(list(chooser.values()))) if chooser else 0.0
         candidates[method] = {
             "threshold": round(threshold, 6),
             "false_rejection_rate": {
@@ -75,7 +88,7 @@ def calibrate_gate(
             "rejection_rate": rejection,
             "mean_rejection_rate": round(float(np.mean(list(rejection.values()))), 4) if rejection else None,
         }
-    best_rejection = max(GATE_METHODS, key=lambda m: candidates[m]["mean_rejection_rate"] or 0.0)
+    best_rejection = max(GATE_METHODS, key=lambda m: choice_score[m])
     method = best_rejection if negatives else "ssim"
     chosen = candidates[method]
     return {
@@ -84,9 +97,14 @@ def calibrate_gate(
         "false_rejection_rate": chosen["false_rejection_rate"],
         "rejection_rate": chosen["rejection_rate"],
         "calibration": {
-            "rule": f"threshold = percentile {100 * (1 - keep):.0f} of the training radiographs' scores",
+            "rule": f"threshold = percentile {100 * (1 - keep):g} of the training radiographs' scores",
             "keep": keep,
-            "chosen_by": "highest mean rejection over the negative kinds" if negatives else "default",
+            "chosen_by": (
+                "highest mean rejection over the "
+                + ("learned stage's training negatives" if choose_on else "negative kinds")
+                if negatives
+                else "default"
+            ),
             "negatives": {kind: len(images) for kind, images in (negatives or {}).items()},
             "candidates": candidates,
         },

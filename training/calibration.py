@@ -34,3 +34,21 @@ def expected_calibration_error(probabilities: np.ndarray, truth: Sequence[int], 
         if in_bin.any():
             error += in_bin.mean() * abs(correct[in_bin].mean() - confidence[in_bin].mean())
     return round(float(error), 4)
+
+
+MIN_FLAG_THRESHOLD = 0.05
+"""Never flag a class at under 5%: below that the "screening" rule would be noise, whatever the target."""
+
+
+def flag_threshold(
+    calibrated: np.ndarray, truth: Sequence[int], class_index: int, target_recall: float
+) -> float | None:
+    """The largest probability threshold for ``class_index`` that keeps ``target_recall`` of its true
+    cases on these (held-out) predictions; None when plain argmax already reaches it (threshold >= 0.5)."""
+    scores = np.asarray(calibrated)[np.asarray(truth) == class_index, class_index]
+    if not len(scores):
+        return None
+    threshold = float(np.quantile(scores, 1.0 - target_recall, method="lower"))
+    if threshold >= 0.5:
+        return None
+    return round(max(threshold, MIN_FLAG_THRESHOLD), 4)

@@ -7,8 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from function.bundle import FolderSource, load_bundle
 from function.bundle_format import VALIDATION_FILES
+from function.calibration import decide
 from training.cohorts import cohorts_for
 from training.data import Example, list_examples, load_images
 from training.metrics import classification_report
@@ -34,9 +37,12 @@ def evaluate_bundle(
     cohorts: bool = False,
     perturbation: str | None = None,
     progress: bool = True,
+    served_rule: bool = False,
 ) -> dict[str, Any]:
     """Accuracy, per-class figures and confusion matrix of the bundle's served model on ``data``;
-    with ``cohorts``, figures by source and age group; with ``perturbation``, a shortcut probe."""
+    with ``cohorts``, figures by source and age group; with ``perturbation``, a shortcut probe; with
+    ``served_rule``, the readings the API gives (calibration and screening flag thresholds) rather than
+    the model's argmax."""
     loaded = load_bundle(FolderSource(bundle))  # verifies every hash: we evaluate what would be served
     examples = list_examples(data, required=())
     if validation_only or validation_files:
@@ -47,6 +53,9 @@ def evaluate_bundle(
     if perturbation:
         inputs = PERTURBATIONS[perturbation](inputs)
     probabilities = loaded.classifier.predict(inputs)
+    if served_rule:
+        decided, _ = decide(loaded.labels, loaded.calibration.calibrate(probabilities), loaded.calibration)
+        probabilities = np.eye(len(loaded.labels))[decided]
     truth = [e.label for e in examples]
     report = classification_report(truth, probabilities, loaded.labels)
     if perturbation:

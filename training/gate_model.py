@@ -1,7 +1,7 @@
 """The consistency check's learned second stage: "frontal chest radiograph" vs "anything else".
 
 SSIM against the average radiograph (the paper's check) passes many photos, CT slices and nearly every
-lateral chest film. This small CNN sees the same 64x64 model input and is trained on the classifier's
+lateral chest film. This small CNN sees the same model input as the classifier and is trained on its
 training radiographs against half of each kind in a not-chest-xray folder (heavily augmented: there
 are few negatives); the other half of each kind is held back to report rejection rates.
 """
@@ -17,6 +17,7 @@ from function.gate import FRONTAL_LABEL
 from training.calibrate_gate import read_negative_kinds
 
 GATE_LABELS = ("other", FRONTAL_LABEL)
+KIND_WEIGHTS = {"lateral-chest": 3.0}  # relative to 1.0 for every other kind of negative
 
 
 @dataclass
@@ -42,50 +43,58 @@ def split_negatives(folder: Path, size: int, seed: int, held_back_fraction: floa
     return NegativeSplit(train=train, held_back=held, held_back_files=held_files)
 
 
-def _augment_negatives(images: np.ndarray, copies: int, rng: np.random.Generator) -> np.ndarray:
-    """Flips, 90-degree turns, crops, inversion, gamma: negatives are few, and any of these is still not a
-    frontal chest film."""
+def _jitter(images: np.ndarray, rng: np.random.Generator, turn_and_invert: bool) -> np.ndarray:
+    """One random variant of each image: crop, gamma, mirror; for negatives also 90-degree turns and
+    inversion (still not a frontal chest film). Positives get the same crops and gammas, so that "looks
+    processed" is never a cue for "not a radiograph"."""
     import cv2
 
-    out = [images]
     size = images.shape[1]
-    for _ in range(copies):
-        batch = images.copy()
-        for index in range(len(batch)):
-            image = batch[index, ..., 0]
+    batch = images.copy()
+    for index in range(len(batch)):
+        image = batch[index, ..., 0]
+        if turn_and_invert:
             image = np.rot90(image, k=int(rng.integers(0, 4)))
-            if rng.random() < 0.5:
-                image = image[:, ::-1]
-            crop = int(rng.integers(0, size // 4))
-            if crop:
-                top, left = rng.integers(0, crop + 1, size=2)
-                image = cv2.resize(
-                    np.ascontiguousarray(image[top : top + size - crop, left : left + size - crop]),
-                    (size, size),
-                    interpolation=cv2.INTER_AREA,
-                )
-            if rng.random() < 0.3:
-                image = 1.0 - image
-            image = np.clip(image, 0, 1) ** rng.uniform(0.6, 1.6)
-            batch[index, ..., 0] = image
-        out.append(batch)
-    return np.concatenate(out).astype(np.float32)
+        if rng.random() < 0.5:
+            image = image[:, ::-1]
+        crop = int(rng.integers(0, size // (4 if turn_and_invert else 8)))
+        if crop:
+            top, left = rng.integers(0, crop + 1, size=2)
+            image = cv2.resize(
+                np.ascontiguousarray(image[top : top + size - crop, left : left + size - crop]),
+                (size, size),
+                interpolation=cv2.INTER_AREA,
+            )
+        if turn_and_invert and rng.random() < 0.3:
+            image = 1.0 - image
+        batch[index, ..., 0] = np.clip(image, 0, 1) ** rng.uniform(0.6, 1.6)
+    return batch.astype(np.float32)
+
+
+def _augment_negatives(images: np.ndarray, copies: int, rng: np.random.Generator) -> np.ndarray:
+    """The originals plus ``copies`` jittered variants: negatives are few."""
+    return np.concatenate([images] + [_jitter(images, rng, True) for _ in range(copies)])
 
 
 def gate_cnn(size: int):  # -> keras.Sequential (keras imported lazily: the function never loads this)
+    """Four Conv-BN-ReLU blocks and global average pooling: about 100k parameters. Batch norm (with a
+    fast-moving average: few steps per epoch) is what lets it separate lateral films, which look most
+    like frontal ones, from frontal ones."""
     import keras
     from keras import layers
 
+    blocks: list[layers.Layer] = []
+    for filters in (16, 32, 64, 128):
+        blocks += [
+            layers.Conv2D(filters, 3, padding="same", use_bias=False),
+            layers.BatchNormalization(momentum=0.9),
+            layers.ReLU(),
+            layers.MaxPooling2D(),
+        ]
     return keras.Sequential(
         [
             keras.Input(shape=(size, size, 1)),
-            layers.Conv2D(16, 3, padding="same", activation="relu"),
-            layers.MaxPooling2D(),
-            layers.Conv2D(32, 3, padding="same", activation="relu"),
-            layers.MaxPooling2D(),
-            layers.Conv2D(64, 3, padding="same", activation="relu"),
-            layers.MaxPooling2D(),
-            layers.Conv2D(64, 3, padding="same", activation="relu"),
+            *blocks[:-1],  # no pooling after the last block
             layers.GlobalAveragePooling2D(),
             layers.Dropout(0.3),
             layers.Dense(len(GATE_LABELS), activation="softmax"),
@@ -98,19 +107,30 @@ def train_gate_model(
     positives: np.ndarray,
     negatives: dict[str, np.ndarray],
     seed: int,
-    epochs: int = 25,
+    epochs: int = 30,
     max_positives: int = 3000,
 ):
-    """Fit the gate CNN; each kind of negative augmented to an equal share of the positive count."""
+    """Fit the gate CNN; each kind of negative augmented to its share of the positive count.
+
+    Every kind weighs the same however few images it has, except the lateral chest views, which weigh
+    three times as much: they are the negatives closest to a frontal film, and the first stage never
+    stops them."""
     import keras
 
     rng = np.random.default_rng(seed)
     if len(positives) > max_positives:
         positives = positives[rng.choice(len(positives), max_positives, replace=False)]
-    per_kind = len(positives) // max(len(negatives), 1)  # every kind weighs the same, however few it has
+    weights = {kind: KIND_WEIGHTS.get(kind, 1.0) for kind in negatives}
+    per_weight = len(positives) / max(sum(weights.values()), 1.0)
     augmented = np.concatenate(
-        [_augment_negatives(kind, max(1, per_kind // len(kind) - 1), rng) for kind in negatives.values()]
+        [
+            _augment_negatives(images, max(1, round(per_weight * weights[kind] / len(images)) - 1), rng)
+            for kind, images in negatives.items()
+        ]
     )
+    jittered = rng.random(len(positives)) < 0.5
+    positives = positives.copy()
+    positives[jittered] = _jitter(positives[jittered], rng, False)
     inputs = np.concatenate([positives, augmented])
     labels = np.concatenate(
         [np.ones(len(positives), dtype=np.int64), np.zeros(len(augmented), dtype=np.int64)]

@@ -23,6 +23,9 @@ class Recipe:
     learned_gate: bool
     gate_keep: float  # share of training radiographs the SSIM stage keeps
     min_confidence: float  # calibrated top probability below which a reading is "indeterminate"
+    architecture: str = "paper-cnn"  # a key of training.model.ARCHITECTURES
+    cosine_schedule: bool = False  # learning rate decays to 1% along a cosine over the epoch budget
+    flag_sensitivity: tuple[tuple[str, float], ...] = ()  # (label, target recall on the tuning split)
 
 
 RECIPES: dict[str, Recipe] = {
@@ -47,5 +50,8 @@ RECIPES: dict[str, Recipe] = {
         learned_gate=True,
         gate_keep=0.995,
         min_confidence=0.6,
+        architecture="screening-cnn",
+        cosine_schedule=True,
+        flag_sensitivity=(("COVID-19", 0.98),),
     ),
 }

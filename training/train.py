@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from function.bundle_format import AVERAGE_IMAGE, GATE, HISTORY, LABELS, METRICS, VALIDATION_FILES
-from function.calibration import apply_temperature
+from function.calibration import Calibration, apply_temperature, decide
 from function.classifier import Classifier
 from function.imaging import decode_grayscale, to_model_input
 from training.calibrate_gate import calibrate_gate
@@ -89,15 +89,6 @@ def _split(config: TrainConfig, recipe: Recipe, labels: np.ndarray, groups: list
     return Split(fit=train[fit], tune=train[tune], validation=validation)
 
 
-def _validation_lines(examples: list[Example], indices: np.ndarray) -> str:
-    rows = []
-    for index in indices:
-        example = examples[index]
-        digest = hashlib.sha256(example.path.read_bytes()).hexdigest()
-        rows.append(f"{digest}  {LABELS[example.label]}  {example.source}/{example.path.name}")
-    return "\n".join(rows) + "\n"
-
-
 def _read_history(path: Path) -> dict[str, list[float]]:
     with path.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -107,6 +98,17 @@ def _read_history(path: Path) -> dict[str, list[float]]:
 def _class_weights(labels: np.ndarray) -> dict[int, float]:
     counts = np.bincount(labels, minlength=len(LABELS)).astype(np.float64)
     return {i: float(len(labels) / (len(LABELS) * c)) for i, c in enumerate(counts) if c}
+
+
+def _learning_rate(config: TrainConfig, recipe: Recipe, fit_size: int) -> Any:
+    """Constant for the paper; for the screening recipe a cosine decay over the whole epoch budget, so
+    the last epochs take small steps and the weights early stopping keeps are not a lucky spike."""
+    if not recipe.cosine_schedule:
+        return config.learning_rate
+    import keras
+
+    steps = config.epochs * -(-fit_size // config.batch_size)
+    return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps, alpha=0.01)
 
 
 def _fit(
@@ -141,33 +143,67 @@ def _fit(
     )
 
 
-def run_training(config: TrainConfig) -> Path:
-    """Train, export, evaluate the exported LiteRT model, calibrate, build the gate, write the bundle."""
+@dataclass
+class Prepared:
+    """A run's data, loaded and split: the same for training and for rebuilding a bundle's gate."""
+
+    examples: list[Example]
+    cohorts: list[Any]
+    labels: np.ndarray
+    inputs: np.ndarray
+    split: Split
+
+
+def prepare(config: TrainConfig) -> Prepared:
+    """List, load and split the data exactly as ``config`` says (the split is a function of it)."""
     recipe = RECIPES[config.recipe]
     examples = _subset(list_examples(config.data), config.limit_per_class, config.seed)
     counts = class_counts(examples)
     print("found:", ", ".join(f"{label}: {n}" for label, n in counts.items()), f"(total {len(examples)})")
     cohorts = cohorts_for(examples, config.data)
-    groups = [c.group for c in cohorts]
     labels = np.array([e.label for e in examples])
     inputs = load_images(examples, config.image_size)
-    split = _split(config, recipe, labels, groups)
+    split = _split(config, recipe, labels, [c.group for c in cohorts])
     print(
         f"split ({config.split}, seed {config.seed}): {len(split.fit)} fit / {len(split.tune)} tune / "
         f"{len(split.validation)} validation"
     )
+    return Prepared(examples, cohorts, labels, inputs, split)
+
+
+def validation_lines(examples: list[Example], indices: np.ndarray) -> str:
+    rows = []
+    for index in indices:
+        example = examples[index]
+        digest = hashlib.sha256(example.path.read_bytes()).hexdigest()
+        rows.append(f"{digest}  {LABELS[example.label]}  {example.source}/{example.path.name}")
+    return "\n".join(rows) + "\n"
+
+
+def run_training(config: TrainConfig) -> Path:
+    """Train, export, evaluate the exported LiteRT model, calibrate, build the gate, write the bundle."""
+    recipe = RECIPES[config.recipe]
+    prepared = prepare(config)
+    examples, cohorts, labels, inputs, split = (
+        prepared.examples,
+        prepared.cohorts,
+        prepared.labels,
+        prepared.inputs,
+        prepared.split,
+    )
+    counts = class_counts(examples)
 
     import keras  # only now: a data problem should not wait for TensorFlow to load
     import tensorflow as tf
 
     from training import export
-    from training.model import layer_table, paper_cnn
+    from training.model import ARCHITECTURES, layer_table
 
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
-    model = paper_cnn(config.image_size)
+    model = ARCHITECTURES[recipe.architecture](config.image_size)
     model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
+        optimizer=keras.optimizers.Adam(_learning_rate(config, recipe, len(split.fit))),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
@@ -199,14 +235,20 @@ def run_training(config: TrainConfig) -> Path:
         calibration, metrics["calibration"] = _calibrate(
             served, inputs, labels, split, recipe, val_probabilities
         )
+        if calibration.get("flag_thresholds"):
+            rule = Calibration(**calibration)
+            decided, _ = decide(LABELS, rule.calibrate(val_probabilities), rule)
+            metrics["served_rule_validation_cohorts"] = cohort_report(
+                labels[split.validation], np.eye(len(LABELS))[decided], [cohorts[i] for i in split.validation]
+            )
     export.write_json(out / METRICS, metrics)
     print(f"accuracy: train {train_report['accuracy']:.4f}, validation {val_report['accuracy']:.4f}")
 
-    gate = _build_gate(config, recipe, inputs, split, out)
+    gate = build_gate(config, recipe, inputs, split, out)
     export.write_json(out / GATE, gate)
     print(f"gate: {gate['method']} threshold {gate['threshold']:.4f}, rejects {gate['rejection_rate']}")
 
-    (out / VALIDATION_FILES).write_text(_validation_lines(examples, split.validation))
+    (out / VALIDATION_FILES).write_text(validation_lines(examples, split.validation))
     export.plot_learning_curves(_read_history(out / HISTORY), out / "learning_curves.png")
     export.plot_confusion_matrix(
         val_report["confusion_matrix"],
@@ -223,7 +265,7 @@ def run_training(config: TrainConfig) -> Path:
             "dtype": "float32",
             "range": [0.0, 1.0],
         },
-        "architecture": "paper-cnn",
+        "architecture": recipe.architecture,
         "layers": layer_table(model),
         "training": {
             **config.as_record(),
@@ -252,21 +294,36 @@ def _calibrate(
     split: Split,
     recipe: Recipe,
     val_probabilities: np.ndarray,
-) -> tuple[dict[str, float], dict[str, Any]]:
-    """Temperature fitted on the tuning split; ECE and the indeterminate share measured on validation."""
-    from training.calibration import expected_calibration_error, fit_temperature
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Temperature and flag thresholds fitted on the tuning split; ECE, the indeterminate share and the
+    served decision rule's figures measured on validation."""
+    from training.calibration import expected_calibration_error, fit_temperature, flag_threshold
 
-    temperature = fit_temperature(served.predict(inputs[split.tune]), labels[split.tune])
+    tune_probabilities = served.predict(inputs[split.tune])
+    temperature = fit_temperature(tune_probabilities, labels[split.tune])
+    tune_calibrated = apply_temperature(tune_probabilities, temperature)
+    flags = {
+        label: threshold
+        for label, target in recipe.flag_sensitivity
+        if (threshold := flag_threshold(tune_calibrated, labels[split.tune], LABELS.index(label), target))
+    }
+    calibration = Calibration(temperature, recipe.min_confidence, flags)
     calibrated = apply_temperature(val_probabilities, temperature)
     truth = labels[split.validation]
-    confident = calibrated.max(axis=1) >= recipe.min_confidence
-    correct = calibrated.argmax(axis=1) == truth
+    decided, flagged = decide(LABELS, calibrated, calibration)
+    confident = (calibrated.max(axis=1) >= recipe.min_confidence) | flagged
+    correct = decided == truth
     report = {
         "temperature": temperature,
         "fitted_on": f"tuning split ({len(split.tune)} images, grouped by patient, carved from training)",
         "ece_validation_before": expected_calibration_error(val_probabilities, truth),
         "ece_validation_after": expected_calibration_error(calibrated, truth),
         "min_confidence": recipe.min_confidence,
+        "flag_thresholds": flags,
+        "flag_rule": ", ".join(
+            f"{label}: the largest threshold that keeps {target:.0%} recall on the tuning split"
+            for label, target in recipe.flag_sensitivity
+        ),
         "indeterminate_share_validation": round(float(1 - confident.mean()), 4),
         "accuracy_when_confident_validation": round(float(correct[confident].mean()), 4)
         if confident.any()
@@ -274,11 +331,15 @@ def _calibrate(
         "accuracy_when_indeterminate_validation": round(float(correct[~confident].mean()), 4)
         if (~confident).any()
         else None,
+        "served_rule_validation": classification_report(truth, np.eye(len(LABELS))[decided]),
     }
-    return {"temperature": temperature, "min_confidence": recipe.min_confidence}, report
+    fields = {"temperature": temperature, "min_confidence": recipe.min_confidence}
+    if flags:
+        fields["flag_thresholds"] = flags
+    return fields, report
 
 
-def _build_gate(
+def build_gate(
     config: TrainConfig, recipe: Recipe, inputs: np.ndarray, split: Split, out: Path
 ) -> dict[str, Any]:
     from training import export
@@ -297,7 +358,12 @@ def _build_gate(
 
     negatives = split_negatives(config.negatives, config.image_size, config.seed)
     gate = calibrate_gate(
-        inputs[split.train], inputs[split.validation], served_average, negatives.held_back, recipe.gate_keep
+        inputs[split.train],
+        inputs[split.validation],
+        served_average,
+        negatives.held_back,
+        recipe.gate_keep,
+        choose_on=negatives.train,
     )
     (out / GATE_HELD_BACK).write_text(
         "".join(

@@ -186,6 +186,42 @@ def test_indeterminate_answer_shows_probabilities_without_a_reading(page: Page, 
     screenshot(page, "indeterminate")
 
 
+def test_a_screening_threshold_reading_says_it_was_flagged(page: Page, stack_url: str) -> None:
+    """A reading chosen by the bundle's flag threshold names the class and says why it is not the top one."""
+    radiograph, _ = pick(
+        stack_url, images(TRAINING_SET / "Normal" / "images"), lambda a: a["result"] == "diagnosis"
+    )
+
+    def make_flagged(route: Route) -> None:
+        response = route.fetch()
+        body = response.json()
+        body["diagnosis"], body["decision"] = "COVID-19", "screening_threshold"
+        route.fulfill(response=response, json=body)
+
+    open_page(page, stack_url)
+    page.route("**/diagnose", make_flagged)
+    choose_and_diagnose(page, radiograph)
+
+    card = page.locator(RESULT)
+    expect(card.locator(".result-heading")).to_have_attribute("data-diagnosis", "COVID-19")
+    expect(card.locator(".result-flag")).to_contain_text("umbral de cribado")
+    expect(card.locator('.prob[data-label="COVID-19"]')).to_have_class(re.compile("is-top"))
+    screenshot(page, "screening-threshold")
+
+
+def test_a_plain_reading_has_no_flag_note(page: Page, stack_url: str) -> None:
+    radiograph, answer = pick(
+        stack_url, images(TRAINING_SET / "Normal" / "images"), lambda a: a["result"] == "diagnosis"
+    )
+    open_page(page, stack_url)
+    choose_and_diagnose(page, radiograph)
+    expect(page.locator(RESULT).locator(".result-heading")).to_have_attribute(
+        "data-diagnosis", answer["diagnosis"]
+    )
+    assert answer["decision"] == "most_probable"
+    expect(page.locator(RESULT).locator(".result-flag")).to_have_count(0)
+
+
 def test_dicom_is_sent_as_it_is(page: Page, stack_url: str) -> None:
     from pydicom.data import get_testdata_file
 

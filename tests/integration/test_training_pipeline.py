@@ -4,6 +4,7 @@ and ``evaluate`` reproduces the committed release's metrics.json."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -110,9 +111,96 @@ def test_evaluate_reproduces_the_committed_bundles_metrics(bundle: Path, shared_
     assert report["n"] == sum(manifest["data"]["validation"].values())
 
 
+def test_evaluate_reproduces_the_served_rules_figures(shared_data: Path) -> None:
+    """The release's screening flag threshold changes readings; evaluate --served-rule scores exactly the
+    readings training reported for it (and they differ from the argmax's)."""
+    manifest = json.loads((RELEASE_BUNDLE / MANIFEST).read_text())
+    metrics = json.loads((RELEASE_BUNDLE / "metrics.json").read_text())
+    assert manifest["calibration"].get("flag_thresholds"), "the release has no screening threshold"
+    data = [arg for name in manifest["training"]["data"] for arg in ("--data", str(shared_data / name))]
+    flags = ("--validation-only", "--served-rule", "--json")
+    result = _cli("evaluate", "--bundle", str(RELEASE_BUNDLE), *data, *flags)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert report == metrics["calibration"]["served_rule_validation"]
+    assert report["confusion_matrix"] != metrics["validation"]["confusion_matrix"]
+
+
 def test_train_refuses_a_folder_without_the_classes(tmp_path: Path) -> None:
     (tmp_path / "Normal").mkdir()
     result = _cli("train", "--data", str(tmp_path), "--out", str(tmp_path / "out"), "--epochs", "1")
     assert result.returncode == 2
     assert "tensorflow" not in result.stderr.lower(), "a data error should stop before TensorFlow loads"
     assert "no images for Normal, COVID-19, Viral Pneumonia" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def small_screening_bundle(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+    out = tmp_path_factory.mktemp("screening")
+    result = _cli(
+        "train", "--data", str(TRAINING_SET), "--out", str(out), "--recipe", "screening", "--epochs", "2",
+        "--limit-per-class", "40", "--negatives", str(NOT_CHEST),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+@pytest.mark.slow
+def test_the_screening_recipe_writes_its_architecture_calibration_and_learned_gate(
+    small_screening_bundle: Path,
+) -> None:
+    manifest = json.loads((small_screening_bundle / MANIFEST).read_text())
+    metrics = json.loads((small_screening_bundle / "metrics.json").read_text())
+    gate = json.loads((small_screening_bundle / "gate.json").read_text())
+    assert manifest["architecture"] == "screening-cnn"
+    assert manifest["training"]["recipe"] == "screening"
+    assert 0.25 <= manifest["calibration"]["temperature"] <= 20
+    validation_size = sum(manifest["data"]["validation"].values())
+    assert metrics["calibration"]["served_rule_validation"]["n"] == validation_size
+    assert gate["model"] == "gate_model.tflite" and 0 < gate["model_threshold"] <= 0.5
+    assert "learned stage's training negatives" in gate["calibration"]["chosen_by"]
+    loaded = load_bundle(FolderSource(small_screening_bundle))
+    assert loaded.gate.frontal_threshold == gate["model_threshold"]
+
+
+@pytest.mark.slow
+def test_gate_rebuilds_the_check_in_place_and_leaves_the_classifier(
+    small_screening_bundle: Path, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "bundle"
+    shutil.copytree(small_screening_bundle, bundle)
+    before = json.loads((bundle / MANIFEST).read_text())
+    result = _cli("gate", "--bundle", str(bundle), "--data", str(TRAINING_SET), "--negatives", str(NOT_CHEST))
+    assert result.returncode == 0, result.stderr[-3000:]
+    after = json.loads((bundle / MANIFEST).read_text())
+    assert after["gate_rebuilt"]["previous_bundle_version"] == before["bundle_version"]
+    for unchanged in ("model.tflite", "validation_files.txt", "metrics.json"):
+        assert after["files"][unchanged] == before["files"][unchanged], unchanged
+    assert after["calibration"] == before["calibration"] and after["training"] == before["training"]
+    load_bundle(FolderSource(bundle))  # the rewritten manifest verifies
+
+
+def test_gate_refuses_data_that_does_not_reproduce_the_split(
+    small_screening_bundle: Path, tmp_path: Path
+) -> None:
+    """Same folder name, other images: the recomputed validation split would differ, and radiographs the
+    classifier was validated on could leak into the gate's training."""
+    impostor = tmp_path / TRAINING_SET.name
+    for class_folder in ("COVID", "Normal", "Viral Pneumonia"):
+        images = sorted((TRAINING_SET / class_folder / "images").iterdir())[-45:]
+        (impostor / class_folder / "images").mkdir(parents=True)
+        for image in images:
+            (impostor / class_folder / "images" / image.name).symlink_to(image)
+    bundle = tmp_path / "bundle"
+    shutil.copytree(small_screening_bundle, bundle)
+    result = _cli("gate", "--bundle", str(bundle), "--data", str(impostor), "--negatives", str(NOT_CHEST))
+    assert result.returncode == 2
+    assert "does not reproduce the bundle's validation_files.txt" in result.stderr
+    assert (bundle / MANIFEST).read_bytes() == (small_screening_bundle / MANIFEST).read_bytes()
+
+
+def test_gate_names_the_training_folders_it_needs(small_screening_bundle: Path, tmp_path: Path) -> None:
+    bundle, negatives = str(small_screening_bundle), str(NOT_CHEST)
+    result = _cli("gate", "--bundle", bundle, "--data", str(tmp_path), "--negatives", negatives)
+    assert result.returncode == 2
+    assert f"pass --data for ['{TRAINING_SET.name}']" in result.stderr

@@ -24,6 +24,7 @@ RESPONSE_FIELDS = {
     "disclaimer",
     "disclaimer_en",
     "heatmap",
+    "decision",
 }
 
 
@@ -52,7 +53,12 @@ def test_a_real_radiograph_gets_a_reading(client: TestClient, path: Path) -> Non
     assert list(probabilities) == manifest["labels"]
     assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-4)
     assert all(0.0 <= p <= 1.0 for p in probabilities.values())
-    assert body["diagnosis"] == max(probabilities, key=probabilities.__getitem__)
+    if body["decision"] == "most_probable":
+        assert body["diagnosis"] == max(probabilities, key=probabilities.__getitem__)
+    else:
+        assert body["decision"] == "screening_threshold"
+        flags = manifest["calibration"]["flag_thresholds"]
+        assert probabilities[body["diagnosis"]] >= flags[body["diagnosis"]]
     assert body["consistency"]["threshold"] == pytest.approx(gate)
     assert body["consistency"]["ssim"] >= body["consistency"]["threshold"]
     assert body["model_version"] == manifest["bundle_version"]

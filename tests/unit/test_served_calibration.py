@@ -53,9 +53,65 @@ def test_a_reading_below_min_confidence_is_indeterminate(tmp_path: Path, shared_
     assert body["message"] == INDETERMINATE_MESSAGE
 
 
+def _runner_up(probabilities: dict[str, float]) -> str:
+    return sorted(probabilities, key=probabilities.__getitem__)[-2]
+
+
+def test_a_flag_threshold_makes_its_class_the_reading_when_reached(tmp_path: Path, shared_data: Path) -> None:
+    raw = _uncalibrated(tmp_path)
+    flagged = _runner_up(raw)
+    assert raw[flagged] > 0
+    calibration = {"temperature": 1.0, "flag_thresholds": {flagged: raw[flagged] * 0.9}}
+    with make_client(_bundle_with_calibration(tmp_path, calibration)) as client:
+        body = post_image(client, COVID_RADIOGRAPH.read_bytes()).json()
+    assert body["result"] == "diagnosis"
+    assert body["diagnosis"] == flagged != max(raw, key=raw.__getitem__)
+    assert body["decision"] == "screening_threshold"
+    assert "umbral de cribado" in body["message"]
+    assert "screening threshold" in body["message_en"]
+
+
+def test_a_flag_threshold_not_reached_leaves_the_most_probable_class(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    raw = _uncalibrated(tmp_path)
+    flagged = _runner_up(raw)
+    calibration = {"temperature": 1.0, "flag_thresholds": {flagged: min(1.0, raw[flagged] * 1.1 + 1e-6)}}
+    with make_client(_bundle_with_calibration(tmp_path, calibration)) as client:
+        body = post_image(client, COVID_RADIOGRAPH.read_bytes()).json()
+    assert body["diagnosis"] == max(raw, key=raw.__getitem__)
+    assert body["decision"] == "most_probable"
+    assert "cribado" not in body["message"]
+
+
+def test_a_reached_flag_threshold_is_a_reading_even_below_min_confidence(
+    tmp_path: Path, shared_data: Path
+) -> None:
+    """A screening flag must never be hidden as "indeterminate": that would defeat its purpose."""
+    flat = {"temperature": 50.0, "min_confidence": 0.9}
+    with make_client(_bundle_with_calibration(tmp_path / "flat", flat)) as client:
+        calibrated = post_image(client, COVID_RADIOGRAPH.read_bytes()).json()["probabilities"]
+    flagged = _runner_up(calibrated)
+    flags = {flagged: calibrated[flagged] * 0.99}
+    bundle = _bundle_with_calibration(tmp_path, {**flat, "flag_thresholds": flags})
+    with make_client(bundle) as client:
+        body = post_image(client, COVID_RADIOGRAPH.read_bytes()).json()
+    assert body["result"] == "diagnosis"
+    assert body["diagnosis"] == flagged
+
+
 @pytest.mark.parametrize(
     "calibration",
-    [{"temperature": -1.0}, {"temperature": "warm"}, {"min_confidence": 1.5}, {"temperature": float("nan")}],
+    [
+        {"temperature": -1.0},
+        {"temperature": "warm"},
+        {"min_confidence": 1.5},
+        {"temperature": float("nan")},
+        {"flag_thresholds": {"Influenza": 0.2}},
+        {"flag_thresholds": {"COVID-19": 0.0}},
+        {"flag_thresholds": {"COVID-19": 1.5}},
+        {"flag_thresholds": ["COVID-19"]},
+    ],
 )
 def test_a_malformed_calibration_makes_the_bundle_unavailable(
     tmp_path: Path, calibration: Any, caplog: pytest.LogCaptureFixture

@@ -9,7 +9,7 @@ import numpy as np
 
 from function.classifier import Classifier
 from function.gate import FRONTAL_LABEL, Gate
-from training.gate_model import GATE_LABELS, NegativeSplit, train_gate_model
+from training.gate_model import GATE_LABELS, KIND_WEIGHTS, NegativeSplit, train_gate_model
 
 MAX_SECOND_STAGE_THRESHOLD = 0.5
 SECOND_STAGE_KEEP = 0.995
@@ -74,7 +74,8 @@ def build_learned_gate(
         },
         "model_training": {
             "negatives": {kind: len(images) for kind, images in negatives.train.items()},
-            "positives": "the fit split's radiographs (up to 3000)",
+            "positives": "the fit split's radiographs (up to 3000), half jittered (crop, gamma, mirror)",
+            "kind_weights": {kind: KIND_WEIGHTS.get(kind, 1.0) for kind in negatives.train},
             "threshold_rule": f"percentile {100 * (1 - SECOND_STAGE_KEEP):.1f} of the tuning radiographs' "
             f"P(frontal), capped at {MAX_SECOND_STAGE_THRESHOLD}",
         },

@@ -26,6 +26,7 @@ class Recipe:
     architecture: str = "paper-cnn"  # a key of training.model.ARCHITECTURES
     cosine_schedule: bool = False  # learning rate decays to 1% along a cosine over the epoch budget
     flag_sensitivity: tuple[tuple[str, float], ...] = ()  # (label, target recall on the tuning split)
+    early_stopping_from: float = 0.0  # share of the epoch budget run before early stopping watches
 
 
 RECIPES: dict[str, Recipe] = {
@@ -53,5 +54,6 @@ RECIPES: dict[str, Recipe] = {
         architecture="screening-cnn",
         cosine_schedule=True,
         flag_sensitivity=(("COVID-19", 0.98),),
+        early_stopping_from=0.5,
     ),
 }

@@ -58,9 +58,9 @@ paper: $(VENV)/.installed  ## retrain models/paper (about 15 min on 2 cores)
 	  --out models/paper --epochs 100 --val-fraction 0.4 --image-size 64 --seed 0 \
 	  --negatives $(SHARED)/not-chest-xray
 
-evaluate: $(VENV)/.installed  ## the released model on its own validation split, by source and age group
+evaluate: $(VENV)/.installed  ## the released model on its own validation split, by source and age group (ARGS=--served-rule: as the API answers)
 	$(PY) -m training evaluate --bundle models/release --data $(SHARED)/covid19-radiography-128 \
-	  --data $(SHARED)/covid19-radiography-adult-128 --validation-only --cohorts
+	  --data $(SHARED)/covid19-radiography-adult-128 --validation-only --cohorts $(ARGS)
 
 bench: $(VENV)/.installed
 	for script in bench/bench_*.py; do $(PY) $$script || exit 1; done

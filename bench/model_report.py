@@ -13,7 +13,6 @@ All figures come from the bundle's served model.tflite through the served prepro
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,8 @@ from function.calibration import decide
 from tests.conftest import ADULT_SET, TRAINING_SET
 from training.calibration import expected_calibration_error
 from training.cohorts import cohorts_for
-from training.data import list_examples, load_images
-from training.evaluate import validation_hashes
+from training.data import load_images
+from training.evaluate import bundle_validation_set
 from training.metrics import classification_report
 from training.report import PERTURBATIONS, cohort_report
 
@@ -41,14 +40,8 @@ def _interval(ci: list[float] | tuple[float, float]) -> str:
 
 def report_bundle(bundle: Path) -> dict[str, Any]:
     manifest = json.loads((bundle / "manifest.json").read_text())
-    roots = [root for root in (TRAINING_SET, ADULT_SET) if root.name in manifest["training"]["data"]]
     loaded = load_bundle(FolderSource(bundle))
-    hashes = validation_hashes(bundle)
-    examples = [
-        e
-        for e in list_examples(roots, required=())
-        if hashlib.sha256(e.path.read_bytes()).hexdigest() in hashes
-    ]
+    examples, roots = bundle_validation_set(bundle, (TRAINING_SET, ADULT_SET))
     inputs = load_images(examples, loaded.input_size, progress=False)
     truth = np.array([e.label for e in examples])
     probabilities = loaded.classifier.predict(inputs)

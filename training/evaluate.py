@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from function.bundle import FolderSource, load_bundle
-from function.bundle_format import VALIDATION_FILES
+from function.bundle_format import MANIFEST, VALIDATION_FILES
 from function.calibration import decide
 from training.cohorts import cohorts_for
 from training.data import Example, list_examples, load_images
@@ -27,6 +28,14 @@ def validation_hashes(bundle_or_list: Path) -> set[str]:
 
 def _only(examples: list[Example], hashes: set[str]) -> list[Example]:
     return [e for e in examples if hashlib.sha256(e.path.read_bytes()).hexdigest() in hashes]
+
+
+def bundle_validation_set(bundle: Path, folders: Sequence[Path]) -> tuple[list[Example], list[Path]]:
+    """The bundle's validation images found in ``folders`` (only those it was trained on count), and
+    those folders: what the bench reports score."""
+    trained_on = json.loads((bundle / MANIFEST).read_text())["training"]["data"]
+    roots = [folder for folder in folders if folder.name in trained_on]
+    return _only(list_examples(roots, required=()), validation_hashes(bundle)), roots
 
 
 def evaluate_bundle(

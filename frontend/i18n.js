@@ -69,8 +69,8 @@
         "El modelo no tiene suficiente confianza para dar una lectura con esta imagen. Las probabilidades se " +
         "muestran solo como referencia.",
       flaggedText:
-        "Señalada por el umbral de cribado: esta clase no es la más probable, pero su probabilidad alcanza el " +
-        "umbral elegido para no pasar por alto casos. Consulte a un médico.",
+        "Señalada por el umbral de cribado: la probabilidad de esta clase alcanza el umbral elegido para no " +
+        "pasar por alto casos, aunque no sea la lectura más probable o el modelo no esté seguro. Consulte a un médico.",
       notChestTitle: "La imagen no es una radiografía de tórax",
       notChestAdvice:
         "Suba una radiografía de tórax frontal (PA o AP). No se analizan tomografías (TC), resonancias, " +
@@ -164,8 +164,8 @@
         "The model is not confident enough to give a reading for this image. The probabilities are shown for " +
         "reference only.",
       flaggedText:
-        "Flagged by the screening threshold: this class is not the most probable, but its probability reaches " +
-        "the threshold chosen so that cases are not missed. Consult a physician.",
+        "Flagged by the screening threshold: this class's probability reaches the threshold chosen so that " +
+        "cases are not missed, even if it is not the most probable reading or the model is unsure. Consult a physician.",
       notChestTitle: "The image is not a chest radiograph",
       notChestAdvice:
         "Upload a frontal (PA or AP) chest radiograph. CT scans, MRI, photographs and radiographs of other " +

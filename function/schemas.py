@@ -91,9 +91,10 @@ class DiagnosisResponse(BaseModel):
     )
     decision: Literal["most_probable", "screening_threshold"] | None = Field(
         default=None,
-        description="How 'diagnosis' was chosen: the most probable class, or a class whose probability "
-        "reached the bundle's screening threshold for it (an operating point chosen for sensitivity; "
-        "the manifest's calibration.flag_thresholds). Null unless result is 'diagnosis'.",
+        description="How 'diagnosis' was chosen: 'most_probable', or 'screening_threshold' when the class's "
+        "probability reached the bundle's screening threshold for it (an operating point chosen for "
+        "sensitivity; the manifest's calibration.flag_thresholds) and the plain rule would have answered "
+        "otherwise (another class, or 'indeterminate'). Null unless result is 'diagnosis'.",
     )
     probabilities: dict[str, float] | None = Field(
         description="Probability of each class (temperature-calibrated if the bundle says so), in the "

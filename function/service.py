@@ -129,10 +129,15 @@ def read_image(bundle: LoadedBundle, data: bytes, explain: bool = False) -> Diag
     calibration = bundle.calibration
     calibrated = calibration.calibrate(np.array([raw[label] for label in bundle.labels], dtype=np.float64))
     probabilities = {label: float(p) for label, p in zip(bundle.labels, calibrated, strict=True)}
+    most_probable = max(probabilities, key=probabilities.__getitem__)
     flagged = calibration.flagged(probabilities)
-    diagnosis = flagged or max(probabilities, key=probabilities.__getitem__)
+    diagnosis = flagged or most_probable
+    confident = calibration.is_confident(calibrated)
+    # the threshold decided only if the plain rule would have answered otherwise (another class, or
+    # "indeterminate"); a flagged class is never hidden as "indeterminate"
+    by_threshold = flagged is not None and (flagged != most_probable or not confident)
     heatmap = heatmap_of(bundle, model_input, bundle.labels.index(diagnosis)) if explain else None
-    if flagged is None and not calibration.is_confident(calibrated):
+    if flagged is None and not confident:
         return DiagnosisResponse(
             result="indeterminate",
             diagnosis=None,
@@ -146,7 +151,7 @@ def read_image(bundle: LoadedBundle, data: bytes, explain: bool = False) -> Diag
     share = probabilities[diagnosis]
     spanish = f"Lectura del modelo: {SPANISH_LABELS.get(diagnosis, diagnosis)} ({percent(share, 'es')})"
     english = f"Model reading: {diagnosis} ({percent(share, 'en')})"
-    if flagged is not None and share < max(probabilities.values()):
+    if by_threshold:
         threshold = calibration.flag_thresholds[flagged]
         spanish += f"; señalado por el umbral de cribado ({percent(threshold, 'es')})"
         english += f"; flagged by the screening threshold ({percent(threshold, 'en')})"
@@ -159,7 +164,7 @@ def read_image(bundle: LoadedBundle, data: bytes, explain: bool = False) -> Diag
         message_en=english,
         model_version=bundle.version,
         heatmap=heatmap,
-        decision="screening_threshold" if flagged is not None else "most_probable",
+        decision="screening_threshold" if by_threshold else "most_probable",
     )
 
 

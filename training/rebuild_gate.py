@@ -59,9 +59,12 @@ def rebuild_gate(bundle: Path, data: list[Path], negatives: Path) -> dict[str, A
             "the recomputed split does not reproduce the bundle's validation_files.txt: "
             "is this the data the bundle was trained on?"
         )
-    gate = build_gate(config, RECIPES[config.recipe], prepared.inputs, prepared.split, bundle)
+    import tensorflow as tf  # only once the data is known to match
 
-    from training import export  # TensorFlow: only once the data is known to match
+    from training import export
+
+    tf.config.experimental.enable_op_determinism()  # as in training: same seed, same gate
+    gate = build_gate(config, RECIPES[config.recipe], prepared.inputs, prepared.split, bundle)
 
     export.write_json(bundle / GATE, gate)
     fields = {key: value for key, value in manifest.items() if key not in MANIFEST_OWN_FIELDS}

@@ -84,6 +84,18 @@ def test_a_flag_threshold_not_reached_leaves_the_most_probable_class(
     assert "cribado" not in body["message"]
 
 
+def test_a_flag_on_the_most_probable_class_is_a_plain_reading(tmp_path: Path, shared_data: Path) -> None:
+    """The threshold only "decides" when the plain rule would have answered otherwise."""
+    raw = _uncalibrated(tmp_path)
+    top = max(raw, key=raw.__getitem__)
+    calibration = {"temperature": 1.0, "flag_thresholds": {top: raw[top] * 0.5}}
+    with make_client(_bundle_with_calibration(tmp_path, calibration)) as client:
+        body = post_image(client, COVID_RADIOGRAPH.read_bytes()).json()
+    assert body["diagnosis"] == top
+    assert body["decision"] == "most_probable"
+    assert "cribado" not in body["message"]
+
+
 def test_a_reached_flag_threshold_is_a_reading_even_below_min_confidence(
     tmp_path: Path, shared_data: Path
 ) -> None:

@@ -65,7 +65,8 @@ def decide(
     labels: Sequence[str], calibrated: np.ndarray, calibration: Calibration
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per row: the class index the service answers (flag thresholds first, then argmax) and whether a
-    flag threshold chose it. What training and evaluation report as the served decision."""
+    flag threshold was reached (such a reading is never "indeterminate"). What training and evaluation
+    report as the served decision."""
     rows = np.atleast_2d(calibrated)
     chosen = rows.argmax(axis=-1)
     flagged = np.zeros(len(rows), dtype=bool)

@@ -23,7 +23,7 @@ from training.train import TrainConfig, build_gate, prepare, validation_lines
 MANIFEST_OWN_FIELDS = ("bundle_format", "bundle_version", "created", "preprocessing_version", "files")
 
 
-def _config_from_manifest(
+def config_from_manifest(
     bundle: Path, manifest: dict[str, Any], data: list[Path], negatives: Path
 ) -> TrainConfig:
     record = manifest["training"]
@@ -51,7 +51,7 @@ def rebuild_gate(bundle: Path, data: list[Path], negatives: Path) -> dict[str, A
     """Rewrite the bundle's gate files and manifest in place; returns the new gate.json content."""
     load_bundle(FolderSource(bundle))  # refuse to touch a bundle that does not verify
     manifest = json.loads((bundle / MANIFEST).read_text())
-    config = _config_from_manifest(bundle, manifest, data, negatives)
+    config = config_from_manifest(bundle, manifest, data, negatives)
     prepared = prepare(config)
     recorded = (bundle / VALIDATION_FILES).read_text()
     if validation_lines(prepared.examples, prepared.split.validation) != recorded:

@@ -1,0 +1,68 @@
+"""The consistency check's recipe with the negative halves swapped: stage 2 trained on a bundle's
+held-back half of each kind and measured on the half it was trained on.
+
+    .venv/bin/python -m bench.gate_cross_check models/release
+
+The released check's rates are measured on one held-back half, which also informed the stage-2 recipe
+(see docs/model-card.md). The swapped run gives a second estimate on negatives that never judged a recipe.
+Nothing is written to the bundle; the swapped stage-2 model goes to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+from function.bundle_format import AVERAGE_IMAGE, MANIFEST
+from function.imaging import decode_grayscale, to_model_input
+from tests.conftest import ADULT_SET, NOT_CHEST, TRAINING_SET
+from training.calibrate_gate import calibrate_gate
+from training.gate_model import NegativeSplit, split_negatives
+from training.rebuild_gate import config_from_manifest
+from training.recipes import RECIPES
+from training.train import prepare
+
+
+def cross_check(bundle: Path) -> dict:
+    import tensorflow as tf
+
+    from training.learned_gate import build_learned_gate
+
+    manifest = json.loads((bundle / MANIFEST).read_text())
+    config = config_from_manifest(bundle, manifest, [TRAINING_SET, ADULT_SET], NOT_CHEST)
+    prepared = prepare(config)
+    tf.config.experimental.enable_op_determinism()
+    average = to_model_input(decode_grayscale((bundle / AVERAGE_IMAGE).read_bytes()), config.image_size)
+    halves = split_negatives(NOT_CHEST, config.image_size, config.seed)
+    swapped = NegativeSplit(train=halves.held_back, held_back=halves.train, held_back_files={})
+    train, validation = prepared.inputs[prepared.split.train], prepared.inputs[prepared.split.validation]
+    keep = RECIPES[config.recipe].gate_keep
+    first_stage = calibrate_gate(train, validation, average, swapped.held_back, keep, choose_on=swapped.train)
+    with tempfile.TemporaryDirectory() as folder:
+        gate = build_learned_gate(
+            first_stage,
+            prepared.inputs,
+            prepared.split,
+            swapped,
+            average,
+            config.seed,
+            Path(folder) / "gate.tflite",
+        )
+    return {
+        "measured_on": {kind: len(images) for kind, images in swapped.held_back.items()},
+        **{key: gate[key] for key in ("rejection_rate", "false_rejection_rate", "model_threshold")},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("bundle", type=Path)
+    print(json.dumps(cross_check(parser.parse_args().bundle), indent=2))
+
+
+if __name__ == "__main__":
+    main()

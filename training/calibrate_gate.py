@@ -90,6 +90,8 @@ def calibrate_gate(
         }
     best_rejection = max(GATE_METHODS, key=lambda m: choice_score[m])
     method = best_rejection if negatives else "ssim"
+    judged_on = "the learned stage's training negatives" if choose_on else "the negative kinds"
+    chosen_by = f"highest mean rejection over {judged_on}" if negatives else "default"
     chosen = candidates[method]
     return {
         "method": method,
@@ -99,12 +101,7 @@ def calibrate_gate(
         "calibration": {
             "rule": f"threshold = percentile {100 * (1 - keep):g} of the training radiographs' scores",
             "keep": keep,
-            "chosen_by": (
-                "highest mean rejection over the "
-                + ("learned stage's training negatives" if choose_on else "negative kinds")
-                if negatives
-                else "default"
-            ),
+            "chosen_by": chosen_by,
             "negatives": {kind: len(images) for kind, images in (negatives or {}).items()},
             "candidates": candidates,
         },

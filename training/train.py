@@ -18,7 +18,7 @@ from function.calibration import Calibration, apply_temperature, decide
 from function.classifier import Classifier
 from function.imaging import decode_grayscale, to_model_input
 from training.calibrate_gate import calibrate_gate
-from training.cohorts import cohorts_for, grouped_split
+from training.cohorts import Cohort, cohorts_for, grouped_split
 from training.data import Example, class_counts, list_examples, load_images, stratified_split
 from training.metrics import classification_report
 from training.recipes import RECIPES, Recipe
@@ -153,7 +153,7 @@ class Prepared:
     """A run's data, loaded and split: the same for training and for rebuilding a bundle's gate."""
 
     examples: list[Example]
-    cohorts: list[Any]
+    cohorts: list[Cohort]
     labels: np.ndarray
     inputs: np.ndarray
     split: Split

@@ -15,14 +15,13 @@ import json
 import tempfile
 from pathlib import Path
 
-from function.bundle_format import AVERAGE_IMAGE, MANIFEST
+from function.bundle_format import AVERAGE_IMAGE
 from function.imaging import decode_grayscale, to_model_input
 from tests.conftest import ADULT_SET, NOT_CHEST, TRAINING_SET
+from training.bundle_split import prepare_as_trained
 from training.calibrate_gate import calibrate_gate
 from training.gate_model import NegativeSplit, split_negatives
-from training.rebuild_gate import config_from_manifest
 from training.recipes import RECIPES
-from training.train import prepare
 
 
 def cross_check(bundle: Path) -> dict:
@@ -30,9 +29,7 @@ def cross_check(bundle: Path) -> dict:
 
     from training.learned_gate import build_learned_gate
 
-    manifest = json.loads((bundle / MANIFEST).read_text())
-    config = config_from_manifest(bundle, manifest, [TRAINING_SET, ADULT_SET], NOT_CHEST)
-    prepared = prepare(config)
+    _, config, prepared = prepare_as_trained(bundle, [TRAINING_SET, ADULT_SET], NOT_CHEST)
     tf.config.experimental.enable_op_determinism()
     average = to_model_input(decode_grayscale((bundle / AVERAGE_IMAGE).read_bytes()), config.image_size)
     halves = split_negatives(NOT_CHEST, config.image_size, config.seed)

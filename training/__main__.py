@@ -1,4 +1,4 @@
-"""The training CLI: ``python -m training {train,evaluate,gate,publish} ...`` (``--help`` on each)."""
+"""The training CLI: ``python -m training {train,evaluate,gate,ensemble,publish} ...`` (see ``--help``)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     add("--epochs", type=int, default=100, help="at most this many (the screening recipe stops early)")
     add("--val-fraction", type=float, default=0.4, help="0.4 = the paper's 60/40; 0.2 = 80/20")
     add("--image-size", type=int, default=64)
-    add("--seed", type=int, default=0)
+    add("--seed", type=int, default=0, help="the split; also the weights unless --init-seed is given")
+    add(
+        "--init-seed",
+        type=int,
+        default=None,
+        help="weights and augmentation order only: members of an ensemble share --seed, differ here",
+    )
     add("--batch-size", type=int, default=32)
     add(
         "--negatives",
@@ -89,6 +95,14 @@ def _parser() -> argparse.ArgumentParser:
     add("--data", type=Path, action="append", required=True, help="the folders the bundle was trained on")
     add("--negatives", type=Path, required=True, help="a not-chest-xray folder (one subfolder per kind)")
 
+    ensemble = commands.add_parser(
+        "ensemble", help="one bundle averaging the probabilities of bundles trained on one split"
+    )
+    add = ensemble.add_argument
+    add("--member", type=Path, action="append", required=True, help="a member bundle; repeat (2 or more)")
+    add("--data", type=Path, action="append", required=True, help="the folders the members were trained on")
+    add("--out", type=Path, required=True, help="a new (or empty) folder for the ensemble bundle")
+
     publish = commands.add_parser("publish", help="upload a bundle to S3, manifest.json last")
     add = publish.add_argument
     add("--bundle", type=Path, required=True)
@@ -114,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
                     val_fraction=args.val_fraction,
                     image_size=args.image_size,
                     seed=args.seed,
+                    init_seed=args.init_seed,
                     batch_size=args.batch_size,
                     negatives=args.negatives,
                     limit_per_class=args.limit_per_class,
@@ -138,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
 
             gate = rebuild_gate(args.bundle, args.data, args.negatives)
             print(f"gate: rejects {gate['rejection_rate']}, false rejection {gate['false_rejection_rate']}")
+        elif args.command == "ensemble":
+            from training.ensemble import build_ensemble
+
+            build_ensemble(args.member, args.data, args.out)
         elif args.command == "publish":
             from training.publish import publish_bundle
 

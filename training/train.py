@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import platform
+import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,11 +41,16 @@ class TrainConfig:
     epochs: int = 100
     val_fraction: float = 0.4
     image_size: int = 64
-    seed: int = 0
+    seed: int = 0  # the split (and the gate's negatives); also the weights unless init_seed is set
+    init_seed: int | None = None  # weights and augmentation only: ensemble members share one split
     batch_size: int = 32
     learning_rate: float = 1e-3
     negatives: Path | None = None
     limit_per_class: int | None = None  # a quick run on a subset (tests, smoke checks)
+
+    @property
+    def weights_seed(self) -> int:
+        return self.seed if self.init_seed is None else self.init_seed
 
     def as_record(self) -> dict[str, Any]:
         record = asdict(self)
@@ -134,7 +141,9 @@ def _fit(
     if recipe.augment:
         from training.augment import augmented_dataset
 
-        fit_inputs = augmented_dataset(inputs[split.fit], labels[split.fit], config.batch_size, config.seed)
+        fit_inputs = augmented_dataset(
+            inputs[split.fit], labels[split.fit], config.batch_size, config.weights_seed
+        )
         fit_labels = None
     return model.fit(
         fit_inputs,
@@ -144,7 +153,7 @@ def _fit(
         batch_size=None if recipe.augment else config.batch_size,
         class_weight=_class_weights(labels[split.fit]) if recipe.class_weight else None,
         callbacks=callbacks,
-        verbose=1,
+        verbose=2,  # one line per epoch: logs of a 40-epoch run stay readable
     )
 
 
@@ -186,9 +195,62 @@ def validation_lines(examples: list[Example], indices: np.ndarray) -> str:
 
 
 def run_training(config: TrainConfig) -> Path:
-    """Train, export, evaluate the exported LiteRT model, calibrate, build the gate, write the bundle."""
+    """Train, then write the bundle (export, evaluate the exported LiteRT model, calibrate, gate)."""
     recipe = RECIPES[config.recipe]
     prepared = prepare(config)
+
+    import keras  # only now: a data problem should not wait for TensorFlow to load
+    import tensorflow as tf
+
+    from training.model import ARCHITECTURES, layer_table
+
+    keras.utils.set_random_seed(config.weights_seed)
+    tf.config.experimental.enable_op_determinism()
+    model = ARCHITECTURES[recipe.architecture](config.image_size)
+    model.compile(
+        optimizer=keras.optimizers.Adam(_learning_rate(config, recipe, len(prepared.split.fit))),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    config.out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    history = _fit(model, prepared.inputs, prepared.labels, prepared.split, config, recipe)
+    seconds = time.perf_counter() - started
+    epochs_run = len(history.history.get("loss", [])) or config.epochs
+    print(f"trained {epochs_run} epochs in {seconds:.1f} s ({seconds / epochs_run:.2f} s/epoch)")
+    described = {
+        "architecture": recipe.architecture,
+        "layers": layer_table(model),
+        "training": {
+            **config.as_record(),
+            "epochs_run": epochs_run,
+            "seconds_total": round(seconds, 1),
+            "seconds_per_epoch": round(seconds / epochs_run, 2),
+            "machine": machine_description(),
+        },
+    }
+    return write_bundle(config, prepared, model, described)
+
+
+def machine_description() -> str:
+    import tensorflow as tf
+
+    return f"{platform.machine()}, {_cpu_count()} cores, TensorFlow {tf.__version__}"
+
+
+def write_bundle(
+    config: TrainConfig,
+    prepared: Prepared,
+    model: Any,
+    described: dict[str, Any],
+    gate_from: Path | None = None,
+) -> Path:
+    """Export ``model``, evaluate the exported LiteRT model, calibrate, build the gate (or copy it from
+    ``gate_from``, a bundle with the same split) and write the bundle; ``described`` holds the manifest's
+    architecture, layers and training record."""
+    from training import export
+
+    recipe = RECIPES[config.recipe]
     examples, cohorts, labels, inputs, split = (
         prepared.examples,
         prepared.cohorts,
@@ -196,30 +258,8 @@ def run_training(config: TrainConfig) -> Path:
         prepared.inputs,
         prepared.split,
     )
-    counts = class_counts(examples)
-
-    import keras  # only now: a data problem should not wait for TensorFlow to load
-    import tensorflow as tf
-
-    from training import export
-    from training.model import ARCHITECTURES, layer_table
-
-    keras.utils.set_random_seed(config.seed)
-    tf.config.experimental.enable_op_determinism()
-    model = ARCHITECTURES[recipe.architecture](config.image_size)
-    model.compile(
-        optimizer=keras.optimizers.Adam(_learning_rate(config, recipe, len(split.fit))),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
     out = config.out
     out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    history = _fit(model, inputs, labels, split, config, recipe)
-    seconds = time.perf_counter() - started
-    epochs_run = len(history.history.get("loss", [])) or config.epochs
-    print(f"trained {epochs_run} epochs in {seconds:.1f} s ({seconds / epochs_run:.2f} s/epoch)")
-
     tflite = export.save_models(model, out)
     served = Classifier(tflite, LABELS)
     train_probabilities = served.predict(inputs[split.train])
@@ -249,12 +289,16 @@ def run_training(config: TrainConfig) -> Path:
     export.write_json(out / METRICS, metrics)
     print(f"accuracy: train {train_report['accuracy']:.4f}, validation {val_report['accuracy']:.4f}")
 
-    gate = build_gate(config, recipe, inputs, split, out)
-    export.write_json(out / GATE, gate)
+    if gate_from is None:
+        gate = build_gate(config, recipe, inputs, split, out)
+        export.write_json(out / GATE, gate)
+    else:
+        gate = copy_gate(gate_from, out)
     print(f"gate: {gate['method']} threshold {gate['threshold']:.4f}, rejects {gate['rejection_rate']}")
 
     (out / VALIDATION_FILES).write_text(validation_lines(examples, split.validation))
-    export.plot_learning_curves(_read_history(out / HISTORY), out / "learning_curves.png")
+    if (out / HISTORY).exists():
+        export.plot_learning_curves(_read_history(out / HISTORY), out / "learning_curves.png")
     export.plot_confusion_matrix(
         val_report["confusion_matrix"],
         LABELS,
@@ -270,17 +314,9 @@ def run_training(config: TrainConfig) -> Path:
             "dtype": "float32",
             "range": [0.0, 1.0],
         },
-        "architecture": recipe.architecture,
-        "layers": layer_table(model),
-        "training": {
-            **config.as_record(),
-            "epochs_run": epochs_run,
-            "seconds_total": round(seconds, 1),
-            "seconds_per_epoch": round(seconds / epochs_run, 2),
-            "machine": f"{platform.machine()}, {_cpu_count()} cores, TensorFlow {tf.__version__}",
-        },
+        **described,
         "data": {
-            "all": counts,
+            "all": class_counts(examples),
             "train": class_counts([examples[i] for i in split.train]),
             "validation": class_counts([examples[i] for i in split.validation]),
         },
@@ -290,6 +326,16 @@ def run_training(config: TrainConfig) -> Path:
     export.write_manifest(out, fields, model_sha256=hashlib.sha256(tflite).hexdigest())
     print(f"bundle written to {out}")
     return out
+
+
+def copy_gate(source: Path, out: Path) -> dict[str, Any]:
+    """The consistency check depends on the split and the negatives, not on the classifier's weights:
+    a bundle trained on the same split can lend its own."""
+    gate = json.loads((source / GATE).read_text())
+    for name in (GATE, AVERAGE_IMAGE, GATE_HELD_BACK, gate.get("model")):
+        if name and (source / name).exists():
+            shutil.copyfile(source / name, out / name)
+    return gate
 
 
 def _calibrate(

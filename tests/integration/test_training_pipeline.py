@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from function.bundle import FolderSource, load_bundle
@@ -195,7 +196,7 @@ def test_gate_refuses_data_that_does_not_reproduce_the_split(
     shutil.copytree(small_screening_bundle, bundle)
     result = _cli("gate", "--bundle", str(bundle), "--data", str(impostor), "--negatives", str(NOT_CHEST))
     assert result.returncode == 2
-    assert "does not reproduce the bundle's validation_files.txt" in result.stderr
+    assert f"does not reproduce {bundle.name}'s validation_files.txt" in result.stderr
     assert (bundle / MANIFEST).read_bytes() == (small_screening_bundle / MANIFEST).read_bytes()
 
 
@@ -204,3 +205,73 @@ def test_gate_names_the_training_folders_it_needs(small_screening_bundle: Path, 
     result = _cli("gate", "--bundle", bundle, "--data", str(tmp_path), "--negatives", negatives)
     assert result.returncode == 2
     assert f"pass --data for ['{TRAINING_SET.name}']" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def second_member(tmp_path_factory: pytest.TempPathFactory, small_bundle: Path) -> Path:
+    """``small_bundle`` again with other initial weights: the same split, so an ensemble member."""
+    out = tmp_path_factory.mktemp("member")
+    result = _cli(
+        "train", "--data", str(TRAINING_SET), "--out", str(out), "--epochs", "1",
+        "--limit-per-class", "40", "--init-seed", "7",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+@pytest.fixture(scope="module")
+def small_ensemble(tmp_path_factory: pytest.TempPathFactory, small_bundle: Path, second_member: Path) -> Path:
+    out = tmp_path_factory.mktemp("ensemble")
+    result = _cli(
+        "ensemble", "--member", str(small_bundle), "--member", str(second_member),
+        "--data", str(TRAINING_SET), "--out", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+@pytest.mark.slow
+def test_an_ensemble_serves_the_mean_of_its_members_probabilities(
+    small_bundle: Path, second_member: Path, small_ensemble: Path
+) -> None:
+    ensemble, members = (
+        load_bundle(FolderSource(small_ensemble)),
+        [load_bundle(FolderSource(b)) for b in (small_bundle, second_member)],
+    )
+    rng = np.random.default_rng(0)
+    images = rng.random((6, 64, 64, 1), dtype=np.float32)
+    outputs = [member.classifier.predict(images) for member in members]
+    assert not np.allclose(outputs[0], outputs[1], atol=1e-3)  # the members really differ
+    np.testing.assert_allclose(ensemble.classifier.predict(images), np.mean(outputs, axis=0), atol=1e-5)
+    manifest = ensemble.manifest
+    assert manifest["architecture"] == "ensemble of 2 paper-cnn"
+    assert [m["weights_seed"] for m in manifest["training"]["members"]] == [0, 7]
+    assert [m["bundle_version"] for m in manifest["training"]["members"]] == [b.version for b in members]
+    for copied in ("gate.json", "average.png", "validation_files.txt"):
+        assert (small_ensemble / copied).read_bytes() == (small_bundle / copied).read_bytes(), copied
+
+
+def test_ensemble_refuses_members_of_another_split(
+    small_bundle: Path, second_member: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other"
+    shutil.copytree(second_member, other)
+    manifest = json.loads((other / MANIFEST).read_text())
+    manifest["training"]["seed"] = 1
+    (other / MANIFEST).write_text(json.dumps(manifest))
+    result = _cli(
+        "ensemble", "--member", str(small_bundle), "--member", str(other),
+        "--data", str(TRAINING_SET), "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "member 2 differs from member 1 in training.seed" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_ensemble_refuses_a_member_twice(small_bundle: Path, tmp_path: Path) -> None:
+    result = _cli(
+        "ensemble", "--member", str(small_bundle), "--member", str(small_bundle),
+        "--data", str(TRAINING_SET), "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "repeat a weights seed ([0, 0])" in result.stderr

@@ -1,0 +1,121 @@
+"""``python -m training ensemble``: one bundle whose model averages the probabilities of several bundles.
+
+Members are trained on the same split and differ only in the seed of their weights and augmentation
+(``train --init-seed``). Their errors are partly independent, so the mean probability is more often right
+than any one member, and never needs another look at the validation split to choose. The ensemble is a
+single Keras model exported to a single ``model.tflite``, so the bundle contract, the function and the
+explanation heatmap stay as they are; a reading costs one inference per member.
+
+Temperature and screening thresholds are refitted for the ensemble on the tuning split, exactly as in
+training. The consistency check depends on the split and the negatives, not on the classifier, so the first
+member's is reused unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from function.bundle_format import MANIFEST, MODEL_KERAS, VALIDATION_FILES
+from training.bundle_split import prepare_as_trained
+from training.data import DatasetError
+from training.train import TrainConfig, machine_description, write_bundle
+
+# training-record keys that decide the data, the split and the recipe: members must agree on all of them
+SHARED_RECORD = (
+    "data",
+    "recipe",
+    "split",
+    "val_fraction",
+    "image_size",
+    "seed",
+    "limit_per_class",
+    "epochs",
+    "batch_size",
+    "learning_rate",
+)
+SHARED_MANIFEST = ("labels", "input", "preprocessing_version", "architecture")
+
+
+def check_members(manifests: list[dict[str, Any]], validation_lists: list[str]) -> None:
+    """Refuse members that were not trained on one split by one recipe, or that repeat a weights seed
+    (a repeated member only weights one model twice)."""
+    if len(manifests) < 2:
+        raise DatasetError("an ensemble needs at least two members")
+    first = manifests[0]
+    for index, manifest in enumerate(manifests[1:], start=2):
+        differing = [key for key in SHARED_MANIFEST if manifest.get(key) != first.get(key)] + [
+            f"training.{key}"
+            for key in SHARED_RECORD
+            if manifest["training"].get(key) != first["training"].get(key)
+        ]
+        if differing:
+            raise DatasetError(f"member {index} differs from member 1 in {', '.join(differing)}")
+        if validation_lists[index - 1] != validation_lists[0]:
+            raise DatasetError(f"member {index} has another validation_files.txt than member 1")
+    seeds = [weights_seed(manifest["training"]) for manifest in manifests]
+    if len(set(seeds)) != len(seeds):
+        raise DatasetError(f"members repeat a weights seed ({seeds}): train them with distinct --init-seed")
+
+
+def weights_seed(record: dict[str, Any]) -> int:
+    init_seed = record.get("init_seed")
+    return record["seed"] if init_seed is None else init_seed
+
+
+def ensemble_model(member_bundles: list[Path]) -> Any:
+    """A functional Keras model: one input, every member on it, the mean of their softmax outputs."""
+    import keras
+
+    members = [keras.models.load_model(bundle / MODEL_KERAS, compile=False) for bundle in member_bundles]
+    for index, member in enumerate(members, start=1):
+        member.name = f"member_{index}"  # loaded members share a name; a functional model needs unique ones
+    image = keras.Input(members[0].input_shape[1:], name="image")
+    mean = keras.layers.Average(name="mean_probability")([member(image) for member in members])
+    return keras.Model(image, mean, name="ensemble")
+
+
+def build_ensemble(member_bundles: list[Path], data: list[Path], out: Path) -> Path:
+    """Verify the members, rebuild their split from ``data``, write the ensemble bundle to ``out``."""
+    if out.exists() and any(out.iterdir()):
+        raise DatasetError(f"{out} is not empty: an ensemble bundle is written to a new folder")
+    manifests = [json.loads((bundle / MANIFEST).read_text()) for bundle in member_bundles]
+    check_members(manifests, [(bundle / VALIDATION_FILES).read_text() for bundle in member_bundles])
+    _, config, prepared = prepare_as_trained(member_bundles[0], data)
+    config = dataclasses.replace(config, out=out, init_seed=None)
+
+    from training.model import layer_table
+
+    model = ensemble_model(member_bundles)
+    first = manifests[0]
+    described = {
+        "architecture": f"ensemble of {len(member_bundles)} {first['architecture']}",
+        "layers": layer_table(model),
+        "training": {
+            **_shared_record(config, first),
+            "members": [_member_record(manifest) for manifest in manifests],
+            "seconds_total": round(sum(m["training"]["seconds_total"] for m in manifests), 1),
+            "machine": machine_description(),
+            "gate_from": first["bundle_version"],
+        },
+    }
+    return write_bundle(config, prepared, model, described, gate_from=member_bundles[0])
+
+
+def _shared_record(config: TrainConfig, first: dict[str, Any]) -> dict[str, Any]:
+    record = config.as_record()
+    record["negatives"] = first["training"].get("negatives")  # the copied gate was trained on these
+    del record["init_seed"]  # per member, below
+    return record
+
+
+def _member_record(manifest: dict[str, Any]) -> dict[str, Any]:
+    training = manifest["training"]
+    return {
+        "bundle_version": manifest["bundle_version"],
+        "weights_seed": weights_seed(training),
+        "epochs_run": training["epochs_run"],
+        "seconds_total": training["seconds_total"],
+    }

@@ -30,6 +30,13 @@ from training.metrics import classification_report
 from training.report import PERTURBATIONS, cohort_report
 
 
+def _epochs_run(record: dict[str, Any]) -> str:
+    """ "38", or for an ensemble each member's, "32+40+36"."""
+    if "members" in record:
+        return "+".join(str(member["epochs_run"]) for member in record["members"])
+    return str(record.get("epochs_run", record["epochs"]))
+
+
 def _pct(value: float) -> str:
     return f"{100 * value:.1f}%"
 
@@ -57,7 +64,7 @@ def report_bundle(bundle: Path) -> dict[str, Any]:
         "split": manifest["training"].get("split", "image"),
         "size": loaded.input_size,
         "data": manifest["training"]["data"],
-        "epochs_run": manifest["training"].get("epochs_run", manifest["training"]["epochs"]),
+        "epochs_run": _epochs_run(manifest["training"]),
         "validation": classification_report(truth, probabilities),
         "cohorts": cohort_report(truth, probabilities, cohorts),
         "first_folder": classification_report(truth[first_folder], probabilities[first_folder]),

@@ -101,7 +101,8 @@ def build_ensemble(member_bundles: list[Path], data: list[Path], out: Path) -> P
             "gate_from": first["bundle_version"],
         },
     }
-    return write_bundle(config, prepared, model, described, gate_from=member_bundles[0])
+    # model.h5 is the paper's single-network format; an ensemble's would repeat every member's weights
+    return write_bundle(config, prepared, model, described, gate_from=member_bundles[0], legacy_h5=False)
 
 
 def _shared_record(config: TrainConfig, first: dict[str, Any]) -> dict[str, Any]:

@@ -36,12 +36,14 @@ def to_tflite(model: keras.Model) -> bytes:
         return tf.lite.TFLiteConverter.from_keras_model(model).convert()
 
 
-def save_models(model: keras.Model, out: Path) -> bytes:
-    """model.keras and model.h5 without optimizer state (smaller, and nothing serving needs), model.tflite."""
+def save_models(model: keras.Model, out: Path, legacy_h5: bool = True) -> bytes:
+    """model.keras (and the paper's model.h5 unless ``legacy_h5`` is off) without optimizer state (smaller,
+    and nothing serving needs), and model.tflite."""
     inference_model = type(model).from_config(model.get_config())  # uncompiled: no optimizer state saved
     inference_model.set_weights(model.get_weights())
     inference_model.save(out / MODEL_KERAS)
-    inference_model.save(out / MODEL_H5)
+    if legacy_h5:
+        inference_model.save(out / MODEL_H5)
     tflite = to_tflite(inference_model)
     (out / MODEL_TFLITE).write_bytes(tflite)
     return tflite

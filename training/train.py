@@ -244,10 +244,11 @@ def write_bundle(
     model: Any,
     described: dict[str, Any],
     gate_from: Path | None = None,
+    legacy_h5: bool = True,
 ) -> Path:
     """Export ``model``, evaluate the exported LiteRT model, calibrate, build the gate (or copy it from
     ``gate_from``, a bundle with the same split) and write the bundle; ``described`` holds the manifest's
-    architecture, layers and training record."""
+    architecture, layers and training record; ``legacy_h5`` adds the paper's model.h5."""
     from training import export
 
     recipe = RECIPES[config.recipe]
@@ -260,7 +261,7 @@ def write_bundle(
     )
     out = config.out
     out.mkdir(parents=True, exist_ok=True)
-    tflite = export.save_models(model, out)
+    tflite = export.save_models(model, out, legacy_h5)
     served = Classifier(tflite, LABELS)
     train_probabilities = served.predict(inputs[split.train])
     val_probabilities = served.predict(inputs[split.validation])

@@ -247,6 +247,7 @@ def test_an_ensemble_serves_the_mean_of_its_members_probabilities(
     assert manifest["architecture"] == "ensemble of 2 paper-cnn"
     assert [m["weights_seed"] for m in manifest["training"]["members"]] == [0, 7]
     assert [m["bundle_version"] for m in manifest["training"]["members"]] == [b.version for b in members]
+    assert not (small_ensemble / "model.h5").exists()  # model.keras holds the members once
     for copied in ("gate.json", "average.png", "validation_files.txt"):
         assert (small_ensemble / copied).read_bytes() == (small_bundle / copied).read_bytes(), copied
 

@@ -79,7 +79,7 @@ def ensemble_model(member_bundles: list[Path]) -> Any:
 
 def build_ensemble(member_bundles: list[Path], data: list[Path], out: Path) -> Path:
     """Verify the members, rebuild their split from ``data``, write the ensemble bundle to ``out``."""
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise DatasetError(f"{out} is not empty: an ensemble bundle is written to a new folder")
     manifests = [json.loads((bundle / MANIFEST).read_text()) for bundle in member_bundles]
     check_members(manifests, [(bundle / VALIDATION_FILES).read_text() for bundle in member_bundles])

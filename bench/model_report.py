@@ -31,7 +31,7 @@ from training.report import PERTURBATIONS, cohort_report
 
 
 def _epochs_run(record: dict[str, Any]) -> str:
-    """ "38", or for an ensemble each member's, "32+40+36"."""
+    """Epochs run as a label: one number, or an ensemble's members' joined by "+"."""
     if "members" in record:
         return "+".join(str(member["epochs_run"]) for member in record["members"])
     return str(record.get("epochs_run", record["epochs"]))

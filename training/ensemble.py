@@ -21,7 +21,7 @@ from typing import Any
 from function.bundle_format import MANIFEST, MODEL_KERAS, VALIDATION_FILES
 from training.bundle_split import prepare_as_trained
 from training.data import DatasetError
-from training.train import TrainConfig, machine_description, write_bundle
+from training.train import TrainConfig, machine_description, weights_seed, write_bundle
 
 # training-record keys that decide the data, the split and the recipe: members must agree on all of them
 SHARED_RECORD = (
@@ -55,14 +55,10 @@ def check_members(manifests: list[dict[str, Any]], validation_lists: list[str]) 
             raise DatasetError(f"member {index} differs from member 1 in {', '.join(differing)}")
         if validation_lists[index - 1] != validation_lists[0]:
             raise DatasetError(f"member {index} has another validation_files.txt than member 1")
-    seeds = [weights_seed(manifest["training"]) for manifest in manifests]
+    records = [manifest["training"] for manifest in manifests]
+    seeds = [weights_seed(record["seed"], record.get("init_seed")) for record in records]
     if len(set(seeds)) != len(seeds):
         raise DatasetError(f"members repeat a weights seed ({seeds}): train them with distinct --init-seed")
-
-
-def weights_seed(record: dict[str, Any]) -> int:
-    init_seed = record.get("init_seed")
-    return record["seed"] if init_seed is None else init_seed
 
 
 def ensemble_model(member_bundles: list[Path]) -> Any:
@@ -116,7 +112,7 @@ def _member_record(manifest: dict[str, Any]) -> dict[str, Any]:
     training = manifest["training"]
     return {
         "bundle_version": manifest["bundle_version"],
-        "weights_seed": weights_seed(training),
+        "weights_seed": weights_seed(training["seed"], training.get("init_seed")),
         "epochs_run": training["epochs_run"],
         "seconds_total": training["seconds_total"],
     }

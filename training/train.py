@@ -50,7 +50,7 @@ class TrainConfig:
 
     @property
     def weights_seed(self) -> int:
-        return self.seed if self.init_seed is None else self.init_seed
+        return weights_seed(self.seed, self.init_seed)
 
     def as_record(self) -> dict[str, Any]:
         record = asdict(self)
@@ -69,6 +69,11 @@ class Split:
     @property
     def train(self) -> np.ndarray:
         return np.sort(np.concatenate([self.fit, self.tune]))
+
+
+def weights_seed(seed: int, init_seed: int | None) -> int:
+    """The seed of the initial weights and the augmentation order: ``init_seed`` if set, else ``seed``."""
+    return seed if init_seed is None else init_seed
 
 
 def _subset(examples: list[Example], limit: int | None, seed: int) -> list[Example]:

@@ -14,11 +14,11 @@ member's is reused unchanged.
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
-from function.bundle_format import MANIFEST, MODEL_KERAS, VALIDATION_FILES
+from function.bundle import FolderSource, load_bundle
+from function.bundle_format import MODEL_KERAS, VALIDATION_FILES, BundleError, verify_file
 from training.bundle_split import prepare_as_trained
 from training.data import DatasetError
 from training.train import TrainConfig, machine_description, weights_seed, write_bundle
@@ -61,6 +61,17 @@ def check_members(manifests: list[dict[str, Any]], validation_lists: list[str]) 
         raise DatasetError(f"members repeat a weights seed ({seeds}): train them with distinct --init-seed")
 
 
+def verified_member(bundle: Path) -> dict[str, Any]:
+    """The member's manifest, once its served files and the ``model.keras`` the ensemble is built from
+    match their recorded sha256: an edited or half-copied member must not slip into a release."""
+    try:
+        manifest = load_bundle(FolderSource(bundle)).manifest
+        verify_file(manifest, MODEL_KERAS, (bundle / MODEL_KERAS).read_bytes())
+    except (BundleError, OSError) as error:
+        raise DatasetError(f"member {bundle} does not verify: {error}") from None
+    return manifest
+
+
 def ensemble_model(member_bundles: list[Path]) -> Any:
     """A functional Keras model: one input, every member on it, the mean of their softmax outputs."""
     import keras
@@ -77,7 +88,7 @@ def build_ensemble(member_bundles: list[Path], data: list[Path], out: Path) -> P
     """Verify the members, rebuild their split from ``data``, write the ensemble bundle to ``out``."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise DatasetError(f"{out} is not empty: an ensemble bundle is written to a new folder")
-    manifests = [json.loads((bundle / MANIFEST).read_text()) for bundle in member_bundles]
+    manifests = [verified_member(bundle) for bundle in member_bundles]
     check_members(manifests, [(bundle / VALIDATION_FILES).read_text() for bundle in member_bundles])
     _, config, prepared = prepare_as_trained(member_bundles[0], data)
     config = dataclasses.replace(config, out=out, init_seed=None)

@@ -276,3 +276,20 @@ def test_ensemble_refuses_a_member_twice(small_bundle: Path, tmp_path: Path) -> 
     )  # fmt: skip
     assert result.returncode == 2
     assert "repeat a weights seed ([0, 0])" in result.stderr
+
+
+def test_ensemble_refuses_a_member_whose_keras_model_was_changed(
+    small_bundle: Path, second_member: Path, tmp_path: Path
+) -> None:
+    """model.keras is what the ensemble is built from, and the function never reads it: checked here."""
+    other = tmp_path / "other"
+    shutil.copytree(second_member, other)
+    with (other / "model.keras").open("ab") as keras_file:
+        keras_file.write(b"\0")
+    result = _cli(
+        "ensemble", "--member", str(small_bundle), "--member", str(other),
+        "--data", str(TRAINING_SET), "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert f"member {other} does not verify: model.keras fails its sha256 check" in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -102,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
     add("--member", type=Path, action="append", required=True, help="a member bundle; repeat (2 or more)")
     add("--data", type=Path, action="append", required=True, help="the folders the members were trained on")
     add("--out", type=Path, required=True, help="a new (or empty) folder for the ensemble bundle")
+    add(
+        "--tflite-weights",
+        choices=("int8-dynamic-range", "float32"),
+        default="int8-dynamic-range",
+        help="how model.tflite stores weights: int8 runs the ensemble faster than one float member",
+    )
 
     publish = commands.add_parser("publish", help="upload a bundle to S3, manifest.json last")
     add = publish.add_argument
@@ -156,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "ensemble":
             from training.ensemble import build_ensemble
 
-            build_ensemble(args.member, args.data, args.out)
+            build_ensemble(args.member, args.data, args.out, args.tflite_weights)
         elif args.command == "publish":
             from training.publish import publish_bundle
 

@@ -4,7 +4,8 @@ Members are trained on the same split and differ only in the seed of their weigh
 (``train --init-seed``). Their errors are partly independent, so the mean probability is more often right
 than any one member, and never needs another look at the validation split to choose. The ensemble is a
 single Keras model exported to a single ``model.tflite``, so the bundle contract, the function and the
-explanation heatmap stay as they are; a reading costs one inference per member.
+explanation heatmap stay as they are. Its weights are stored as int8 (dynamic range) unless asked
+otherwise, which makes the whole ensemble cheaper to run than one float32 member.
 
 Temperature and screening thresholds are refitted for the ensemble on the tuning split, exactly as in
 training. The consistency check depends on the split and the negatives, not on the classifier, so the first
@@ -21,6 +22,7 @@ from function.bundle import FolderSource, load_bundle
 from function.bundle_format import MODEL_KERAS, VALIDATION_FILES, BundleError, verify_file
 from training.bundle_split import prepare_as_trained
 from training.data import DatasetError
+from training.export import INT8_DYNAMIC
 from training.train import TrainConfig, machine_description, weights_seed, write_bundle
 
 # training-record keys that decide the data, the split and the recipe: members must agree on all of them
@@ -84,8 +86,13 @@ def ensemble_model(member_bundles: list[Path]) -> Any:
     return keras.Model(image, mean, name="ensemble")
 
 
-def build_ensemble(member_bundles: list[Path], data: list[Path], out: Path) -> Path:
-    """Verify the members, rebuild their split from ``data``, write the ensemble bundle to ``out``."""
+def build_ensemble(
+    member_bundles: list[Path], data: list[Path], out: Path, tflite_weights: str = INT8_DYNAMIC
+) -> Path:
+    """Verify the members, rebuild their split from ``data``, write the ensemble bundle to ``out``.
+
+    int8 weights by default: N members cost N float inferences, and int8 dynamic-range brings the whole
+    ensemble back under one float member's time and size (docs/benchmarks.md, "Ensemble")."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise DatasetError(f"{out} is not empty: an ensemble bundle is written to a new folder")
     manifests = [verified_member(bundle) for bundle in member_bundles]
@@ -109,7 +116,15 @@ def build_ensemble(member_bundles: list[Path], data: list[Path], out: Path) -> P
         },
     }
     # model.h5 is the paper's single-network format; an ensemble's would repeat every member's weights
-    return write_bundle(config, prepared, model, described, gate_from=member_bundles[0], legacy_h5=False)
+    return write_bundle(
+        config,
+        prepared,
+        model,
+        described,
+        gate_from=member_bundles[0],
+        legacy_h5=False,
+        tflite_weights=tflite_weights,
+    )
 
 
 def _shared_record(config: TrainConfig, first: dict[str, Any]) -> dict[str, Any]:

@@ -27,24 +27,37 @@ from function.imaging import PREPROCESSING_VERSION
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # backend chosen first
 
+FLOAT32 = "float32"
+INT8_DYNAMIC = "int8-dynamic-range"
+TFLITE_WEIGHTS = (FLOAT32, INT8_DYNAMIC)
+"""How model.tflite stores its weights. float32 gives Keras's outputs to rounding. int8 dynamic-range
+stores weights as int8 and quantizes activations on the fly: a quarter of the size and, on LiteRT's CPU
+kernels, about 3.5x faster, at a small change in the probabilities; a bundle's figures always come from
+its own model.tflite, so they include that change (docs/benchmarks.md, "Ensemble")."""
 
-def to_tflite(model: keras.Model) -> bytes:
-    """Float32 TFLite flatbuffer of the model, with no quantization, so LiteRT gives Keras's outputs."""
+
+def to_tflite(model: keras.Model, weights: str = FLOAT32) -> bytes:
+    """TFLite flatbuffer of the model with ``weights`` (one of TFLITE_WEIGHTS)."""
     import tensorflow as tf
 
+    if weights not in TFLITE_WEIGHTS:
+        raise ValueError(f"unknown tflite weights {weights!r}; expected one of {TFLITE_WEIGHTS}")
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    if weights == INT8_DYNAMIC:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]  # no representative data: weights only
     with contextlib.redirect_stdout(io.StringIO()):  # the converter prints every captured tensor
-        return tf.lite.TFLiteConverter.from_keras_model(model).convert()
+        return converter.convert()
 
 
-def save_models(model: keras.Model, out: Path, legacy_h5: bool = True) -> bytes:
+def save_models(model: keras.Model, out: Path, legacy_h5: bool = True, weights: str = FLOAT32) -> bytes:
     """model.keras (and the paper's model.h5 unless ``legacy_h5`` is off) without optimizer state (smaller,
-    and nothing serving needs), and model.tflite."""
+    and nothing serving needs), and model.tflite with ``weights``."""
     inference_model = type(model).from_config(model.get_config())  # uncompiled: no optimizer state saved
     inference_model.set_weights(model.get_weights())
     inference_model.save(out / MODEL_KERAS)
     if legacy_h5:
         inference_model.save(out / MODEL_H5)
-    tflite = to_tflite(inference_model)
+    tflite = to_tflite(inference_model, weights)
     (out / MODEL_TFLITE).write_bytes(tflite)
     return tflite
 

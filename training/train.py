@@ -250,10 +250,12 @@ def write_bundle(
     described: dict[str, Any],
     gate_from: Path | None = None,
     legacy_h5: bool = True,
+    tflite_weights: str = "float32",
 ) -> Path:
     """Export ``model``, evaluate the exported LiteRT model, calibrate, build the gate (or copy it from
     ``gate_from``, a bundle with the same split) and write the bundle; ``described`` holds the manifest's
-    architecture, layers and training record; ``legacy_h5`` adds the paper's model.h5."""
+    architecture, layers and training record; ``legacy_h5`` adds the paper's model.h5; ``tflite_weights``
+    is how model.tflite stores its weights (``export.TFLITE_WEIGHTS``)."""
     from training import export
 
     recipe = RECIPES[config.recipe]
@@ -266,7 +268,7 @@ def write_bundle(
     )
     out = config.out
     out.mkdir(parents=True, exist_ok=True)
-    tflite = export.save_models(model, out, legacy_h5)
+    tflite = export.save_models(model, out, legacy_h5, tflite_weights)
     served = Classifier(tflite, LABELS)
     train_probabilities = served.predict(inputs[split.train])
     val_probabilities = served.predict(inputs[split.validation])
@@ -313,6 +315,7 @@ def write_bundle(
     )
     fields: dict[str, Any] = {
         "labels": list(LABELS),
+        "tflite_weights": tflite_weights,
         "input": {
             "height": config.image_size,
             "width": config.image_size,

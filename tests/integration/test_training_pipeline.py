@@ -14,6 +14,7 @@ import pytest
 
 from function.bundle import FolderSource, load_bundle
 from function.bundle_format import MANIFEST, SERVED_FILES, sha256_hex
+from function.imaging import preprocess
 from tests.conftest import NOT_CHEST, PAPER_BUNDLE, RELEASE_BUNDLE, REPO_ROOT, TRAINING_SET
 
 EXPECTED_FILES = {
@@ -219,15 +220,18 @@ def second_member(tmp_path_factory: pytest.TempPathFactory, small_bundle: Path) 
     return out
 
 
-@pytest.fixture(scope="module")
-def small_ensemble(tmp_path_factory: pytest.TempPathFactory, small_bundle: Path, second_member: Path) -> Path:
-    out = tmp_path_factory.mktemp("ensemble")
-    result = _cli(
-        "ensemble", "--member", str(small_bundle), "--member", str(second_member),
-        "--data", str(TRAINING_SET), "--out", str(out),
-    )  # fmt: skip
+def _ensemble(out: Path, members: list[Path], *options: str) -> Path:
+    member_args = [arg for member in members for arg in ("--member", str(member))]
+    result = _cli("ensemble", *member_args, "--data", str(TRAINING_SET), "--out", str(out), *options)
     assert result.returncode == 0, result.stderr[-3000:]
     return out
+
+
+@pytest.fixture(scope="module")
+def small_ensemble(tmp_path_factory: pytest.TempPathFactory, small_bundle: Path, second_member: Path) -> Path:
+    """float32 weights: LiteRT then gives the exact mean of the members."""
+    out = tmp_path_factory.mktemp("ensemble")
+    return _ensemble(out, [small_bundle, second_member], "--tflite-weights", "float32")
 
 
 @pytest.mark.slow
@@ -245,6 +249,7 @@ def test_an_ensemble_serves_the_mean_of_its_members_probabilities(
     np.testing.assert_allclose(ensemble.classifier.predict(images), np.mean(outputs, axis=0), atol=1e-5)
     manifest = ensemble.manifest
     assert manifest["architecture"] == "ensemble of 2 paper-cnn"
+    assert manifest["tflite_weights"] == "float32"
     assert [m["weights_seed"] for m in manifest["training"]["members"]] == [0, 7]
     assert [m["bundle_version"] for m in manifest["training"]["members"]] == [b.version for b in members]
     assert not (small_ensemble / "model.h5").exists()  # model.keras holds the members once
@@ -293,3 +298,20 @@ def test_ensemble_refuses_a_member_whose_keras_model_was_changed(
     assert result.returncode == 2
     assert f"member {other} does not verify: model.keras fails its sha256 check" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_an_int8_ensemble_stays_close_to_the_float_one_at_a_quarter_of_the_size(
+    small_bundle: Path, second_member: Path, small_ensemble: Path, tmp_path: Path
+) -> None:
+    """The default export: int8 weights must not change the readings of real radiographs noticeably."""
+    int8 = load_bundle(FolderSource(_ensemble(tmp_path / "int8", [small_bundle, second_member])))
+    float32 = load_bundle(FolderSource(small_ensemble))
+    assert int8.manifest["tflite_weights"] == "int8-dynamic-range"
+    sizes = [(bundle / "model.tflite").stat().st_size for bundle in (tmp_path / "int8", small_ensemble)]
+    assert sizes[0] < 0.35 * sizes[1]
+    radiographs = sorted((TRAINING_SET / "COVID" / "images").glob("*.png"))[:8]
+    inputs = np.stack([preprocess(path.read_bytes(), int8.input_size) for path in radiographs])
+    close, exact = int8.classifier.predict(inputs), float32.classifier.predict(inputs)
+    assert not np.array_equal(close, exact)  # really another model file
+    np.testing.assert_allclose(close, exact, atol=0.05)

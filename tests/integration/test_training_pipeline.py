@@ -80,6 +80,19 @@ def test_one_epoch_training_writes_a_complete_verified_bundle(small_bundle: Path
 
 
 @pytest.mark.slow
+def test_training_is_reproducible_on_one_machine(small_bundle: Path, tmp_path: Path) -> None:
+    """`make release` promises the committed members again: the same data, split and weights seed give the
+    same model.tflite byte for byte (--init-seed 0 is the default weights seed; no --negatives, which
+    only the consistency check uses)."""
+    result = _cli(
+        "train", "--data", str(TRAINING_SET), "--out", str(tmp_path), "--epochs", "1",
+        "--limit-per-class", "40", "--init-seed", "0",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "model.tflite").read_bytes() == (small_bundle / "model.tflite").read_bytes()
+
+
+@pytest.mark.slow
 def test_a_tampered_bundle_does_not_load(small_bundle: Path, tmp_path: Path) -> None:
     from function.bundle_format import BundleError
 

@@ -49,6 +49,13 @@ VALIDATION_FILES = "validation_files.txt"
 HISTORY = "history.csv"
 
 SERVED_FILES: tuple[str, ...] = (MODEL_TFLITE, AVERAGE_IMAGE, GATE)
+
+FLOAT32_WEIGHTS = "float32"
+INT8_DYNAMIC_WEIGHTS = "int8-dynamic-range"
+TFLITE_WEIGHTS: tuple[str, ...] = (FLOAT32_WEIGHTS, INT8_DYNAMIC_WEIGHTS)
+"""The manifest's ``tflite_weights``: how model.tflite stores its weights (absent in older bundles: float32).
+LiteRT runs either; float32 gives Keras's outputs to rounding, int8 dynamic-range is a quarter of the size
+and faster on CPU at a small change in the probabilities, which the bundle's own figures include."""
 LABELS: tuple[str, ...] = ("Normal", "COVID-19", "Viral Pneumonia")
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from function.bundle_format import BundleError
+from function.bundle_format import INT8_DYNAMIC_WEIGHTS, TFLITE_WEIGHTS, BundleError
 from training.data import DatasetError
 from training.recipes import RECIPES
 
@@ -104,8 +104,8 @@ def _parser() -> argparse.ArgumentParser:
     add("--out", type=Path, required=True, help="a new (or empty) folder for the ensemble bundle")
     add(
         "--tflite-weights",
-        choices=("int8-dynamic-range", "float32"),
-        default="int8-dynamic-range",
+        choices=TFLITE_WEIGHTS,
+        default=INT8_DYNAMIC_WEIGHTS,
         help="how model.tflite stores weights: int8 runs the ensemble faster than one float member",
     )
 

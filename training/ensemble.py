@@ -19,10 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from function.bundle import FolderSource, load_bundle
-from function.bundle_format import MODEL_KERAS, VALIDATION_FILES, BundleError, verify_file
+from function.bundle_format import (
+    INT8_DYNAMIC_WEIGHTS,
+    MODEL_KERAS,
+    VALIDATION_FILES,
+    BundleError,
+    verify_file,
+)
 from training.bundle_split import prepare_as_trained
 from training.data import DatasetError
-from training.export import INT8_DYNAMIC
 from training.train import TrainConfig, machine_description, weights_seed, write_bundle
 
 # training-record keys that decide the data, the split and the recipe: members must agree on all of them
@@ -87,12 +92,12 @@ def ensemble_model(member_bundles: list[Path]) -> Any:
 
 
 def build_ensemble(
-    member_bundles: list[Path], data: list[Path], out: Path, tflite_weights: str = INT8_DYNAMIC
+    member_bundles: list[Path], data: list[Path], out: Path, tflite_weights: str = INT8_DYNAMIC_WEIGHTS
 ) -> Path:
     """Verify the members, rebuild their split from ``data``, write the ensemble bundle to ``out``.
 
     int8 weights by default: N members cost N float inferences, and int8 dynamic-range brings the whole
-    ensemble back under one float member's time and size (docs/benchmarks.md, "Ensemble")."""
+    ensemble back under one float member's time and size (docs/benchmarks.md, "The released model")."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise DatasetError(f"{out} is not empty: an ensemble bundle is written to a new folder")
     manifests = [verified_member(bundle) for bundle in member_bundles]

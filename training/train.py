@@ -15,7 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from function.bundle_format import AVERAGE_IMAGE, GATE, HISTORY, LABELS, METRICS, VALIDATION_FILES
+from function.bundle_format import (
+    AVERAGE_IMAGE,
+    FLOAT32_WEIGHTS,
+    GATE,
+    HISTORY,
+    LABELS,
+    METRICS,
+    VALIDATION_FILES,
+)
 from function.calibration import Calibration, apply_temperature, decide
 from function.classifier import Classifier
 from function.imaging import decode_grayscale, to_model_input
@@ -250,12 +258,12 @@ def write_bundle(
     described: dict[str, Any],
     gate_from: Path | None = None,
     legacy_h5: bool = True,
-    tflite_weights: str = "float32",
+    tflite_weights: str = FLOAT32_WEIGHTS,
 ) -> Path:
     """Export ``model``, evaluate the exported LiteRT model, calibrate, build the gate (or copy it from
     ``gate_from``, a bundle with the same split) and write the bundle; ``described`` holds the manifest's
     architecture, layers and training record; ``legacy_h5`` adds the paper's model.h5; ``tflite_weights``
-    is how model.tflite stores its weights (``export.TFLITE_WEIGHTS``)."""
+    is how model.tflite stores its weights (``bundle_format.TFLITE_WEIGHTS``)."""
     from training import export
 
     recipe = RECIPES[config.recipe]

@@ -10,7 +10,8 @@ Input contract (what every model in a bundle was trained on, and what it is fed 
    - 16-bit and 32-bit integer images are scaled linearly from their type's full range
      (``v * 255 / 65535`` for 16 bit), so a 16-bit copy of an 8-bit image gives the same 8-bit image;
    - DICOM: modality LUT (rescale slope/intercept), then the VOI LUT or window, MONOCHROME1 inverted,
-     then min-max scaled to 0..255; the first frame of a multi-frame file;
+     then min-max scaled to 0..255; RGB and PALETTE COLOR (through the file's lookup tables) become
+     luma first; the first frame of a multi-frame file;
    - multi-page TIFF: the first page. Animated GIF, WebP, PDF, deflated DICOM and everything else
      are refused.
    The image's dimensions are read from its header and checked before any pixel is decoded
@@ -343,6 +344,15 @@ def _decode_dicom(data: bytes) -> np.ndarray:
         raise UndecodableImage(f"The DICOM file is damaged ({type(error).__name__}).") from None
 
 
+def _palette_rgb(indices: np.ndarray, dataset: Dataset) -> np.ndarray:
+    from pydicom.pixels import apply_color_lut
+
+    try:
+        return np.asarray(apply_color_lut(indices, dataset))
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError) as error:
+        raise UndecodableImage(f"The DICOM palette cannot be read ({type(error).__name__}).") from None
+
+
 def _dicom_to_gray(dataset: Dataset) -> np.ndarray:
     from pydicom.pixels import apply_modality_lut, apply_voi_lut
 
@@ -369,16 +379,18 @@ def _dicom_to_gray(dataset: Dataset) -> np.ndarray:
         raise UndecodableImage(f"The DICOM pixel data cannot be read ({type(error).__name__}).") from None
     photometric = str(getattr(dataset, "PhotometricInterpretation", "MONOCHROME2")).upper()
     monochrome = photometric.startswith("MONOCHROME")
-    if pixels.ndim != (2 if monochrome else 3):
+    palette = photometric == "PALETTE COLOR"  # indices into RGB lookup tables stored in the file
+    if pixels.ndim != (2 if monochrome or palette else 3):
         raise UndecodableImage(f"Unexpected pixel layout for {photometric} DICOM.")
 
     def values_of(rows: slice) -> np.ndarray:
-        """The displayed values of some rows (LUTs are per pixel, so bands give the whole image's values)."""
+        """The displayed values of some rows (LUTs are per pixel, so bands give the whole image's values;
+        a palette's RGB copy of a whole 50-megapixel frame alone would be 300 MB)."""
         band = pixels[rows]
         if monochrome:
             band = apply_voi_lut(apply_modality_lut(band, dataset), dataset, index=0)
         else:
-            rgb = band.astype(np.float64)
+            rgb = (_palette_rgb(band, dataset) if palette else band).astype(np.float64)
             band = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
         return np.asarray(band, dtype=np.float64)
 

@@ -139,3 +139,23 @@ def dicom(
     buffer = io.BytesIO()
     dataset.save_as(buffer, enforce_file_format=True)
     return buffer.getvalue()
+
+
+def dicom_palette(gray: np.ndarray, stored_entries: int = 256) -> bytes:
+    """``gray`` as an 8-bit PALETTE COLOR DICOM whose three 16-bit lookup tables map index v to v * 257;
+    the tables' descriptors always say 256 entries, ``stored_entries`` is how many are written."""
+    from pydicom.filereader import dcmread
+
+    dataset = dcmread(io.BytesIO(dicom(gray)))
+    dataset.PhotometricInterpretation = "PALETTE COLOR"
+    dataset.BitsAllocated = dataset.BitsStored = 8
+    dataset.HighBit = 7
+    dataset.PixelData = gray.astype(np.uint8).tobytes()
+    table = (np.arange(stored_entries, dtype=np.uint16) * 257).astype("<u2").tobytes()
+    for color in ("Red", "Green", "Blue"):
+        setattr(dataset, f"{color}PaletteColorLookupTableDescriptor", [256, 0, 16])
+        dataset[f"{color}PaletteColorLookupTableDescriptor"].VR = "US"  # the standard allows US or SS
+        setattr(dataset, f"{color}PaletteColorLookupTableData", table)
+    buffer = io.BytesIO()
+    dataset.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()

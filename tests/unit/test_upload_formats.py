@@ -20,6 +20,7 @@ from tests.api_support import make_client, post_image
 from tests.upload_samples import (
     COVID_RADIOGRAPH,
     dicom,
+    dicom_palette,
     encode,
     gray_of,
     jpeg_cmyk,
@@ -116,6 +117,11 @@ def test_an_inverted_picture_would_not_pass_as_the_same(client: TestClient, gray
     normal = _reading(client, dicom(gray))
     negative = post_image(client, dicom(255 - gray)).json()
     assert abs(negative["consistency"]["ssim"] - normal["consistency"]["ssim"]) > 0.05
+
+
+def test_palette_color_dicom_is_read_through_its_lookup_tables(client: TestClient, gray: np.ndarray) -> None:
+    """Its stored values are palette indices: the reading must be the picture's, as if MONOCHROME2."""
+    assert _reading(client, dicom_palette(gray)) == _reading(client, dicom(gray))
 
 
 @pytest.mark.parametrize("syntax", ["RLELossless", "JPEG2000Lossless"])

@@ -44,6 +44,7 @@
   const state = {
     file: null, // the File the person chose
     info: null, // what inspectFile learnt about it
+    inspection: null, // the pending inspectFile promise: "Diagnosticar" may be pressed before it ends
     previewUrl: null,
     busy: false,
     outcome: null, // last result or error, re-rendered when the language changes
@@ -145,7 +146,8 @@
     ui.fileName.textContent = file.name || "—";
     ui.fileDetails.textContent = i18n.size(file.size);
     updateDiagnoseButton();
-    const info = await inspectFile(file);
+    state.inspection = inspectFile(file);
+    const info = await state.inspection;
     if (generation !== state.generation) return; // another file was chosen meanwhile
     state.info = info;
     showPreview(file, info);
@@ -158,6 +160,7 @@
     if (state.previewUrl) URL.revokeObjectURL(state.previewUrl);
     state.file = null;
     state.info = null;
+    state.inspection = null;
     state.previewUrl = null;
     ui.input.value = "";
     ui.preview.hidden = true;
@@ -254,23 +257,27 @@
     updateDiagnoseButton();
     ui.progress.hidden = false;
     ui.progressText.textContent = i18n.t("progressPreparing");
-    let outcome;
-    try {
-      const upload = await prepareUpload(state.file, state.info);
-      if (upload.size > MAX_UPLOAD_BYTES) {
-        outcome = { type: "error", kind: "too_large" };
-      } else {
-        ui.progressText.textContent = i18n.t("progress");
-        outcome = await postImage(await toBase64(upload));
-      }
-    } catch (error) {
-      outcome = { type: "error", kind: "unreadable" };
-    }
-    if (generation !== state.generation) return; // the file was replaced while waiting
+    const outcome = await readingOf(state.file, generation);
     state.busy = false;
     ui.progress.hidden = true;
     updateDiagnoseButton();
+    if (generation !== state.generation) return; // the file was replaced while waiting: drop the answer
     render(outcome, { focus: true });
+  }
+
+  /** Prepare and send one file; null if another file was chosen before it was sent. */
+  async function readingOf(file, generation) {
+    try {
+      // a click right after choosing a large image must still send it scaled down, not as it is
+      const info = state.info || (state.inspection ? await state.inspection : null);
+      if (generation !== state.generation) return null;
+      const upload = await prepareUpload(file, info);
+      if (upload.size > MAX_UPLOAD_BYTES) return { type: "error", kind: "too_large" };
+      ui.progressText.textContent = i18n.t("progress");
+      return await postImage(await toBase64(upload));
+    } catch (error) {
+      return { type: "error", kind: "unreadable" };
+    }
   }
 
   /** The bytes to send: the file itself, or the image redrawn at most MAX_SIDE pixels on its longer side. */

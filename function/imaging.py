@@ -345,6 +345,7 @@ def _decode_dicom(data: bytes) -> np.ndarray:
 
 
 def _palette_rgb(indices: np.ndarray, dataset: Dataset) -> np.ndarray:
+    """RGB of PALETTE COLOR indices; a table the file declares but does not hold is the uploader's 400."""
     from pydicom.pixels import apply_color_lut
 
     try:

@@ -60,7 +60,7 @@ $(RELEASE_MEMBERS)/seed0/manifest.json: | $(VENV)/.installed
 $(RELEASE_MEMBERS)/seed%/manifest.json: | $(VENV)/.installed
 	$(RELEASE_TRAIN) --out $(@D) --init-seed $*
 
-release: $(foreach seed,0 1 2,$(RELEASE_MEMBERS)/seed$(seed)/manifest.json)  ## retrain models/release (about 80 min on 2 cores)
+release: $(foreach seed,0 1 2,$(RELEASE_MEMBERS)/seed$(seed)/manifest.json) | $(VENV)/.installed  ## retrain models/release (about 80 min on 2 cores)
 	rm -rf models/release
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training ensemble $(foreach member,$(^D),--member $(member)) \
 	  $(RELEASE_DATA) --out models/release

@@ -62,8 +62,7 @@ def check_members(manifests: list[dict[str, Any]], validation_lists: list[str]) 
             raise DatasetError(f"member {index} differs from member 1 in {', '.join(differing)}")
         if validation_lists[index - 1] != validation_lists[0]:
             raise DatasetError(f"member {index} has another validation_files.txt than member 1")
-    records = [manifest["training"] for manifest in manifests]
-    seeds = [weights_seed(record["seed"], record.get("init_seed")) for record in records]
+    seeds = [_member_weights_seed(manifest) for manifest in manifests]
     if len(set(seeds)) != len(seeds):
         raise DatasetError(f"members repeat a weights seed ({seeds}): train them with distinct --init-seed")
 
@@ -143,7 +142,12 @@ def _member_record(manifest: dict[str, Any]) -> dict[str, Any]:
     training = manifest["training"]
     return {
         "bundle_version": manifest["bundle_version"],
-        "weights_seed": weights_seed(training["seed"], training.get("init_seed")),
+        "weights_seed": _member_weights_seed(manifest),
         "epochs_run": training["epochs_run"],
         "seconds_total": training["seconds_total"],
     }
+
+
+def _member_weights_seed(manifest: dict[str, Any]) -> int:
+    training = manifest["training"]
+    return weights_seed(training["seed"], training.get("init_seed"))

@@ -34,7 +34,7 @@ import matplotlib.pyplot as plt  # backend chosen first
 def to_tflite(model: keras.Model, weights: str = FLOAT32_WEIGHTS) -> bytes:
     """TFLite flatbuffer of the model with ``weights`` (one of TFLITE_WEIGHTS). int8 dynamic-range stores
     weights as int8 and quantizes activations on the fly: on LiteRT's CPU kernels the released three-member
-    ensemble runs 3.6x faster than in float32 (docs/benchmarks.md, "The released model")."""
+    ensemble runs about 3.4x faster than in float32 (docs/benchmarks.md, "The released model")."""
     import tensorflow as tf
 
     if weights not in TFLITE_WEIGHTS:

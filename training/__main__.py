@@ -9,7 +9,7 @@ from pathlib import Path
 
 from function.bundle_format import INT8_DYNAMIC_WEIGHTS, TFLITE_WEIGHTS, BundleError
 from training.data import DatasetError
-from training.recipes import RECIPES
+from training.recipes import ARCHITECTURE_NAMES, RECIPES
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
         help="a not-chest-xray folder (one subfolder per kind): measures the gate, trains its second stage",
     )
     add("--limit-per-class", type=int, default=None, help="use at most N images per class (quick runs)")
+    add(
+        "--architecture",
+        choices=sorted(ARCHITECTURE_NAMES),
+        default=None,
+        help="the network to train instead of the recipe's (an ensemble may mix them; training/model.py)",
+    )
 
     evaluate = commands.add_parser("evaluate", help="run a bundle's model.tflite on a Kaggle-layout folder")
     add = evaluate.add_argument
@@ -138,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                     batch_size=args.batch_size,
                     negatives=args.negatives,
                     limit_per_class=args.limit_per_class,
+                    architecture=args.architecture,
                 )
             )
         elif args.command == "evaluate":

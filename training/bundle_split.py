@@ -41,6 +41,7 @@ def config_from_manifest(
         learning_rate=record["learning_rate"],
         negatives=negatives,
         limit_per_class=record.get("limit_per_class"),
+        architecture=record.get("architecture"),
     )
 
 

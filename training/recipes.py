@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# the keys of training.model.ARCHITECTURES, here so the CLI can offer them without importing Keras
+ARCHITECTURE_NAMES = ("paper-cnn", "screening-cnn", "screening-cnn-fullres")
+
 
 @dataclass(frozen=True)
 class Recipe:

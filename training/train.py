@@ -55,10 +55,16 @@ class TrainConfig:
     learning_rate: float = 1e-3
     negatives: Path | None = None
     limit_per_class: int | None = None  # a quick run on a subset (tests, smoke checks)
+    architecture: str | None = None  # a key of training.model.ARCHITECTURES; None = the recipe's
 
     @property
     def weights_seed(self) -> int:
         return weights_seed(self.seed, self.init_seed)
+
+    @property
+    def network(self) -> str:
+        """The architecture trained: ``architecture`` if set, else the recipe's."""
+        return self.architecture or RECIPES[self.recipe].architecture
 
     def as_record(self) -> dict[str, Any]:
         record = asdict(self)
@@ -219,7 +225,7 @@ def run_training(config: TrainConfig) -> Path:
 
     keras.utils.set_random_seed(config.weights_seed)
     tf.config.experimental.enable_op_determinism()
-    model = ARCHITECTURES[recipe.architecture](config.image_size)
+    model = ARCHITECTURES[config.network](config.image_size)
     model.compile(
         optimizer=keras.optimizers.Adam(_learning_rate(config, recipe, len(prepared.split.fit))),
         loss="sparse_categorical_crossentropy",
@@ -232,7 +238,7 @@ def run_training(config: TrainConfig) -> Path:
     epochs_run = len(history.history.get("loss", [])) or config.epochs
     print(f"trained {epochs_run} epochs in {seconds:.1f} s ({seconds / epochs_run:.2f} s/epoch)")
     described = {
-        "architecture": recipe.architecture,
+        "architecture": config.network,
         "layers": layer_table(model),
         "training": {
             **config.as_record(),

@@ -1,8 +1,9 @@
 """``python -m training ensemble``: one bundle whose model averages the probabilities of several bundles.
 
-Members are trained on the same split and differ only in the seed of their weights and augmentation
-(``train --init-seed``). Their errors are partly independent, so the mean probability is more often right
-than any one member, and never needs another look at the validation split to choose. The ensemble is a
+Members are trained on the same split by the same recipe and differ in the seed of their weights and
+augmentation (``train --init-seed``), in their network (``train --architecture``), or both. Their errors
+are partly independent, so the mean probability is more often right than any one member, and never needs
+another look at the validation split to choose. The ensemble is a
 single Keras model exported to a single ``model.tflite``, so the bundle contract, the function and the
 explanation heatmap stay as they are. Its weights are stored as int8 (dynamic range) unless asked
 otherwise, which makes the whole ensemble cheaper to run than one float32 member.
@@ -43,12 +44,12 @@ SHARED_RECORD = (
     "batch_size",
     "learning_rate",
 )
-SHARED_MANIFEST = ("labels", "input", "preprocessing_version", "architecture")
+SHARED_MANIFEST = ("labels", "input", "preprocessing_version")  # the network may differ
 
 
 def check_members(manifests: list[dict[str, Any]], validation_lists: list[str]) -> None:
-    """Refuse members that were not trained on one split by one recipe, or that repeat a weights seed
-    (a repeated member only weights one model twice)."""
+    """Refuse members that were not trained on one split by one recipe, or that repeat a network with its
+    weights seed (a repeated member only weights one model twice)."""
     if len(manifests) < 2:
         raise DatasetError("an ensemble needs at least two members")
     first = manifests[0]
@@ -62,9 +63,13 @@ def check_members(manifests: list[dict[str, Any]], validation_lists: list[str]) 
             raise DatasetError(f"member {index} differs from member 1 in {', '.join(differing)}")
         if validation_lists[index - 1] != validation_lists[0]:
             raise DatasetError(f"member {index} has another validation_files.txt than member 1")
-    seeds = [_member_weights_seed(manifest) for manifest in manifests]
-    if len(set(seeds)) != len(seeds):
-        raise DatasetError(f"members repeat a weights seed ({seeds}): train them with distinct --init-seed")
+    networks = [(manifest["architecture"], _member_weights_seed(manifest)) for manifest in manifests]
+    repeated = sorted({f"{name} seed {seed}" for name, seed in networks if networks.count((name, seed)) > 1})
+    if repeated:
+        raise DatasetError(
+            f"members repeat a network and weights seed ({', '.join(repeated)}): "
+            "train them with distinct --init-seed"
+        )
 
 
 def verified_member(bundle: Path) -> dict[str, Any]:
@@ -109,7 +114,7 @@ def build_ensemble(
     model = ensemble_model(member_bundles)
     first = manifests[0]
     described = {
-        "architecture": f"ensemble of {len(member_bundles)} {first['architecture']}",
+        "architecture": ensemble_description([manifest["architecture"] for manifest in manifests]),
         "layers": layer_table(model),
         "training": {
             **_shared_record(config, first),
@@ -131,6 +136,12 @@ def build_ensemble(
     )
 
 
+def ensemble_description(architectures: list[str]) -> str:
+    """'ensemble of 3 screening-cnn + 2 screening-cnn-fullres': each network and its count, member order."""
+    counts = {name: architectures.count(name) for name in architectures}
+    return "ensemble of " + " + ".join(f"{count} {name}" for name, count in counts.items())
+
+
 def _shared_record(config: TrainConfig, first: dict[str, Any]) -> dict[str, Any]:
     record = config.as_record()
     record["negatives"] = first["training"].get("negatives")  # the copied gate was trained on these
@@ -142,6 +153,7 @@ def _member_record(manifest: dict[str, Any]) -> dict[str, Any]:
     training = manifest["training"]
     return {
         "bundle_version": manifest["bundle_version"],
+        "architecture": manifest["architecture"],
         "weights_seed": _member_weights_seed(manifest),
         "epochs_run": training["epochs_run"],
         "seconds_total": training["seconds_total"],

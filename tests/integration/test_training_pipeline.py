@@ -223,11 +223,11 @@ def test_gate_names_the_training_folders_it_needs(small_screening_bundle: Path, 
 
 @pytest.fixture(scope="module")
 def second_member(tmp_path_factory: pytest.TempPathFactory, small_bundle: Path) -> Path:
-    """``small_bundle`` again with other initial weights: the same split, so an ensemble member."""
+    """``small_bundle``'s split and recipe with another network and other initial weights: a member."""
     out = tmp_path_factory.mktemp("member")
     result = _cli(
         "train", "--data", str(TRAINING_SET), "--out", str(out), "--epochs", "1",
-        "--limit-per-class", "40", "--init-seed", "7",
+        "--limit-per-class", "40", "--init-seed", "7", "--architecture", "screening-cnn-fullres",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     return out
@@ -261,9 +261,11 @@ def test_an_ensemble_serves_the_mean_of_its_members_probabilities(
     assert not np.allclose(outputs[0], outputs[1], atol=1e-3)  # the members really differ
     np.testing.assert_allclose(ensemble.classifier.predict(images), np.mean(outputs, axis=0), atol=1e-5)
     manifest = ensemble.manifest
-    assert manifest["architecture"] == "ensemble of 2 paper-cnn"
+    assert manifest["architecture"] == "ensemble of 1 paper-cnn + 1 screening-cnn-fullres"
     assert manifest["tflite_weights"] == "float32"
     assert [m["weights_seed"] for m in manifest["training"]["members"]] == [0, 7]
+    networks = [m["architecture"] for m in manifest["training"]["members"]]
+    assert networks == ["paper-cnn", "screening-cnn-fullres"]
     assert [m["bundle_version"] for m in manifest["training"]["members"]] == [b.version for b in members]
     assert not (small_ensemble / "model.h5").exists()  # model.keras holds the members once
     for copied in ("gate.json", "average.png", "validation_files.txt"):
@@ -293,7 +295,7 @@ def test_ensemble_refuses_a_member_twice(small_bundle: Path, tmp_path: Path) -> 
         "--data", str(TRAINING_SET), "--out", str(tmp_path / "out"),
     )  # fmt: skip
     assert result.returncode == 2
-    assert "repeat a weights seed ([0, 0])" in result.stderr
+    assert "repeat a network and weights seed (paper-cnn seed 0)" in result.stderr
 
 
 def test_ensemble_refuses_a_member_whose_keras_model_was_changed(

@@ -1,7 +1,8 @@
 """FastAPI routes of the diagnosis function and the mapping of every failure to a JSON error.
 
 ``handler`` is the Lambda entry point (Mangum, lifespan off: Mangum would run the lifespan on every
-invocation, so the bundle is loaded on first use by ``function.service.BundleHolder`` instead).
+invocation, so the bundle is loaded on first use by ``function.service.BundleHolder`` instead). It takes
+a named HTTP API stage off the path first (``function.lambda_events``), so the routes work in any stage.
 
 Error contract: every non-2xx answer is ``{"error": {"code": "...", "message": "..."}}``; a client's
 mistake is a 4xx (400 bad JSON / base64 / image, 413 too large, 415 not a type we read, 422 missing or
@@ -33,6 +34,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from function.errors import ClientError
+from function.lambda_events import without_stage_prefix
 from function.schemas import (
     MODEL_UNAVAILABLE_MESSAGE,
     DiagnoseRequest,
@@ -322,4 +324,9 @@ def create_app(settings: Settings | None = None, holder: BundleHolder | None = N
 
 
 app = create_app()
-handler = Mangum(app, lifespan="off")
+_asgi_adapter = Mangum(app, lifespan="off")
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The Lambda entry point: the API Gateway event, without a named stage's prefix, through Mangum."""
+    return _asgi_adapter(without_stage_prefix(event), context)

@@ -111,3 +111,24 @@ def test_health_through_api_gateway(event_name: str) -> None:
     assert status == 200
     assert answer["loaded"] is True
     assert answer["model_version"] == release_manifest()["bundle_version"]
+
+
+def _in_stage(event: dict[str, Any], stage: str, path: str) -> dict[str, Any]:
+    """An HTTP API event as a named stage delivers it: the stage in front of rawPath and http.path."""
+    event["requestContext"]["stage"] = stage
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    return event
+
+
+def test_an_http_api_in_a_named_stage_reaches_the_routes(shared_data: Path) -> None:
+    body = json.dumps({"image": b64(COVID_RADIOGRAPH.read_bytes())})
+    status, _, answer = _invoke(_in_stage(_event("http-api-diagnose.json", body), "prod", "/prod/diagnose"))
+    assert status == 200 and answer["result"] == "diagnosis", answer
+    health = _event("http-api-health.json")
+    assert _invoke(_in_stage(health, "prod", "/prod/health"))[0] == 200
+
+
+def test_only_the_stage_itself_is_taken_off_the_path() -> None:
+    """A path that merely starts with the stage's letters keeps them, and routes nowhere."""
+    status, _, answer = _invoke(_in_stage(_event("http-api-health.json"), "prod", "/production/health"))
+    assert status == 404 and answer["error"]["code"] == "not_found", answer

@@ -145,7 +145,7 @@ def ensemble_description(architectures: list[str]) -> str:
 def _shared_record(config: TrainConfig, first: dict[str, Any]) -> dict[str, Any]:
     record = config.as_record()
     record["negatives"] = first["training"].get("negatives")  # the copied gate was trained on these
-    del record["init_seed"]  # per member, below
+    del record["init_seed"], record["architecture"]  # per member, below
     return record
 
 

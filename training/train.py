@@ -71,6 +71,7 @@ class TrainConfig:
         record["data"] = [p.name for p in self.data]
         record["out"] = None
         record["negatives"] = self.negatives.name if self.negatives else None
+        record["architecture"] = self.network  # resolved: the manifest says which network, not "default"
         return record
 
 

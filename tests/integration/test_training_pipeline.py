@@ -167,7 +167,7 @@ def test_the_screening_recipe_writes_its_architecture_calibration_and_learned_ga
     manifest = json.loads((small_screening_bundle / MANIFEST).read_text())
     metrics = json.loads((small_screening_bundle / "metrics.json").read_text())
     gate = json.loads((small_screening_bundle / "gate.json").read_text())
-    assert manifest["architecture"] == "screening-cnn"
+    assert manifest["architecture"] == manifest["training"]["architecture"] == "screening-cnn"
     assert manifest["training"]["recipe"] == "screening"
     assert 0.25 <= manifest["calibration"]["temperature"] <= 20
     validation_size = sum(manifest["data"]["validation"].values())
@@ -262,6 +262,7 @@ def test_an_ensemble_serves_the_mean_of_its_members_probabilities(
     np.testing.assert_allclose(ensemble.classifier.predict(images), np.mean(outputs, axis=0), atol=1e-5)
     manifest = ensemble.manifest
     assert manifest["architecture"] == "ensemble of 1 paper-cnn + 1 screening-cnn-fullres"
+    assert "architecture" not in manifest["training"]  # per member, below
     assert manifest["tflite_weights"] == "float32"
     assert [m["weights_seed"] for m in manifest["training"]["members"]] == [0, 7]
     networks = [m["architecture"] for m in manifest["training"]["members"]]

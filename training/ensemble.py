@@ -3,10 +3,10 @@
 Members are trained on the same split by the same recipe and differ in the seed of their weights and
 augmentation (``train --init-seed``), in their network (``train --architecture``), or both. Their errors
 are partly independent, so the mean probability is more often right than any one member, and never needs
-another look at the validation split to choose. The ensemble is a
-single Keras model exported to a single ``model.tflite``, so the bundle contract, the function and the
-explanation heatmap stay as they are. Its weights are stored as int8 (dynamic range) unless asked
-otherwise, which makes the whole ensemble cheaper to run than one float32 member.
+another look at the validation split to choose. The ensemble is a single Keras model exported to a single
+``model.tflite``, so the bundle contract, the function and the explanation heatmap stay as they are. Its
+weights are stored as int8 (dynamic range) unless asked otherwise, which makes the whole ensemble cheaper
+to run than one float32 member.
 
 Temperature and screening thresholds are refitted for the ensemble on the tuning split, exactly as in
 training. The consistency check depends on the split and the negatives, not on the classifier, so the first

@@ -10,6 +10,7 @@ from pathlib import Path
 from function.bundle_format import INT8_DYNAMIC_WEIGHTS, TFLITE_WEIGHTS, BundleError
 from training.data import DatasetError
 from training.recipes import ARCHITECTURE_NAMES, RECIPES
+from training.views import VIEW_SETS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -114,6 +115,13 @@ def _parser() -> argparse.ArgumentParser:
         default=INT8_DYNAMIC_WEIGHTS,
         help="how model.tflite stores weights: int8 runs the ensemble faster than one float member",
     )
+    add(
+        "--views",
+        choices=sorted(VIEW_SETS),
+        default="none",
+        help="test-time views inside the model: zoom also reads each image zoomed to 1.06 and 0.94 and "
+        "averages (three times the inference cost; training/views.py)",
+    )
 
     publish = commands.add_parser("publish", help="upload a bundle to S3, manifest.json last")
     add = publish.add_argument
@@ -169,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "ensemble":
             from training.ensemble import build_ensemble
 
-            build_ensemble(args.member, args.data, args.out, args.tflite_weights)
+            build_ensemble(args.member, args.data, args.out, args.tflite_weights, args.views)
         elif args.command == "publish":
             from training.publish import publish_bundle
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -51,4 +52,6 @@ def flag_threshold(
     threshold = float(np.quantile(scores, 1.0 - target_recall, method="lower"))
     if threshold >= 0.5:
         return None
-    return round(max(threshold, MIN_FLAG_THRESHOLD), 4)
+    # stored with 4 decimals, rounded down: rounding up can put the quantile's own film under the threshold
+    # (the 20261127T213814Z release flagged 0.1734 for a film at 0.17335, and kept 97.7%, not 98%)
+    return max(math.floor(threshold * 10_000) / 10_000, MIN_FLAG_THRESHOLD)

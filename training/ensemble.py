@@ -83,20 +83,28 @@ def verified_member(bundle: Path) -> dict[str, Any]:
     return manifest
 
 
-def ensemble_model(member_bundles: list[Path]) -> Any:
-    """A functional Keras model: one input, every member on it, the mean of their softmax outputs."""
+def ensemble_model(member_bundles: list[Path], views: tuple[float, ...] = (1.0,)) -> Any:
+    """A functional Keras model: one input, every member on every view of it (``training.views``), the
+    mean of all their softmax outputs."""
     import keras
+
+    from training.views import views_of
 
     members = [keras.models.load_model(bundle / MODEL_KERAS, compile=False) for bundle in member_bundles]
     for index, member in enumerate(members, start=1):
         member.name = f"member_{index}"  # loaded members share a name; a functional model needs unique ones
     image = keras.Input(members[0].input_shape[1:], name="image")
-    mean = keras.layers.Average(name="mean_probability")([member(image) for member in members])
+    outputs = [member(view) for view in views_of(image, views) for member in members]
+    mean = keras.layers.Average(name="mean_probability")(outputs)
     return keras.Model(image, mean, name="ensemble")
 
 
 def build_ensemble(
-    member_bundles: list[Path], data: list[Path], out: Path, tflite_weights: str = INT8_DYNAMIC_WEIGHTS
+    member_bundles: list[Path],
+    data: list[Path],
+    out: Path,
+    tflite_weights: str = INT8_DYNAMIC_WEIGHTS,
+    views: str = "none",
 ) -> Path:
     """Verify the members, rebuild their split from ``data``, write the ensemble bundle to ``out``.
 
@@ -110,15 +118,18 @@ def build_ensemble(
     config = dataclasses.replace(config, out=out, init_seed=None)
 
     from training.model import layer_table
+    from training.views import VIEW_SETS
 
-    model = ensemble_model(member_bundles)
+    scales = VIEW_SETS[views]
+    model = ensemble_model(member_bundles, scales)
     first = manifests[0]
     described = {
-        "architecture": ensemble_description([manifest["architecture"] for manifest in manifests]),
+        "architecture": ensemble_description([manifest["architecture"] for manifest in manifests], scales),
         "layers": layer_table(model),
         "training": {
             **_shared_record(config, first),
             "members": [_member_record(manifest) for manifest in manifests],
+            "test_time_views": list(scales),
             "seconds_total": round(sum(m["training"]["seconds_total"] for m in manifests), 1),
             "machine": machine_description(),
             "gate_from": first["bundle_version"],
@@ -136,10 +147,14 @@ def build_ensemble(
     )
 
 
-def ensemble_description(architectures: list[str]) -> str:
-    """'ensemble of 3 screening-cnn + 2 screening-cnn-fullres': each network and its count, member order."""
+def ensemble_description(architectures: list[str], views: tuple[float, ...] = (1.0,)) -> str:
+    """'ensemble of 3 screening-cnn + 2 screening-cnn-fullres': each network and its count, member order;
+    with more than one view, ', each on 3 views (zoom 1, 1.06, 0.94)' after it."""
     counts = {name: architectures.count(name) for name in architectures}
-    return "ensemble of " + " + ".join(f"{count} {name}" for name, count in counts.items())
+    described = "ensemble of " + " + ".join(f"{count} {name}" for name, count in counts.items())
+    if len(views) > 1:
+        described += f", each on {len(views)} views (zoom {', '.join(f'{scale:g}' for scale in views)})"
+    return described
 
 
 def _shared_record(config: TrainConfig, first: dict[str, Any]) -> dict[str, Any]:

@@ -331,3 +331,40 @@ def test_an_int8_ensemble_stays_close_to_the_float_one_at_a_quarter_of_the_size(
     close, exact = int8.classifier.predict(inputs), float32.classifier.predict(inputs)
     assert not np.array_equal(close, exact)  # really another model file
     np.testing.assert_allclose(close, exact, atol=0.05)
+
+
+def _zoomed(images: np.ndarray, scale: float) -> np.ndarray:
+    """The reference zoom, from tf.image rather than the Keras layers the model is built with: bilinear
+    resize to round(size * scale), then a centred crop or zero padding back to size."""
+    import tensorflow as tf
+
+    size = images.shape[1]
+    if scale == 1.0:
+        return images
+    scaled = tf.image.resize(images, (round(size * scale), round(size * scale)), method="bilinear")
+    return tf.image.resize_with_crop_or_pad(scaled, size, size).numpy()
+
+
+@pytest.mark.slow
+def test_a_zoom_view_ensemble_serves_the_mean_over_members_and_views(
+    small_bundle: Path, second_member: Path, small_ensemble: Path, tmp_path: Path
+) -> None:
+    """``--views zoom``: every member reads the image as given, zoomed in to 1.06 and out to 0.94."""
+    out = _ensemble(
+        tmp_path / "zoom", [small_bundle, second_member], "--tflite-weights", "float32", "--views", "zoom"
+    )
+    zoomed, plain = load_bundle(FolderSource(out)), load_bundle(FolderSource(small_ensemble))
+    members = [load_bundle(FolderSource(b)).classifier for b in (small_bundle, second_member)]
+    radiographs = sorted((TRAINING_SET / "Normal" / "images").glob("*.png"))[:6]
+    images = np.stack([preprocess(path.read_bytes(), zoomed.input_size) for path in radiographs])
+    expected = np.mean(
+        [member.predict(_zoomed(images, scale)) for scale in (1.0, 1.06, 0.94) for member in members], axis=0
+    )
+    served = zoomed.classifier.predict(images)
+    np.testing.assert_allclose(served, expected, atol=1e-5)
+    assert np.abs(served - plain.classifier.predict(images)).max() > 1e-4  # the views change the reading
+    assert zoomed.manifest["architecture"] == (
+        "ensemble of 1 paper-cnn + 1 screening-cnn-fullres, each on 3 views (zoom 1, 1.06, 0.94)"
+    )
+    assert zoomed.manifest["training"]["test_time_views"] == [1.0, 1.06, 0.94]
+    assert zoomed.manifest["input"] == plain.manifest["input"]  # the served input contract is unchanged

@@ -66,3 +66,12 @@ def test_without_thresholds_decide_is_the_argmax() -> None:
     chosen, flagged = decide(LABELS, probabilities, Calibration())
     assert chosen.tolist() == probabilities.argmax(axis=1).tolist()
     assert not flagged.any()
+
+
+def test_the_stored_threshold_still_catches_the_film_that_set_it() -> None:
+    """The threshold is stored with 4 decimals; rounding it up would drop the film at the quantile."""
+    covid_scores = [0.05, 0.173353] + [0.9] * 98  # at 98% of 100 only the lowest film may be missed
+    threshold = flag_threshold(_rows(covid_scores), np.full(100, COVID), COVID, 0.98)
+    assert threshold is not None
+    assert 0.1732 < threshold <= 0.173353
+    assert (np.array(covid_scores) >= threshold).sum() == 99

@@ -1,0 +1,68 @@
+"""Why the served COVID-19 sensitivity misses the tuning split's target: the COVID-19 films of the tuning
+and validation splits, by source, and the share of each caught at the bundle's screening threshold.
+
+    .venv/bin/python -m bench.threshold_by_source models/release
+
+The threshold is the largest that keeps 98% recall on the tuning split (training.calibration.flag_threshold).
+This table shows whether the tuning split's COVID-19 films look like the validation split's (same sources,
+same shares) and how many validation films score under the lowest threshold the rule may ever choose
+(``MIN_FLAG_THRESHOLD``): those no threshold can catch. Reporting only; the split is recomputed from the
+bundle's manifest and must reproduce its validation list.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from function.bundle import FolderSource, load_bundle
+from tests.conftest import ADULT_SET, TRAINING_SET
+from training.bundle_split import prepare_as_trained
+from training.calibration import MIN_FLAG_THRESHOLD
+
+
+def threshold_by_source(bundle: Path) -> str:
+    loaded = load_bundle(FolderSource(bundle))
+    _, _, prepared = prepare_as_trained(bundle, [TRAINING_SET, ADULT_SET])
+    covid = loaded.labels.index("COVID-19")
+    threshold = loaded.calibration.flag_thresholds.get("COVID-19", 0.5)
+    parts = {"tuning": prepared.split.tune, "validation": prepared.split.validation}
+    scores, sources = {}, {}
+    for name, indices in parts.items():
+        films = indices[prepared.labels[indices] == covid]
+        probabilities = loaded.calibration.calibrate(loaded.classifier.predict(prepared.inputs[films]))
+        scores[name] = probabilities[:, covid]
+        sources[name] = np.array([prepared.cohorts[i].source for i in films])
+    lines = [
+        f"bundle {loaded.version}: COVID-19 threshold {threshold:g} (tuning-split rule), floor "
+        f"{MIN_FLAG_THRESHOLD:g}",
+        "",
+        "| source | tuning films (share) | caught at threshold | validation films (share) | caught at "
+        f"threshold | validation films under {MIN_FLAG_THRESHOLD:g} |",
+        "|---|---|---|---|---|---|",
+    ]
+    for source in [*sorted(set(sources["tuning"]) | set(sources["validation"])), "all"]:
+        cells = []
+        for name in parts:
+            mine = (sources[name] == source) | (source == "all")
+            caught = scores[name][mine] >= threshold
+            cells += [f"{mine.sum()} ({mine.mean():.0%})", f"{caught.mean():.1%}" if mine.any() else "-"]
+        unreachable = scores["validation"][(sources["validation"] == source) | (source == "all")]
+        lines.append(
+            f"| {source} | " + " | ".join(cells) + f" | {(unreachable < MIN_FLAG_THRESHOLD).sum()} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("bundle", type=Path)
+    print(threshold_by_source(parser.parse_args().bundle))
+
+
+if __name__ == "__main__":
+    main()

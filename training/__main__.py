@@ -120,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=sorted(VIEW_SETS),
         default="none",
         help="test-time views inside the model: zoom also reads each image zoomed to 1.06 and 0.94 and "
-        "averages (three times the inference cost; training/views.py)",
+        "averages (about four times the inference cost, docs/benchmarks.md; training/views.py)",
     )
 
     publish = commands.add_parser("publish", help="upload a bundle to S3, manifest.json last")

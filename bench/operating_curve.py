@@ -9,12 +9,12 @@ released threshold is chosen on the tuning split by training, never from this ta
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 from pathlib import Path
 
 import numpy as np
 
+from bench.report_cli import print_bundle_report
 from function.bundle import FolderSource, load_bundle
 from function.calibration import decide
 from tests.conftest import ADULT_SET, TRAINING_SET
@@ -53,11 +53,7 @@ def operating_curve(bundle: Path) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("bundle", type=Path)
-    print(operating_curve(parser.parse_args().bundle))
+    print_bundle_report(__doc__, operating_curve)
 
 
 if __name__ == "__main__":

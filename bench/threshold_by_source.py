@@ -12,11 +12,11 @@ bundle's manifest and must reproduce its validation list.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
+from bench.report_cli import print_bundle_report
 from function.bundle import FolderSource, load_bundle
 from tests.conftest import ADULT_SET, TRAINING_SET
 from training.bundle_split import prepare_as_trained
@@ -57,11 +57,7 @@ def threshold_by_source(bundle: Path) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("bundle", type=Path)
-    print(threshold_by_source(parser.parse_args().bundle))
+    print_bundle_report(__doc__, threshold_by_source)
 
 
 if __name__ == "__main__":

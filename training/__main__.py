@@ -32,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
         choices=sorted(RECIPES),
         default="paper",
         help="paper: the published protocol; screening: augmentation, class weights, early stopping, "
-        "temperature scaling and the learned gate stage (training/recipes.py)",
+        "temperature scaling and the learned gate stage; screening-whole-split: the screening network and "
+        "augmentation on the whole training split, no tuning split (training/recipes.py)",
     )
     add(
         "--split",

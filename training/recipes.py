@@ -5,10 +5,15 @@
 brightness/contrast/position shortcuts, class weights, early stopping and temperature scaling on a
 tuning split carved out of the training data (the validation split is never used to choose anything),
 and the learned second stage of the consistency check.
+``screening-whole-split``: the screening recipe's network, augmentation, class weights and schedule,
+trained on every image of the training split for the whole epoch budget, as the paper's protocol trains.
+With no tuning split there is nothing to stop early on, calibrate on or fit a gate on, so it makes
+classifiers to compare under the paper's protocol, not a bundle to serve.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 # the keys of training.model.ARCHITECTURES, here so the CLI can offer them without importing Keras
@@ -60,3 +65,14 @@ RECIPES: dict[str, Recipe] = {
         early_stopping_from=0.5,
     ),
 }
+RECIPES["screening-whole-split"] = dataclasses.replace(
+    RECIPES["screening"],
+    name="screening-whole-split",
+    early_stopping_patience=None,
+    tuning_fraction=0.0,
+    calibrate=False,
+    learned_gate=False,
+    min_confidence=0.0,
+    flag_sensitivity=(),
+    early_stopping_from=0.0,
+)

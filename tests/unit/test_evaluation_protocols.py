@@ -120,3 +120,23 @@ def test_the_released_gates_held_back_negatives_are_reproduced(shared_data: Path
     assert listed == [part for pair in expected for part in pair]
     gate = json.loads((RELEASE_BUNDLE / "gate.json").read_text())
     assert {kind: len(images) for kind, images in split.held_back.items()} == gate["held_back"]["negatives"]
+
+
+@pytest.mark.parametrize("recipe", ["screening", "screening-whole-split"])
+def test_only_the_whole_split_recipe_fits_on_every_training_image(recipe: str, shared_data: Path) -> None:
+    """The paper's protocol trains on the whole 60%: the whole-split recipe must not carve a tuning split
+    out of it, and the screening recipe must (its early stopping and calibration need one)."""
+    from training.data import stratified_split
+    from training.train import TrainConfig, prepare
+
+    config = TrainConfig(
+        data=[TRAINING_SET], out=Path("unused"), recipe=recipe, image_size=32, limit_per_class=60
+    )
+    prepared = prepare(config)
+    train, validation = stratified_split(prepared.labels, config.val_fraction, config.seed)
+    assert np.array_equal(prepared.split.validation, validation)
+    assert np.array_equal(prepared.split.train, np.sort(train))
+    if recipe == "screening-whole-split":
+        assert len(prepared.split.tune) == 0
+    else:
+        assert 0 < len(prepared.split.tune) < len(train) / 4

@@ -12,29 +12,49 @@ bundle's manifest and must reproduce its validation list.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from bench.report_cli import print_bundle_report
-from function.bundle import FolderSource, load_bundle
+from function.bundle import FolderSource, LoadedBundle, load_bundle
 from tests.conftest import ADULT_SET, TRAINING_SET
 from training.bundle_split import prepare_as_trained
 from training.calibration import MIN_FLAG_THRESHOLD
+from training.train import Prepared
 
 
-def threshold_by_source(bundle: Path) -> str:
+@dataclass
+class CovidFilms:
+    """A bundle's COVID-19 films in one part of its split, with the served (calibrated) probabilities."""
+
+    indices: np.ndarray  # into ``prepared``'s examples
+    probabilities: np.ndarray  # calibrated, one row per film
+
+
+def covid_films(bundle: Path) -> tuple[LoadedBundle, Prepared, dict[str, CovidFilms]]:
+    """The bundle, its recomputed split (verified against validation_files.txt) and its COVID-19 films
+    of the tuning and validation splits, as the API would score them."""
     loaded = load_bundle(FolderSource(bundle))
     _, _, prepared = prepare_as_trained(bundle, [TRAINING_SET, ADULT_SET])
     covid = loaded.labels.index("COVID-19")
-    threshold = loaded.calibration.flag_thresholds.get("COVID-19", 0.5)
-    parts = {"tuning": prepared.split.tune, "validation": prepared.split.validation}
-    scores, sources = {}, {}
-    for name, indices in parts.items():
+    parts = {}
+    for name, indices in {"tuning": prepared.split.tune, "validation": prepared.split.validation}.items():
         films = indices[prepared.labels[indices] == covid]
         probabilities = loaded.calibration.calibrate(loaded.classifier.predict(prepared.inputs[films]))
-        scores[name] = probabilities[:, covid]
-        sources[name] = np.array([prepared.cohorts[i].source for i in films])
+        parts[name] = CovidFilms(films, probabilities)
+    return loaded, prepared, parts
+
+
+def threshold_by_source(bundle: Path) -> str:
+    loaded, prepared, parts = covid_films(bundle)
+    covid = loaded.labels.index("COVID-19")
+    threshold = loaded.calibration.flag_thresholds.get("COVID-19", 0.5)
+    scores = {name: part.probabilities[:, covid] for name, part in parts.items()}
+    sources = {
+        name: np.array([prepared.cohorts[i].source for i in part.indices]) for name, part in parts.items()
+    }
     lines = [
         f"bundle {loaded.version}: COVID-19 threshold {threshold:g} (tuning-split rule), floor "
         f"{MIN_FLAG_THRESHOLD:g}",

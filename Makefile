@@ -60,13 +60,13 @@ $(RELEASE_MEMBERS)/seed0/manifest.json: | $(VENV)/.installed
 $(RELEASE_MEMBERS)/seed%/manifest.json: | $(VENV)/.installed
 	$(RELEASE_TRAIN) --out $(@D) --init-seed $*
 
-release: $(foreach seed,0 1 2,$(RELEASE_MEMBERS)/seed$(seed)/manifest.json) | $(VENV)/.installed  ## retrain models/release (about 80 min on 2 cores)
+release: $(foreach seed,0 1 2,$(RELEASE_MEMBERS)/seed$(seed)/manifest.json) | $(VENV)/.installed  ## retrain models/release (80 min to 4.5 h on 2 cores by CPU: bench.bench_training_step)
 	rm -rf models/release
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training ensemble $(foreach member,$(^D),--member $(member)) \
 	  $(RELEASE_DATA) --out models/release
 
 # The paper's protocol exactly (issue 2), kept as the reference: models/paper.
-paper: $(VENV)/.installed  ## retrain models/paper (about 15 min on 2 cores)
+paper: $(VENV)/.installed  ## retrain models/paper (15 to 40 min on 2 cores by CPU: bench.bench_training_step)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training train --recipe paper --split image \
 	  --data $(SHARED)/covid19-radiography-128 \
 	  --out models/paper --epochs 100 --val-fraction 0.4 --image-size 64 --seed 0 \
@@ -76,8 +76,8 @@ evaluate: $(VENV)/.installed  ## the released model on its own validation split,
 	$(PY) -m training evaluate --bundle models/release --data $(SHARED)/covid19-radiography-128 \
 	  --data $(SHARED)/covid19-radiography-adult-128 --validation-only --cohorts $(ARGS)
 
-bench: $(VENV)/.installed
-	for script in bench/bench_*.py; do $(PY) $$script || exit 1; done
+bench: $(VENV)/.installed  ## every bench/bench_*.py with its defaults (results go in docs/benchmarks.md by hand)
+	for script in bench/bench_*.py; do $(PY) -m bench.$$(basename $$script .py) || exit 1; done
 
 reliability: $(VENV)/.installed  ## 10,000+ fuzz cases and the wrk load test (docs/reliability.md)
 	$(PY) -m bench.fuzz_api

@@ -29,7 +29,8 @@ from function.bundle_format import (
 )
 from training.bundle_split import prepare_as_trained
 from training.data import DatasetError
-from training.train import TrainConfig, machine_description, weights_seed, write_bundle
+from training.machine import machine_description
+from training.train import TrainConfig, weights_seed, write_bundle
 
 # training-record keys that decide the data, the split and the recipe: members must agree on all of them
 SHARED_RECORD = (

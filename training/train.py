@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
-import platform
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -30,6 +28,7 @@ from function.imaging import decode_grayscale, to_model_input
 from training.calibrate_gate import calibrate_gate
 from training.cohorts import Cohort, cohorts_for, grouped_split
 from training.data import Example, class_counts, list_examples, load_images, stratified_split
+from training.machine import machine_description
 from training.metrics import classification_report
 from training.recipes import RECIPES, Recipe
 from training.report import cohort_report
@@ -252,12 +251,6 @@ def run_training(config: TrainConfig) -> Path:
     return write_bundle(config, prepared, model, described)
 
 
-def machine_description() -> str:
-    import tensorflow as tf
-
-    return f"{platform.machine()}, {_cpu_count()} cores, TensorFlow {tf.__version__}"
-
-
 def write_bundle(
     config: TrainConfig,
     prepared: Prepared,
@@ -446,7 +439,3 @@ def build_gate(
         )
     )
     return build_learned_gate(gate, inputs, split, negatives, served_average, config.seed, out / GATE_MODEL)
-
-
-def _cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -17,17 +17,17 @@ import argparse
 import math
 import os
 import statistics
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from bench.bench_warm_latency import timings
 from training.machine import machine_description
 from training.train import TrainConfig, prepare
 
-BATCH = 32
+BATCH = TrainConfig.batch_size  # the recipes train on batches of this size
 WARM_UP = 2
 
 
@@ -102,14 +102,7 @@ def step_cost(architecture: str, size: int, steps: int) -> StepCost:
     labels = rng.integers(0, 3, BATCH)
 
     def timed(call: Callable[[], object]) -> float:
-        for _ in range(WARM_UP):
-            call()
-        times = []
-        for _ in range(steps):
-            start = time.perf_counter()
-            call()
-            times.append(time.perf_counter() - start)
-        return statistics.median(times)
+        return statistics.median(timings(call, steps, WARM_UP)) / 1000
 
     return StepCost(
         train_seconds=timed(lambda: model.train_on_batch(inputs, labels)),
@@ -127,8 +120,7 @@ def split_sizes(job: Job, data_root: Path) -> tuple[int, int]:
         image_size=job.image_size,
     )
     split = prepare(config).split
-    monitored = split.tune if len(split.tune) else split.validation
-    return len(split.fit), len(monitored)
+    return len(split.fit), len(split.monitored)
 
 
 def main() -> None:

@@ -1,9 +1,9 @@
 """What machine a training ran on, written into every manifest beside the time it took.
 
-Training time depends on the CPU's vector units far more than on its core count: the same 2-core "AMD
-EPYC" kind of machine has run the same training 3 to 5 times slower on one host than on another
-(docs/benchmarks.md, "Training"). A recorded time is only comparable with the CPU model and its widest
-vector extension next to it.
+Training time depends on the host's CPU, not only on its core count: the same 2-core "AMD EPYC" kind
+of machine has run the same training 3 to 4 times slower on an AVX2-only host than on earlier ones
+(docs/benchmarks.md, "Before a run"). A recorded time is only comparable with the CPU model and its
+widest vector extension next to it.
 """
 
 from __future__ import annotations

@@ -84,6 +84,11 @@ class Split:
     def train(self) -> np.ndarray:
         return np.sort(np.concatenate([self.fit, self.tune]))
 
+    @property
+    def monitored(self) -> np.ndarray:
+        """What the loss is watched on after every epoch: the tuning split, or validation without one."""
+        return self.tune if len(self.tune) else self.validation
+
 
 def weights_seed(seed: int, init_seed: int | None) -> int:
     """The seed of the initial weights and the augmentation order: ``init_seed`` if set, else ``seed``."""
@@ -142,7 +147,6 @@ def _fit(
 ) -> Any:
     import keras
 
-    monitor = split.tune if len(split.tune) else split.validation
     callbacks: list[Any] = [keras.callbacks.CSVLogger(str(config.out / HISTORY))]
     if recipe.early_stopping_patience:
         callbacks.append(
@@ -167,7 +171,7 @@ def _fit(
     return model.fit(
         fit_inputs,
         fit_labels,
-        validation_data=(inputs[monitor], labels[monitor]),
+        validation_data=(inputs[split.monitored], labels[split.monitored]),
         epochs=config.epochs,
         batch_size=None if recipe.augment else config.batch_size,
         class_weight=_class_weights(labels[split.fit]) if recipe.class_weight else None,

@@ -60,13 +60,13 @@ $(RELEASE_MEMBERS)/seed0/manifest.json: | $(VENV)/.installed
 $(RELEASE_MEMBERS)/seed%/manifest.json: | $(VENV)/.installed
 	$(RELEASE_TRAIN) --out $(@D) --init-seed $*
 
-release: $(foreach seed,0 1 2,$(RELEASE_MEMBERS)/seed$(seed)/manifest.json) | $(VENV)/.installed  ## retrain models/release (80 min to 4.5 h on 2 cores by CPU: bench.bench_training_step)
+release: $(foreach seed,0 1 2,$(RELEASE_MEMBERS)/seed$(seed)/manifest.json) | $(VENV)/.installed  ## retrain models/release (80 min to 4.5 h on 2 cores by host: bench.bench_training_step)
 	rm -rf models/release
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training ensemble $(foreach member,$(^D),--member $(member)) \
 	  $(RELEASE_DATA) --out models/release
 
 # The paper's protocol exactly (issue 2), kept as the reference: models/paper.
-paper: $(VENV)/.installed  ## retrain models/paper (15 to 40 min on 2 cores by CPU: bench.bench_training_step)
+paper: $(VENV)/.installed  ## retrain models/paper (15 to 40 min on 2 cores by host: bench.bench_training_step)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training train --recipe paper --split image \
 	  --data $(SHARED)/covid19-radiography-128 \
 	  --out models/paper --epochs 100 --val-fraction 0.4 --image-size 64 --seed 0 \

@@ -25,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from training.machine import host_cpu
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BUNDLE = REPO_ROOT / "models" / "release"
 VARIANTS = ("litert", "tensorflow")
@@ -86,12 +88,8 @@ def run_child(variant: str, environment: dict[str, str]) -> dict[str, Any]:
 
 
 def machine() -> str:
-    model = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    return f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, {platform.platform()}"
+    """The host line every function benchmark prints: CPUs, CPU model and vector extension, Python, OS."""
+    return f"{os.cpu_count()} CPUs ({host_cpu()}), Python {platform.python_version()}, {platform.platform()}"
 
 
 def main() -> None:

@@ -45,8 +45,7 @@ def _note(image: Path) -> str:
 
 
 def _caught_line(films: str, scores: np.ndarray, threshold: float) -> str:
-    """Sensitivity at the served threshold: with and without the reported-normal films, the goal's figure
-    is read both as labelled and as the lungs could show it."""
+    """Sensitivity at the served threshold (at or over it, as the API flags), for one set of films."""
     caught = int((scores >= threshold).sum())
     return f"{films}: {caught} of {len(scores)} at or over {threshold:g} ({caught / len(scores):.1%})"
 

@@ -1,8 +1,8 @@
 """What machine a training ran on, written into every manifest beside the time it took.
 
 Training time depends on the host's CPU, not only on its core count: the same 2-core "AMD EPYC" kind
-of machine has run the same training 3 to 4 times slower on an AVX2-only host than on earlier ones
-(docs/benchmarks.md, "Before a run"). A recorded time is only comparable with the CPU model and its
+of machine has run the same training 2 to 4 times slower on an AVX2-only, shared host than on earlier
+ones (docs/benchmarks.md, "Before a run"). A recorded time is only comparable with the CPU model and its
 widest vector extension next to it.
 """
 
@@ -39,9 +39,13 @@ def cpu_summary(cpuinfo: str) -> str:
     return f"{model}, {widest}"
 
 
+def host_cpu() -> str:
+    """``cpu_summary`` of this host (no ``/proc/cpuinfo``: the platform's processor name, "no AVX")."""
+    return cpu_summary(CPUINFO.read_text() if CPUINFO.exists() else "")
+
+
 def machine_description() -> str:
     """One line for a manifest: architecture, cores, CPU model and vector extension, TensorFlow."""
     import tensorflow as tf
 
-    cpuinfo = CPUINFO.read_text() if CPUINFO.exists() else ""
-    return f"{platform.machine()}, {core_count()} cores, {cpu_summary(cpuinfo)}, TensorFlow {tf.__version__}"
+    return f"{platform.machine()}, {core_count()} cores, {host_cpu()}, TensorFlow {tf.__version__}"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from function.bundle_format import INT8_DYNAMIC_WEIGHTS, TFLITE_WEIGHTS, BundleError
 from training.data import DatasetError
-from training.recipes import ARCHITECTURE_NAMES, RECIPES
+from training.recipes import ARCHITECTURE_NAMES, RECIPES, TUNING_STRATA
 from training.views import VIEW_SETS
 
 
@@ -64,6 +64,14 @@ def _parser() -> argparse.ArgumentParser:
         choices=sorted(ARCHITECTURE_NAMES),
         default=None,
         help="the network to train instead of the recipe's (an ensemble may mix them; training/model.py)",
+    )
+    add(
+        "--tuning-strata",
+        choices=TUNING_STRATA,
+        default="class",
+        help="how the screening recipe's tuning split is drawn from the training split: by class (the "
+        "release's), or by class and source so its mix of hospitals matches the rest (the validation "
+        "split is the same either way)",
     )
 
     evaluate = commands.add_parser("evaluate", help="run a bundle's model.tflite on a Kaggle-layout folder")
@@ -154,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
                     negatives=args.negatives,
                     limit_per_class=args.limit_per_class,
                     architecture=args.architecture,
+                    tuning_strata=args.tuning_strata,
                 )
             )
         elif args.command == "evaluate":

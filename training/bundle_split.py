@@ -17,6 +17,9 @@ from function.bundle_format import MANIFEST, VALIDATION_FILES
 from training.data import DatasetError
 from training.train import Prepared, TrainConfig, prepare, validation_lines
 
+# training-record keys added after the first bundles were made: the value those older bundles were made with
+RECORD_DEFAULTS = {"tuning_strata": "class"}
+
 
 def config_from_manifest(
     bundle: Path, manifest: dict[str, Any], data: list[Path], negatives: Path | None
@@ -42,6 +45,7 @@ def config_from_manifest(
         negatives=negatives,
         limit_per_class=record.get("limit_per_class"),
         architecture=record.get("architecture"),
+        tuning_strata=record.get("tuning_strata", RECORD_DEFAULTS["tuning_strata"]),
     )
 
 

@@ -27,7 +27,7 @@ from function.bundle_format import (
     BundleError,
     verify_file,
 )
-from training.bundle_split import prepare_as_trained
+from training.bundle_split import RECORD_DEFAULTS, prepare_as_trained
 from training.data import DatasetError
 from training.machine import machine_description
 from training.train import TrainConfig, weights_seed, write_bundle
@@ -44,6 +44,7 @@ SHARED_RECORD = (
     "epochs",
     "batch_size",
     "learning_rate",
+    "tuning_strata",
 )
 SHARED_MANIFEST = ("labels", "input", "preprocessing_version")  # the network may differ
 
@@ -58,7 +59,7 @@ def check_members(manifests: list[dict[str, Any]], validation_lists: list[str]) 
         differing = [key for key in SHARED_MANIFEST if manifest.get(key) != first.get(key)] + [
             f"training.{key}"
             for key in SHARED_RECORD
-            if manifest["training"].get(key) != first["training"].get(key)
+            if _record_value(manifest, key) != _record_value(first, key)
         ]
         if differing:
             raise DatasetError(f"member {index} differs from member 1 in {', '.join(differing)}")
@@ -71,6 +72,10 @@ def check_members(manifests: list[dict[str, Any]], validation_lists: list[str]) 
             f"members repeat a network and weights seed ({', '.join(repeated)}): "
             "train them with distinct --init-seed"
         )
+
+
+def _record_value(manifest: dict[str, Any], key: str) -> Any:
+    return manifest["training"].get(key, RECORD_DEFAULTS.get(key))
 
 
 def verified_member(bundle: Path) -> dict[str, Any]:

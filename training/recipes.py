@@ -18,6 +18,10 @@ from dataclasses import dataclass
 
 # the keys of training.model.ARCHITECTURES, here so the CLI can offer them without importing Keras
 ARCHITECTURE_NAMES = ("paper-cnn", "screening-cnn", "screening-cnn-fullres")
+# How a recipe's tuning split is drawn from the training split: by class (the release's), or by class and
+# source, so that early stopping, temperature and the screening threshold see the training split's mix
+# of hospitals (training.cohorts.grouped_split).
+TUNING_STRATA = ("class", "class-and-source")
 
 
 @dataclass(frozen=True)

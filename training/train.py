@@ -55,6 +55,7 @@ class TrainConfig:
     negatives: Path | None = None
     limit_per_class: int | None = None  # a quick run on a subset (tests, smoke checks)
     architecture: str | None = None  # a key of training.model.ARCHITECTURES; None = the recipe's
+    tuning_strata: str = "class"  # how the tuning split is drawn: one of recipes.TUNING_STRATA
 
     @property
     def weights_seed(self) -> int:
@@ -107,15 +108,20 @@ def _subset(examples: list[Example], limit: int | None, seed: int) -> list[Examp
     return kept
 
 
-def _split(config: TrainConfig, recipe: Recipe, labels: np.ndarray, groups: list[str]) -> Split:
+def split_examples(config: TrainConfig, labels: np.ndarray, cohorts: list[Cohort]) -> Split:
+    """Validation by class (the split every model is compared on); the tuning split carved from the rest
+    by class, or by class and source (``config.tuning_strata``), whole patient groups on one side."""
+    groups = [c.group for c in cohorts]
     if config.split == "grouped":
         train, validation = grouped_split(labels, groups, config.val_fraction, config.seed)
     else:
         train, validation = stratified_split(labels, config.val_fraction, config.seed)
-    if not recipe.tuning_fraction:
+    tuning_fraction = RECIPES[config.recipe].tuning_fraction
+    if not tuning_fraction:
         return Split(fit=train, tune=np.array([], dtype=np.int64), validation=validation)
+    strata = [cohorts[i].source for i in train] if config.tuning_strata == "class-and-source" else None
     fit, tune = grouped_split(
-        labels[train], [groups[i] for i in train], recipe.tuning_fraction, config.seed + 1
+        labels[train], [groups[i] for i in train], tuning_fraction, config.seed + 1, strata=strata
     )
     return Split(fit=train[fit], tune=train[tune], validation=validation)
 
@@ -193,17 +199,16 @@ class Prepared:
 
 def prepare(config: TrainConfig) -> Prepared:
     """List, load and split the data exactly as ``config`` says (the split is a function of it)."""
-    recipe = RECIPES[config.recipe]
     examples = _subset(list_examples(config.data), config.limit_per_class, config.seed)
     counts = class_counts(examples)
     print("found:", ", ".join(f"{label}: {n}" for label, n in counts.items()), f"(total {len(examples)})")
     cohorts = cohorts_for(examples, config.data)
     labels = np.array([e.label for e in examples])
     inputs = load_images(examples, config.image_size)
-    split = _split(config, recipe, labels, [c.group for c in cohorts])
+    split = split_examples(config, labels, cohorts)
     print(
-        f"split ({config.split}, seed {config.seed}): {len(split.fit)} fit / {len(split.tune)} tune / "
-        f"{len(split.validation)} validation"
+        f"split ({config.split}, seed {config.seed}, tuning by {config.tuning_strata}): "
+        f"{len(split.fit)} fit / {len(split.tune)} tune / {len(split.validation)} validation"
     )
     return Prepared(examples, cohorts, labels, inputs, split)
 

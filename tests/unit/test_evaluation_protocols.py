@@ -57,6 +57,64 @@ def test_grouped_split_keeps_every_group_on_one_side() -> None:
     np.testing.assert_array_equal(val, again)
 
 
+def _two_sources() -> tuple[np.ndarray, list[str], list[str]]:
+    """One class, two sources: "big" in 10 groups of 20 films, "small" in 200 single films."""
+    sources = ["big"] * 200 + ["small"] * 200
+    groups = [f"b{i // 20}" for i in range(200)] + [f"s{i}" for i in range(200)]
+    return np.zeros(400, dtype=np.int64), groups, sources
+
+
+def test_a_split_by_source_takes_the_fraction_within_each_source() -> None:
+    labels, groups, sources = _two_sources()
+    for seed in range(5):
+        train, val = grouped_split(labels, groups, 0.15, seed, strata=sources)
+        assert not {groups[i] for i in train} & {groups[i] for i in val}
+        taken = Counter(sources[i] for i in val)
+        # round(200 * 0.15) = 30 from each source, overshooting by less than one group
+        assert 30 <= taken["big"] < 30 + 20 and 30 <= taken["small"] < 31, (seed, taken)
+
+
+def test_one_stratum_is_the_split_by_class_alone() -> None:
+    """The default must stay the split the release was trained on: same random draws, same sides."""
+    labels = np.arange(400) % 2
+    groups = [f"p{i // 4}" if i % 2 else f"q{i // 4}" for i in range(400)]
+    plain = grouped_split(labels, groups, 0.15, seed=3)
+    one_stratum = grouped_split(labels, groups, 0.15, seed=3, strata=["any"] * 400)
+    for side, same in zip(plain, one_stratum, strict=True):
+        np.testing.assert_array_equal(side, same)
+
+
+def test_tuning_by_class_and_source_keeps_the_validation_split() -> None:
+    """Only the tuning split changes: every model stays comparable on one validation split."""
+    from training.cohorts import Cohort
+    from training.train import TrainConfig, split_examples
+
+    labels, groups, sources = _two_sources()
+    labels = np.repeat([0, 1], 200)[np.random.default_rng(0).permutation(400)]
+    cohorts = [Cohort(group=g, source=s, age="adult") for g, s in zip(groups, sources, strict=True)]
+    by_class, by_source = (
+        split_examples(
+            TrainConfig(data=[], out=Path("."), recipe="screening", split="grouped", tuning_strata=strata),
+            labels,
+            cohorts,
+        )
+        for strata in ("class", "class-and-source")
+    )
+    np.testing.assert_array_equal(by_class.validation, by_source.validation)
+    assert not set(by_source.tune) & set(by_source.fit) and not set(by_source.tune) & set(
+        by_source.validation
+    )
+    assert sorted([*by_source.fit, *by_source.tune]) == sorted([*by_class.fit, *by_class.tune])
+    for label in (0, 1):
+        train = [i for i in by_source.train if labels[i] == label]
+        tune = [i for i in by_source.tune if labels[i] == label]
+        share = {
+            s: sum(sources[i] == s for i in tune) / sum(sources[i] == s for i in train)
+            for s in ("big", "small")
+        }
+        assert all(0.1 <= value <= 0.3 for value in share.values()), (label, share)
+
+
 def test_bootstrap_interval_covers_the_mean_and_widens_with_clustering() -> None:
     correct = np.array([1] * 90 + [0] * 10, dtype=float)
     independent = bootstrap_interval(correct, [str(i) for i in range(100)])

@@ -1,0 +1,45 @@
+"""Which bundles may be averaged into one ensemble: only members of one split and one recipe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from training.data import DatasetError
+from training.ensemble import check_members
+
+
+def _manifest(init_seed: int, **training: Any) -> dict[str, Any]:
+    """A member manifest as an older bundle wrote it (no ``tuning_strata`` key), with ``training`` on top."""
+    record = {
+        "data": ["covid19-radiography-128"],
+        "recipe": "screening",
+        "split": "grouped",
+        "val_fraction": 0.4,
+        "image_size": 128,
+        "seed": 0,
+        "init_seed": init_seed,
+        "limit_per_class": None,
+        "epochs": 40,
+        "batch_size": 32,
+        "learning_rate": 0.001,
+    }
+    return {
+        "labels": ["Normal", "COVID-19", "Viral Pneumonia"],
+        "input": {"height": 128, "width": 128},
+        "preprocessing_version": "1",
+        "architecture": "screening-cnn",
+        "training": {**record, **training},
+    }
+
+
+def test_a_bundle_from_before_tuning_strata_joins_one_drawn_by_class() -> None:
+    check_members([_manifest(0), _manifest(1, tuning_strata="class")], ["v", "v"])
+
+
+def test_members_with_tuning_splits_drawn_differently_are_refused() -> None:
+    """Same validation list, different tuning split: the ensemble's temperature and threshold would be
+    fitted on films one member trained on."""
+    with pytest.raises(DatasetError, match=r"training\.tuning_strata"):
+        check_members([_manifest(0), _manifest(1, tuning_strata="class-and-source")], ["v", "v"])

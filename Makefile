@@ -47,15 +47,16 @@ test-fast: $(VENV)/.installed lint  ## no container build, no browser
 # three times on the same split with different initial weights, then averaged by one model with int8
 # weights (docs/model-card.md, "Seeds and ensembles"). Members are kept in build/release-members, so an
 # interrupted `make release` resumes; delete that folder to retrain them all.
-# TUNING_STRATA=class-and-source draws the tuning split source by source (model card, "A tuning split
-# drawn by source"); members of both kinds do not mix, so delete build/release-members when changing it.
+# RELEASE_OPTIONS adds `train` options to every member, e.g. "--tuning-strata class-and-source
+# --fit-without-reported-normal" (model card, "Next release"); members trained with other options do not
+# mix, so delete build/release-members when changing them.
 RELEASE_SIZE ?= 128
-TUNING_STRATA ?= class
+RELEASE_OPTIONS ?=
 RELEASE_MEMBERS := build/release-members
 RELEASE_DATA := --data $(SHARED)/covid19-radiography-128 --data $(SHARED)/covid19-radiography-adult-128
 RELEASE_TRAIN := TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training train --recipe screening --split grouped \
   $(RELEASE_DATA) --epochs 40 --val-fraction 0.4 --image-size $(RELEASE_SIZE) --seed 0 \
-  --tuning-strata $(TUNING_STRATA)
+  $(RELEASE_OPTIONS)
 
 # member 0 also trains the consistency check, which the ensemble reuses (it depends on the split only)
 $(RELEASE_MEMBERS)/seed0/manifest.json: | $(VENV)/.installed

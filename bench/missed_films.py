@@ -15,9 +15,7 @@ learnt something other than what the lungs show. Reporting only; the split is re
 from __future__ import annotations
 
 import argparse
-import csv
 from collections import Counter
-from functools import cache
 from pathlib import Path
 
 import cv2
@@ -25,23 +23,9 @@ import numpy as np
 
 from bench.threshold_by_source import covid_films
 from training.calibration import MIN_FLAG_THRESHOLD
+from training.cohorts import REPORTED_NORMAL
 
 SHEET_COLUMNS = 6
-REPORTED_NORMAL = "reported without abnormality"  # in MANIFEST.csv notes
-
-
-@cache
-def _manifest_notes(root: Path) -> dict[str, str]:
-    with (root / "MANIFEST.csv").open(newline="") as handle:
-        return {row["path"]: row["note"] for row in csv.DictReader(handle)}
-
-
-def _note(image: Path) -> str:
-    """The MANIFEST.csv note of a Kaggle-layout image (CLASS/images/NAME), or "" without a manifest."""
-    root = image.parents[2]
-    if not (root / "MANIFEST.csv").exists():
-        return ""
-    return _manifest_notes(root).get(image.relative_to(root).as_posix(), "")
 
 
 def _caught_line(films: str, scores: np.ndarray, threshold: float) -> str:
@@ -76,7 +60,7 @@ def missed_films(bundle: Path, sheet: Path | None = None) -> str:
     reported_normal = [
         row
         for row in range(len(validation.indices))
-        if REPORTED_NORMAL in _note(prepared.examples[validation.indices[row]].path)
+        if prepared.cohorts[validation.indices[row]].reported_normal
     ]
     if reported_normal:
         threshold = loaded.calibration.flag_thresholds.get("COVID-19", 0.5)

@@ -73,6 +73,12 @@ def _parser() -> argparse.ArgumentParser:
         "release's), or by class and source so its mix of hospitals matches the rest (the validation "
         "split is the same either way)",
     )
+    add(
+        "--fit-without-reported-normal",
+        action="store_true",
+        help="leave the COVID-19 films whose radiograph their source reports without abnormality "
+        "(MANIFEST.csv note) out of fit and tune; validation keeps them",
+    )
 
     evaluate = commands.add_parser("evaluate", help="run a bundle's model.tflite on a Kaggle-layout folder")
     add = evaluate.add_argument
@@ -163,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
                     limit_per_class=args.limit_per_class,
                     architecture=args.architecture,
                     tuning_strata=args.tuning_strata,
+                    fit_without_reported_normal=args.fit_without_reported_normal,
                 )
             )
         elif args.command == "evaluate":

@@ -18,7 +18,7 @@ from training.data import DatasetError
 from training.train import Prepared, TrainConfig, prepare, validation_lines
 
 # training-record keys added after the first bundles were made: the value those older bundles were made with
-RECORD_DEFAULTS = {"tuning_strata": "class"}
+RECORD_DEFAULTS = {"tuning_strata": "class", "fit_without_reported_normal": False}
 
 
 def config_from_manifest(
@@ -45,7 +45,7 @@ def config_from_manifest(
         negatives=negatives,
         limit_per_class=record.get("limit_per_class"),
         architecture=record.get("architecture"),
-        tuning_strata=record.get("tuning_strata", RECORD_DEFAULTS["tuning_strata"]),
+        **{key: record.get(key, default) for key, default in RECORD_DEFAULTS.items()},
     )
 
 

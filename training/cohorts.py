@@ -30,11 +30,17 @@ _KAGGLE_NUMBER = re.compile(r"Kaggle-2021 (COVID|Normal)-(\d+)\.png")
 _SAME_PATIENT = re.compile(r"possibly the same patient as[^A-Za-z0-9]*((?:COVID|Normal)-\d+)")
 
 
+# The MANIFEST.csv note of COVID-19 films whose source (COVID-CXNet) reports the radiograph itself as
+# without abnormality: labelled by a test, not by anything the film shows.
+REPORTED_NORMAL = "reported without abnormality"
+
+
 @dataclass(frozen=True)
 class Cohort:
     group: str  # patient (or best available stand-in): images of one group never straddle a split
     source: str
     age: str  # "pediatric", "adult" or "unknown"
+    reported_normal: bool = False  # the source reports the radiograph without abnormality (REPORTED_NORMAL)
 
 
 def _union_find(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
@@ -90,7 +96,12 @@ def _training_set_cohorts(rows: list[dict[str, str]], root: str) -> dict[str, Co
         source = _SOURCE_NAMES.get(row["source_repo"], row["source_repo"])
         pediatric = "Kermany" in source or "pediatric" in row["note"].lower()
         group = row["patient_id"] or f"{root}:{row['path']}"
-        cohorts[row["path"]] = Cohort(group=group, source=source, age="pediatric" if pediatric else "adult")
+        cohorts[row["path"]] = Cohort(
+            group=group,
+            source=source,
+            age="pediatric" if pediatric else "adult",
+            reported_normal=REPORTED_NORMAL in row["note"],
+        )
     return cohorts
 
 

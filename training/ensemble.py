@@ -45,6 +45,7 @@ SHARED_RECORD = (
     "batch_size",
     "learning_rate",
     "tuning_strata",
+    "fit_without_reported_normal",
 )
 SHARED_MANIFEST = ("labels", "input", "preprocessing_version")  # the network may differ
 

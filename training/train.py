@@ -56,6 +56,7 @@ class TrainConfig:
     limit_per_class: int | None = None  # a quick run on a subset (tests, smoke checks)
     architecture: str | None = None  # a key of training.model.ARCHITECTURES; None = the recipe's
     tuning_strata: str = "class"  # how the tuning split is drawn: one of recipes.TUNING_STRATA
+    fit_without_reported_normal: bool = False  # leave Cohort.reported_normal films out of fit and tune
 
     @property
     def weights_seed(self) -> int:
@@ -110,7 +111,22 @@ def _subset(examples: list[Example], limit: int | None, seed: int) -> list[Examp
 
 def split_examples(config: TrainConfig, labels: np.ndarray, cohorts: list[Cohort]) -> Split:
     """Validation by class (the split every model is compared on); the tuning split carved from the rest
-    by class, or by class and source (``config.tuning_strata``), whole patient groups on one side."""
+    by class, or by class and source (``config.tuning_strata``), whole patient groups on one side.
+
+    ``config.fit_without_reported_normal`` takes the films whose radiograph was reported without
+    abnormality out of fit and tune only: their films show nothing a radiologist reported, so what they
+    teach is their source's look. Validation keeps them: sensitivity with and without them stays measurable.
+    """
+    split = _split_by_groups(config, labels, cohorts)
+    if not config.fit_without_reported_normal:
+        return split
+    shown = np.array([not cohort.reported_normal for cohort in cohorts], dtype=bool)
+    return Split(
+        fit=split.fit[shown[split.fit]], tune=split.tune[shown[split.tune]], validation=split.validation
+    )
+
+
+def _split_by_groups(config: TrainConfig, labels: np.ndarray, cohorts: list[Cohort]) -> Split:
     groups = [c.group for c in cohorts]
     if config.split == "grouped":
         train, validation = grouped_split(labels, groups, config.val_fraction, config.seed)

@@ -1,11 +1,14 @@
-"""Which bundles may be averaged into one ensemble: only members of one split and one recipe."""
+"""Which bundles may be averaged into one ensemble (only members of one split and one recipe), and the
+split a bundle is recomputed with from its manifest."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from training.bundle_split import config_from_manifest
 from training.data import DatasetError
 from training.ensemble import check_members
 
@@ -43,3 +46,16 @@ def test_members_with_tuning_splits_drawn_differently_are_refused() -> None:
     fitted on films one member trained on."""
     with pytest.raises(DatasetError, match=r"training\.tuning_strata"):
         check_members([_manifest(0), _manifest(1, tuning_strata="class-and-source")], ["v", "v"])
+
+
+def test_a_bundle_is_recomputed_with_the_split_options_its_manifest_records() -> None:
+    data = [Path("covid19-radiography-128")]
+    older = config_from_manifest(Path("b"), _manifest(0), data, None)
+    assert (older.tuning_strata, older.fit_without_reported_normal) == ("class", False)
+    newer = config_from_manifest(
+        Path("b"),
+        _manifest(0, tuning_strata="class-and-source", fit_without_reported_normal=True),
+        data,
+        None,
+    )
+    assert (newer.tuning_strata, newer.fit_without_reported_normal) == ("class-and-source", True)

@@ -11,9 +11,10 @@ import pytest
 from function.calibration import Calibration, apply_temperature
 from tests.conftest import ADULT_SET, TRAINING_SET
 from training.calibration import expected_calibration_error, fit_temperature
-from training.cohorts import bootstrap_interval, cohorts_for, grouped_split, read_cohorts
+from training.cohorts import Cohort, bootstrap_interval, cohorts_for, grouped_split, read_cohorts
 from training.data import list_examples
 from training.report import black_out_lung_fields, crop_border
+from training.train import TrainConfig, split_examples
 
 
 def test_manifest_cohorts_mark_kermany_pediatric_and_group_patients(shared_data: Path) -> None:
@@ -23,6 +24,8 @@ def test_manifest_cohorts_mark_kermany_pediatric_and_group_patients(shared_data:
     assert covid_ages["adult"] > 1000 and covid_ages["pediatric"] == 13
     groups = Counter(c.group for c in cohorts.values())
     assert max(groups.values()) > 5, "some patients have several films"
+    reported_normal = [path for path, c in cohorts.items() if c.reported_normal]
+    assert len(reported_normal) == 37 and all(path.startswith("COVID/") for path in reported_normal)
 
 
 def test_adult_supplement_groups_consecutive_bimcv_numbers(shared_data: Path) -> None:
@@ -86,9 +89,6 @@ def test_one_stratum_is_the_split_by_class_alone() -> None:
 
 def test_tuning_by_class_and_source_keeps_the_validation_split() -> None:
     """Only the tuning split changes: every model stays comparable on one validation split."""
-    from training.cohorts import Cohort
-    from training.train import TrainConfig, split_examples
-
     labels, groups, sources = _two_sources()
     labels = np.repeat([0, 1], 200)[np.random.default_rng(0).permutation(400)]
     cohorts = [Cohort(group=g, source=s, age="adult") for g, s in zip(groups, sources, strict=True)]
@@ -113,6 +113,23 @@ def test_tuning_by_class_and_source_keeps_the_validation_split() -> None:
             for s in ("big", "small")
         }
         assert all(0.1 <= value <= 0.3 for value in share.values()), (label, share)
+
+
+def test_films_reported_normal_leave_fit_and_tune_but_stay_in_validation() -> None:
+    labels = np.arange(300) % 3
+    cohorts = [
+        Cohort(group=f"p{i}", source="web", age="adult", reported_normal=i % 7 == 1) for i in range(300)
+    ]
+    config = TrainConfig(data=[], out=Path("."), recipe="screening", split="grouped")
+    everything = split_examples(config, labels, cohorts)
+    config.fit_without_reported_normal = True
+    curated = split_examples(config, labels, cohorts)
+    np.testing.assert_array_equal(curated.validation, everything.validation)
+    assert any(cohorts[i].reported_normal for i in curated.validation)
+    for part in ("fit", "tune"):
+        kept, before = getattr(curated, part), getattr(everything, part)
+        assert not any(cohorts[i].reported_normal for i in kept)
+        assert sorted(kept) == [i for i in before if not cohorts[i].reported_normal]
 
 
 def test_bootstrap_interval_covers_the_mean_and_widens_with_clustering() -> None:

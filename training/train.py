@@ -120,9 +120,9 @@ def split_examples(config: TrainConfig, labels: np.ndarray, cohorts: list[Cohort
     split = _split_by_groups(config, labels, cohorts)
     if not config.fit_without_reported_normal:
         return split
-    shown = np.array([not cohort.reported_normal for cohort in cohorts], dtype=bool)
+    kept = np.array([not cohort.reported_normal for cohort in cohorts], dtype=bool)
     return Split(
-        fit=split.fit[shown[split.fit]], tune=split.tune[shown[split.tune]], validation=split.validation
+        fit=split.fit[kept[split.fit]], tune=split.tune[kept[split.tune]], validation=split.validation
     )
 
 

@@ -143,16 +143,18 @@ def grouped_split(
     With ``strata`` (e.g. each image's source) the fraction is also taken within every stratum of a
     class, so both sides get the same mix of sources. Without it, a source of a few large patient groups
     lands on one side by chance: seed 0's tuning split drew 11% of its COVID-19 films from BIMCV, where
-    the rest of the training split holds 30%. A group counts in the stratum of its first image.
+    the rest of the training split holds 30%. A group counts in the class and the stratum of its first
+    image, so a patient with films of two classes still lands on one side (none has today: with
+    class-pure groups this is the per-class draw the release was split by).
     """
-    labels = np.asarray(labels)
     groups = np.asarray(groups)
-    cells = np.zeros(len(labels), dtype=np.int64) if strata is None else _group_strata(groups, strata)
+    classes = _first_of_group(groups, labels)
+    cells = np.zeros(len(groups), dtype=np.int64) if strata is None else _first_of_group(groups, strata)
     rng = np.random.default_rng(seed)
-    val_mask = np.zeros(len(labels), dtype=bool)
-    for label in np.unique(labels):
-        for cell in np.unique(cells[labels == label]):
-            members = np.flatnonzero((labels == label) & (cells == cell))
+    val_mask = np.zeros(len(groups), dtype=bool)
+    for label in np.unique(classes):
+        for cell in np.unique(cells[classes == label]):
+            members = np.flatnonzero((classes == label) & (cells == cell))
             cell_groups = np.unique(groups[members])
             target = round(len(members) * val_fraction)
             taken = 0
@@ -165,11 +167,11 @@ def grouped_split(
     return np.flatnonzero(~val_mask), np.flatnonzero(val_mask)
 
 
-def _group_strata(groups: np.ndarray, strata: Sequence[str]) -> np.ndarray:
-    """Per image, the index of the stratum of its group's first image (a group never straddles cells)."""
-    first: dict[str, str] = {}
-    for group, stratum in zip(groups, strata, strict=True):
-        first.setdefault(str(group), str(stratum))
+def _first_of_group(groups: np.ndarray, values: Sequence[int] | Sequence[str]) -> np.ndarray:
+    """Per image, the index (in sorted order) of its group's first image's value: whole groups share it."""
+    first: dict[str, int | str] = {}
+    for group, value in zip(groups, values, strict=True):
+        first.setdefault(str(group), value.item() if isinstance(value, np.generic) else value)
     names = sorted(set(first.values()))
     return np.array([names.index(first[str(group)]) for group in groups], dtype=np.int64)
 

@@ -23,7 +23,8 @@
       title: "Analice una radiografía de tórax",
       lead:
         "Suba una radiografía de tórax frontal (PA o AP). El modelo indica si se parece más a una " +
-        "radiografía normal, a una con COVID-19 o a una con neumonía viral.",
+        "radiografía normal, a una con COVID-19 o a una con neumonía viral. Suba la placa entera, sin " +
+        "recortarla ni añadirle bordes: un recorte o las franjas negras de una captura de pantalla cambian la lectura.",
       uploadTitle: "Elija la imagen",
       dropHint: "Arrastre la imagen aquí o",
       choose: "Elegir archivo",
@@ -121,7 +122,8 @@
       title: "Check a chest radiograph",
       lead:
         "Upload a frontal (PA or AP) chest radiograph. The model says whether it looks more like a normal " +
-        "radiograph, one with COVID-19 or one with viral pneumonia.",
+        "radiograph, one with COVID-19 or one with viral pneumonia. Upload the whole film, not cropped and " +
+        "without added borders: a crop or a screenshot's black bars change the reading.",
       uploadTitle: "Choose the image",
       dropHint: "Drag the image here or",
       choose: "Choose file",

@@ -1,0 +1,159 @@
+"""How the served answer moves when the same radiograph arrives the way real uploads do.
+
+    .venv/bin/python -m bench.upload_robustness models/release [--every 1]
+
+The training files are 128 px 8-bit PNGs made with one pipeline; people upload phone JPEGs, full-size
+exports, RGB or 16-bit PNGs, letterboxed or tightly cropped screenshots, slightly rotated scans, darker or
+brighter films, and negatives. Each validation film of the bundle (its recomputed split, verified against
+``validation_files.txt``) is re-encoded each of those ways and sent through ``function.service.read_image``,
+the API's own path (decode, consistency check, model, calibration, screening threshold). Per way: the share
+read correctly, COVID-19 films caught, adult normals read Normal, answers refused as "not a chest
+radiograph" and "indeterminate", and how many answers equal the stored file's. Reporting only.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from function.bundle import FolderSource, LoadedBundle, load_bundle
+from function.service import read_image
+from tests.conftest import ADULT_SET, TRAINING_SET
+from training.bundle_split import prepare_as_trained
+
+UPSCALED_SIDE = 1024
+
+
+def _png(image: np.ndarray) -> bytes:
+    return cv2.imencode(".png", image)[1].tobytes()
+
+
+def _jpeg(image: np.ndarray, quality: int) -> bytes:
+    return cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes()
+
+
+def _gamma(gray: np.ndarray, gamma: float) -> np.ndarray:
+    table = np.round(255.0 * (np.arange(256) / 255.0) ** gamma).astype(np.uint8)
+    return table[gray]
+
+
+def letterboxed(gray: np.ndarray) -> np.ndarray:
+    """Black bars left and right to a 4:3 landscape frame, as a screenshot of a viewer shows a film."""
+    height, width = gray.shape
+    bar = (round(height * 4 / 3) - width) // 2
+    return cv2.copyMakeBorder(gray, 0, 0, bar, bar, cv2.BORDER_CONSTANT, value=0)
+
+
+def cropped(gray: np.ndarray, fraction: float = 0.08) -> np.ndarray:
+    """A tight crop: ``fraction`` of the side cut away on every edge (markers and corners gone)."""
+    height, width = gray.shape
+    top, left = round(height * fraction), round(width * fraction)
+    return gray[top : height - top, left : width - left]
+
+
+def rotated(gray: np.ndarray, degrees: float = 5.0) -> np.ndarray:
+    """Turned about the centre, corners filled black, as a crooked scan of a film."""
+    height, width = gray.shape
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    return cv2.warpAffine(gray, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=0)
+
+
+UPLOADS: dict[str, Callable[[np.ndarray], bytes]] = {
+    "the stored file (8-bit PNG)": _png,
+    "RGB PNG": lambda gray: _png(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)),
+    "16-bit PNG": lambda gray: _png(gray.astype(np.uint16) * 257),
+    "JPEG quality 90": lambda gray: _jpeg(gray, 90),
+    "JPEG quality 50": lambda gray: _jpeg(gray, 50),
+    f"upscaled to {UPSCALED_SIDE} px, JPEG 90": lambda gray: _jpeg(
+        cv2.resize(gray, (UPSCALED_SIDE, UPSCALED_SIDE), interpolation=cv2.INTER_CUBIC), 90
+    ),
+    "letterboxed to 4:3": lambda gray: _png(letterboxed(gray)),
+    "cropped 8% each side": lambda gray: _png(cropped(gray)),
+    "rotated 5 degrees": lambda gray: _png(rotated(gray)),
+    "darker (gamma 1.5)": lambda gray: _png(_gamma(gray, 1.5)),
+    "brighter (gamma 0.67)": lambda gray: _png(_gamma(gray, 0.67)),
+    "inverted (a negative)": lambda gray: _png(255 - gray),
+}
+"""Each way an upload of the same film can arrive: stored 8-bit grayscale in, file bytes out."""
+
+
+@dataclass
+class Tally:
+    """Answers to one way of uploading, film by film (the truth and the answer: a label, or a refusal)."""
+
+    answers: list[str] = field(default_factory=list)
+    truth: list[str] = field(default_factory=list)
+    adult: list[bool] = field(default_factory=list)
+
+    def add(self, truth: str, answer: str, adult: bool) -> None:
+        self.truth.append(truth)
+        self.answers.append(answer)
+        self.adult.append(adult)
+
+    def row(self, name: str, stored: Tally) -> str:
+        n = len(self.answers)
+        counts = Counter(self.answers)
+        correct = sum(a == t for a, t in zip(self.answers, self.truth, strict=True))
+        covid = [a for a, t in zip(self.answers, self.truth, strict=True) if t == "COVID-19"]
+        rows = zip(self.answers, self.truth, self.adult, strict=True)
+        normals = [a for a, t, adult in rows if t == "Normal" and adult]
+        same = sum(a == b for a, b in zip(self.answers, stored.answers, strict=True))
+        cells = [
+            f"{correct / n:.1%}",
+            f"{covid.count('COVID-19') / len(covid):.1%}" if covid else "-",
+            f"{normals.count('Normal') / len(normals):.1%}" if normals else "-",
+            f"{counts['not_chest_xray'] / n:.1%}",
+            f"{counts['indeterminate'] / n:.1%}",
+            f"{same / n:.1%}",
+        ]
+        return f"| {name} | " + " | ".join(cells) + " |"
+
+
+def answer(bundle: LoadedBundle, upload: bytes) -> str:
+    """The label the API reads, or ``not_chest_xray`` / ``indeterminate``."""
+    response = read_image(bundle, upload)
+    return response.diagnosis if response.result == "diagnosis" else response.result
+
+
+def upload_robustness(bundle_path: Path, every: int = 1) -> str:
+    loaded = load_bundle(FolderSource(bundle_path))
+    _, _, prepared = prepare_as_trained(bundle_path, [TRAINING_SET, ADULT_SET])
+    films = prepared.split.validation[::every]
+    tallies = {name: Tally() for name in UPLOADS}
+    for index in films:
+        example, cohort = prepared.examples[index], prepared.cohorts[index]
+        gray = cv2.imread(str(example.path), cv2.IMREAD_GRAYSCALE)
+        truth = loaded.labels[example.label]
+        for name, encode in UPLOADS.items():
+            tallies[name].add(truth, answer(loaded, encode(gray)), cohort.age == "adult")
+    stored = tallies["the stored file (8-bit PNG)"]
+    lines = [
+        f"bundle {loaded.version}: {len(films)} validation films (every {every}), each uploaded "
+        f"{len(UPLOADS)} ways, read by function.service.read_image (the API's rule)",
+        "",
+        "| upload | read correctly | COVID-19 caught | adult normals read Normal | "
+        "not a chest radiograph | indeterminate | same answer as the stored file |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [tally.row(name, stored) for name, tally in tallies.items()]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("bundle", type=Path)
+    parser.add_argument("--every", type=int, default=1, help="every Nth validation film (default: all)")
+    arguments = parser.parse_args()
+    print(upload_robustness(arguments.bundle, arguments.every))
+
+
+if __name__ == "__main__":
+    main()

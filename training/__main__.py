@@ -79,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
         help="leave the COVID-19 films whose radiograph their source reports without abnormality "
         "(MANIFEST.csv note) out of fit and tune; validation keeps them",
     )
+    add(
+        "--augment-framing",
+        action="store_true",
+        help="the screening recipe's augmentation also crops up to about 8%% a side and squeezes films "
+        "between black bars to 4:3, as uploads come (bench.upload_robustness)",
+    )
 
     evaluate = commands.add_parser("evaluate", help="run a bundle's model.tflite on a Kaggle-layout folder")
     add = evaluate.add_argument
@@ -170,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                     architecture=args.architecture,
                     tuning_strata=args.tuning_strata,
                     fit_without_reported_normal=args.fit_without_reported_normal,
+                    augment_framing=args.augment_framing,
                 )
             )
         elif args.command == "evaluate":

@@ -57,6 +57,7 @@ class TrainConfig:
     architecture: str | None = None  # a key of training.model.ARCHITECTURES; None = the recipe's
     tuning_strata: str = "class"  # how the tuning split is drawn: one of recipes.TUNING_STRATA
     fit_without_reported_normal: bool = False  # leave Cohort.reported_normal films out of fit and tune
+    augment_framing: bool = False  # widen the zoom to crops and 4:3 bars (training.augment)
 
     @property
     def weights_seed(self) -> int:
@@ -164,6 +165,21 @@ def _learning_rate(config: TrainConfig, recipe: Recipe, fit_size: int) -> Any:
     return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps, alpha=0.01)
 
 
+def fit_data(
+    inputs: np.ndarray, labels: np.ndarray, split: Split, config: TrainConfig, recipe: Recipe
+) -> tuple[Any, Any]:
+    """What ``model.fit`` gets: the fit arrays, or for an augmenting recipe a shuffled, augmented
+    tf.data pipeline of them (labels inside it, so None beside it)."""
+    if not recipe.augment:
+        return inputs[split.fit], labels[split.fit]
+    from training.augment import augmented_dataset
+
+    dataset = augmented_dataset(
+        inputs[split.fit], labels[split.fit], config.batch_size, config.weights_seed, config.augment_framing
+    )
+    return dataset, None
+
+
 def _fit(
     model: Any, inputs: np.ndarray, labels: np.ndarray, split: Split, config: TrainConfig, recipe: Recipe
 ) -> Any:
@@ -181,15 +197,7 @@ def _fit(
                 start_from_epoch=int(recipe.early_stopping_from * config.epochs),
             )
         )
-    fit_inputs: Any = inputs[split.fit]
-    fit_labels: Any = labels[split.fit]
-    if recipe.augment:
-        from training.augment import augmented_dataset
-
-        fit_inputs = augmented_dataset(
-            inputs[split.fit], labels[split.fit], config.batch_size, config.weights_seed
-        )
-        fit_labels = None
+    fit_inputs, fit_labels = fit_data(inputs, labels, split, config, recipe)
     return model.fit(
         fit_inputs,
         fit_labels,

@@ -1,0 +1,56 @@
+"""The screening recipe's augmentation, as ``model.fit`` receives it (training.train.fit_data)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.recipes import RECIPES
+from training.train import Split, TrainConfig, fit_data
+
+SIZE = 64
+
+
+def _letterboxed(image: np.ndarray) -> bool:
+    """Black full-height bars on both sides with the film's top and bottom still lit: a 4:3 frame."""
+    dark = image.max(axis=0) < 0.01
+    middle = slice(SIZE // 2 - 4, SIZE // 2 + 4)
+    return bool(
+        dark[:3].all()
+        and dark[-3:].all()
+        and image[0, middle].min() > 0.01
+        and image[-1, middle].min() > 0.01
+    )
+
+
+def _augmented(framing: bool, copies: int = 96) -> np.ndarray:
+    inputs = np.full((copies, SIZE, SIZE, 1), 0.8, dtype=np.float32)
+    labels = np.arange(copies) % 3
+    split = Split(
+        fit=np.arange(copies), tune=np.array([], dtype=np.int64), validation=np.array([], dtype=np.int64)
+    )
+    config = TrainConfig(data=[], out=Path("."), recipe="screening", augment_framing=framing)
+    dataset, beside = fit_data(inputs, labels, split, config, RECIPES["screening"])
+    assert beside is None  # the labels travel inside the pipeline
+    return np.concatenate([np.asarray(images) for images, _ in dataset])[..., 0]
+
+
+@pytest.mark.parametrize("framing", [False, True])
+def test_framing_augmentation_adds_the_black_bars_of_a_screenshot(framing: bool) -> None:
+    images = _augmented(framing)
+    letterboxed = sum(_letterboxed(image) for image in images)
+    if framing:
+        assert letterboxed >= 5, letterboxed
+    else:
+        assert letterboxed == 0, "the release's augmentation never squeezed films between bars"
+
+
+def test_the_paper_recipe_fits_on_the_plain_arrays() -> None:
+    inputs, labels = np.zeros((6, 8, 8, 1), dtype=np.float32), np.arange(6) % 3
+    split = Split(fit=np.array([0, 2, 4]), tune=np.array([], dtype=np.int64), validation=np.array([1, 3, 5]))
+    config = TrainConfig(data=[], out=Path("."), recipe="paper")
+    fit_inputs, fit_labels = fit_data(inputs, labels, split, config, RECIPES["paper"])
+    np.testing.assert_array_equal(fit_labels, [0, 2, 1])
+    assert fit_inputs.shape == (3, 8, 8, 1)

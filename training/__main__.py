@@ -154,7 +154,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "train" and args.augment_framing and not RECIPES[args.recipe].augment:
+        parser.error(f"--augment-framing needs a recipe that augments; {args.recipe} does not")
     try:
         if args.command == "train":
             from training.train import TrainConfig, run_training

@@ -54,3 +54,13 @@ def test_the_paper_recipe_fits_on_the_plain_arrays() -> None:
     fit_inputs, fit_labels = fit_data(inputs, labels, split, config, RECIPES["paper"])
     np.testing.assert_array_equal(fit_labels, [0, 2, 1])
     assert fit_inputs.shape == (3, 8, 8, 1)
+
+
+def test_framing_is_refused_for_a_recipe_that_does_not_augment(capsys: pytest.CaptureFixture[str]) -> None:
+    """Otherwise the manifest would record a framing augmentation that never ran."""
+    from training.__main__ import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--data", ".", "--out", "unused", "--recipe", "paper", "--augment-framing"])
+    assert exit_info.value.code == 2
+    assert "--augment-framing needs a recipe that augments" in capsys.readouterr().err

@@ -46,7 +46,8 @@ test-fast: $(VENV)/.installed lint  ## no container build, no browser
 # The released model (issue 6): both folders, patient-grouped 60/40 split, the screening recipe, trained
 # three times on the same split with different initial weights, then averaged by one model with int8
 # weights (docs/model-card.md, "Seeds and ensembles"). Members are kept in build/release-members, so an
-# interrupted `make release` resumes; delete that folder to retrain them all.
+# interrupted `make release` resumes (a member cut off mid-way from its last finished epoch: training/resume.py);
+# delete that folder to retrain them all.
 # RELEASE_OPTIONS adds `train` options to every member, e.g. "--tuning-strata class-and-source
 # --fit-without-reported-normal" (model card, "Next release"); members trained with other options do not
 # mix, so delete build/release-members when changing them.
@@ -72,7 +73,7 @@ release: $(foreach seed,0 1 2,$(RELEASE_MEMBERS)/seed$(seed)/manifest.json) | $(
 
 # The pre-registered paper-protocol ensemble (docs/model-card.md, "The whole training split"): five members
 # trained on all 60% of the first folder, averaged on three test-time views, then reported. Members are kept
-# in build/whole-split, so an interrupted run resumes where it stopped.
+# in build/whole-split, so an interrupted run resumes where it stopped (mid-member: from the last finished epoch).
 WHOLE_SPLIT := build/whole-split
 WHOLE_SPLIT_TRAIN := TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training train --recipe screening-whole-split \
   --split image --data $(SHARED)/covid19-radiography-128 --epochs 40 --val-fraction 0.4 --image-size 128

@@ -179,6 +179,7 @@ def _member_record(manifest: dict[str, Any]) -> dict[str, Any]:
         "weights_seed": _member_weights_seed(manifest),
         "epochs_run": training["epochs_run"],
         "seconds_total": training["seconds_total"],
+        "resumed_at_epochs": training.get("resumed_at_epochs", []),  # none before training.resume existed
     }
 
 

@@ -9,7 +9,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +32,9 @@ from training.machine import machine_description
 from training.metrics import classification_report
 from training.recipes import RECIPES, Recipe
 from training.report import cohort_report
+
+if TYPE_CHECKING:
+    from training.resume import Progress
 
 GATE_MODEL = "gate_model.tflite"
 GATE_HELD_BACK = "gate_held_back_files.txt"
@@ -166,43 +169,72 @@ def _learning_rate(config: TrainConfig, recipe: Recipe, fit_size: int) -> Any:
 
 
 def fit_data(
-    inputs: np.ndarray, labels: np.ndarray, split: Split, config: TrainConfig, recipe: Recipe
+    inputs: np.ndarray,
+    labels: np.ndarray,
+    split: Split,
+    config: TrainConfig,
+    recipe: Recipe,
+    first_epoch: int = 0,
 ) -> tuple[Any, Any]:
     """What ``model.fit`` gets: the fit arrays, or for an augmenting recipe a shuffled, augmented
-    tf.data pipeline of them (labels inside it, so None beside it)."""
+    tf.data pipeline of them (labels inside it, so None beside it). ``first_epoch`` > 0 (a resumed run)
+    draws from another seed, so the epochs after a resume do not replay epoch 0's draws."""
     if not recipe.augment:
         return inputs[split.fit], labels[split.fit]
     from training.augment import augmented_dataset
+    from training.resume import epoch_seed
 
     dataset = augmented_dataset(
-        inputs[split.fit], labels[split.fit], config.batch_size, config.weights_seed, config.augment_framing
+        inputs[split.fit],
+        labels[split.fit],
+        config.batch_size,
+        epoch_seed(config.weights_seed, first_epoch),
+        config.augment_framing,
     )
     return dataset, None
 
 
 def _fit(
-    model: Any, inputs: np.ndarray, labels: np.ndarray, split: Split, config: TrainConfig, recipe: Recipe
-) -> Any:
+    model: Any,
+    inputs: np.ndarray,
+    labels: np.ndarray,
+    split: Split,
+    config: TrainConfig,
+    recipe: Recipe,
+    progress: Progress,
+) -> None:
+    """``model.fit`` from the epoch ``progress`` reached, checkpointing every epoch (training.resume);
+    ``progress`` is kept up to date (epochs, seconds) as it goes."""
     import keras
 
-    callbacks: list[Any] = [keras.callbacks.CSVLogger(str(config.out / HISTORY))]
+    from training.resume import Checkpoint
+
+    early_stopping = None
     if recipe.early_stopping_patience:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss",
-                patience=recipe.early_stopping_patience,
-                restore_best_weights=True,
-                # at a high learning rate the tuning loss jumps between epochs: watching it then stops
-                # runs that are still improving (a 60-epoch run stopped at 25, best epoch 13)
-                start_from_epoch=int(recipe.early_stopping_from * config.epochs),
-            )
+        early_stopping = keras.callbacks.EarlyStopping(
+            monitor="val_loss",
+            patience=recipe.early_stopping_patience,
+            restore_best_weights=True,
+            # at a high learning rate the tuning loss jumps between epochs: watching it then stops
+            # runs that are still improving (a 60-epoch run stopped at 25, best epoch 13)
+            start_from_epoch=int(recipe.early_stopping_from * config.epochs),
         )
-    fit_inputs, fit_labels = fit_data(inputs, labels, split, config, recipe)
-    return model.fit(
+    started = time.perf_counter()
+    checkpoint = Checkpoint(
+        config.out, config.as_record(), progress, early_stopping, lambda: time.perf_counter() - started
+    )
+    callbacks: list[Any] = [
+        keras.callbacks.CSVLogger(str(config.out / HISTORY), append=progress.epochs_done > 0),
+        *([early_stopping] if early_stopping else []),
+        checkpoint,  # after early stopping: it saves that callback's memory and final weights
+    ]
+    fit_inputs, fit_labels = fit_data(inputs, labels, split, config, recipe, progress.epochs_done)
+    model.fit(
         fit_inputs,
         fit_labels,
         validation_data=(inputs[split.monitored], labels[split.monitored]),
         epochs=config.epochs,
+        initial_epoch=progress.epochs_done,
         batch_size=None if recipe.augment else config.batch_size,
         class_weight=_class_weights(labels[split.fit]) if recipe.class_weight else None,
         callbacks=callbacks,
@@ -255,6 +287,8 @@ def run_training(config: TrainConfig) -> Path:
     import tensorflow as tf
 
     from training.model import ARCHITECTURES, layer_table
+    from training.resume import checkpoint_dir, restore
+    from training.resume import remove as remove_checkpoint
 
     keras.utils.set_random_seed(config.weights_seed)
     tf.config.experimental.enable_op_determinism()
@@ -265,10 +299,18 @@ def run_training(config: TrainConfig) -> Path:
         metrics=["accuracy"],
     )
     config.out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    history = _fit(model, prepared.inputs, prepared.labels, prepared.split, config, recipe)
-    seconds = time.perf_counter() - started
-    epochs_run = len(history.history.get("loss", [])) or config.epochs
+    progress = restore(model, config.out, config.as_record())
+    if progress.finished:
+        print(f"fit had finished ({progress.epochs_done} epochs, {checkpoint_dir(config.out)}): bundle next")
+    else:
+        if progress.epochs_done:
+            print(
+                f"resuming at epoch {progress.epochs_done + 1} of {config.epochs} from "
+                f"{checkpoint_dir(config.out)} (delete it to start over)"
+            )
+        _fit(model, prepared.inputs, prepared.labels, prepared.split, config, recipe, progress)
+    epochs_run = progress.epochs_done
+    seconds = progress.seconds
     print(f"trained {epochs_run} epochs in {seconds:.1f} s ({seconds / epochs_run:.2f} s/epoch)")
     described = {
         "architecture": config.network,
@@ -278,10 +320,13 @@ def run_training(config: TrainConfig) -> Path:
             "epochs_run": epochs_run,
             "seconds_total": round(seconds, 1),
             "seconds_per_epoch": round(seconds / epochs_run, 2),
+            "resumed_at_epochs": progress.resumed_at,
             "machine": machine_description(),
         },
     }
-    return write_bundle(config, prepared, model, described)
+    bundle = write_bundle(config, prepared, model, described)
+    remove_checkpoint(config.out)
+    return bundle
 
 
 def write_bundle(

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,9 @@ EXPECTED_FILES = {
 }
 
 
+CLI_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "PATH": "/usr/bin:/bin"}
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "training", *args],
@@ -39,7 +43,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         check=False,
-        env={"TF_CPP_MIN_LOG_LEVEL": "2", "PATH": "/usr/bin:/bin"},
+        env=CLI_ENV,
     )
 
 
@@ -158,6 +162,54 @@ def small_screening_bundle(tmp_path_factory: pytest.TempPathFactory, shared_data
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     return out
+
+
+def _checkpointed_epochs(out: Path) -> dict[str, object] | None:
+    """The progress in the run's checkpoint (training.resume), or None before the first epoch ends."""
+    for folder in (".resume", ".resume.old"):
+        try:
+            return json.loads((out / folder / "state.json").read_text())["progress"]
+        except FileNotFoundError:  # not written yet, or renamed away while we looked
+            continue
+    return None
+
+
+@pytest.mark.slow
+def test_a_killed_training_resumes_at_its_last_finished_epoch(tmp_path: Path, shared_data: Path) -> None:
+    """SIGKILL in the middle of fit, then the same command: it goes on from the checkpointed epoch,
+    logs every epoch once, records where it resumed, and leaves no checkpoint beside the bundle."""
+    args = [
+        "train", "--data", str(TRAINING_SET), "--out", str(tmp_path), "--recipe", "screening",
+        "--epochs", "8", "--limit-per-class", "40",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "training", *args],
+        cwd=REPO_ROOT,
+        env=CLI_ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 600
+    while process.poll() is None and time.monotonic() < deadline:
+        progress = _checkpointed_epochs(tmp_path)
+        if progress and progress["epochs_done"] >= 2:
+            break
+        time.sleep(0.05)
+    process.kill()
+    assert process.wait() == -9, "the run ended before it could be killed in the middle of fit"
+    progress = _checkpointed_epochs(tmp_path)
+    assert progress is not None and not progress["finished"] and not (tmp_path / MANIFEST).exists()
+    killed_at = progress["epochs_done"]
+
+    result = _cli(*args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"resuming at epoch {killed_at + 1} of 8" in result.stdout
+    training = json.loads((tmp_path / MANIFEST).read_text())["training"]
+    assert (training["resumed_at_epochs"], training["epochs_run"]) == ([killed_at], 8)
+    history = (tmp_path / "history.csv").read_text().splitlines()[1:]
+    assert [int(line.split(",")[0]) for line in history] == list(range(8))
+    assert not list(tmp_path.glob(".resume*"))
+    load_bundle(FolderSource(tmp_path))
 
 
 @pytest.mark.slow

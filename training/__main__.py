@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from function.bundle_format import INT8_DYNAMIC_WEIGHTS, TFLITE_WEIGHTS, BundleError
+from training.checkpoint import CheckpointMismatch
 from training.data import DatasetError
 from training.recipes import ARCHITECTURE_NAMES, RECIPES, TUNING_STRATA
 from training.views import VIEW_SETS
@@ -210,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
 
             for key in publish_bundle(args.bundle, args.bucket, args.prefix, args.endpoint_url):
                 print(f"uploaded s3://{args.bucket}/{key}")
-    except (DatasetError, BundleError) as error:
+    except (DatasetError, BundleError, CheckpointMismatch) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -9,7 +9,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -26,15 +26,14 @@ from function.calibration import Calibration, apply_temperature, decide
 from function.classifier import Classifier
 from function.imaging import decode_grayscale, to_model_input
 from training.calibrate_gate import calibrate_gate
+from training.checkpoint import Progress, checkpoint_dir, epoch_seed, restore
+from training.checkpoint import remove as remove_checkpoint
 from training.cohorts import Cohort, cohorts_for, grouped_split
 from training.data import Example, class_counts, list_examples, load_images, stratified_split
 from training.machine import machine_description
 from training.metrics import classification_report
 from training.recipes import RECIPES, Recipe
 from training.report import cohort_report
-
-if TYPE_CHECKING:
-    from training.resume import Progress
 
 GATE_MODEL = "gate_model.tflite"
 GATE_HELD_BACK = "gate_held_back_files.txt"
@@ -182,7 +181,6 @@ def fit_data(
     if not recipe.augment:
         return inputs[split.fit], labels[split.fit]
     from training.augment import augmented_dataset
-    from training.resume import epoch_seed
 
     dataset = augmented_dataset(
         inputs[split.fit],
@@ -287,8 +285,6 @@ def run_training(config: TrainConfig) -> Path:
     import tensorflow as tf
 
     from training.model import ARCHITECTURES, layer_table
-    from training.resume import checkpoint_dir, restore
-    from training.resume import remove as remove_checkpoint
 
     keras.utils.set_random_seed(config.weights_seed)
     tf.config.experimental.enable_op_determinism()

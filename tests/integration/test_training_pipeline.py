@@ -177,7 +177,8 @@ def _checkpointed_epochs(out: Path) -> dict[str, object] | None:
 @pytest.mark.slow
 def test_a_killed_training_resumes_at_its_last_finished_epoch(tmp_path: Path, shared_data: Path) -> None:
     """SIGKILL in the middle of fit, then the same command: it goes on from the checkpointed epoch,
-    logs every epoch once, records where it resumed, and leaves no checkpoint beside the bundle."""
+    logs every epoch once, records where it resumed, and leaves no checkpoint beside the bundle. The
+    command with other options is refused in between, naming what differs."""
     args = [
         "train", "--data", str(TRAINING_SET), "--out", str(tmp_path), "--recipe", "screening",
         "--epochs", "8", "--limit-per-class", "40",
@@ -201,6 +202,8 @@ def test_a_killed_training_resumes_at_its_last_finished_epoch(tmp_path: Path, sh
     assert progress is not None and not progress["finished"] and not (tmp_path / MANIFEST).exists()
     killed_at = progress["epochs_done"]
 
+    other = _cli(*[("9" if arg == "8" else arg) for arg in args])
+    assert other.returncode == 2 and "(epochs differ)" in other.stderr, other.stderr[-3000:]
     result = _cli(*args)
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"resuming at epoch {killed_at + 1} of 8" in result.stdout

@@ -1,4 +1,5 @@
-"""training.resume on a tiny Keras model: what a checkpoint brings back, and what it refuses."""
+"""training.resume and training.checkpoint on a tiny Keras model: what a checkpoint brings back, and what it
+refuses."""
 
 from __future__ import annotations
 
@@ -11,15 +12,15 @@ import pytest
 
 keras = pytest.importorskip("keras")
 
-from training.resume import (  # noqa: E402
+from training.checkpoint import (  # noqa: E402
     CHECKPOINT_DIR,
-    Checkpoint,
     CheckpointMismatch,
     Progress,
     epoch_seed,
     remove,
     restore,
 )
+from training.resume import Checkpoint  # noqa: E402
 
 OPTIONS = {"recipe": "screening", "epochs": 6, "data": ["a", "b"], "init_seed": None}
 RNG = np.random.default_rng(0)

@@ -30,11 +30,11 @@ from training.bundle_split import prepare_as_trained
 UPSCALED_SIDE = 1024
 
 
-def _png(image: np.ndarray) -> bytes:
+def png_bytes(image: np.ndarray) -> bytes:
     return cv2.imencode(".png", image)[1].tobytes()
 
 
-def _jpeg(image: np.ndarray, quality: int) -> bytes:
+def jpeg_bytes(image: np.ndarray, quality: int) -> bytes:
     return cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes()
 
 
@@ -65,20 +65,20 @@ def rotated(gray: np.ndarray, degrees: float = 5.0) -> np.ndarray:
 
 
 UPLOADS: dict[str, Callable[[np.ndarray], bytes]] = {
-    "the stored file (8-bit PNG)": _png,
-    "RGB PNG": lambda gray: _png(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)),
-    "16-bit PNG": lambda gray: _png(gray.astype(np.uint16) * 257),
-    "JPEG quality 90": lambda gray: _jpeg(gray, 90),
-    "JPEG quality 50": lambda gray: _jpeg(gray, 50),
-    f"upscaled to {UPSCALED_SIDE} px, JPEG 90": lambda gray: _jpeg(
+    "the stored file (8-bit PNG)": png_bytes,
+    "RGB PNG": lambda gray: png_bytes(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR)),
+    "16-bit PNG": lambda gray: png_bytes(gray.astype(np.uint16) * 257),
+    "JPEG quality 90": lambda gray: jpeg_bytes(gray, 90),
+    "JPEG quality 50": lambda gray: jpeg_bytes(gray, 50),
+    f"upscaled to {UPSCALED_SIDE} px, JPEG 90": lambda gray: jpeg_bytes(
         cv2.resize(gray, (UPSCALED_SIDE, UPSCALED_SIDE), interpolation=cv2.INTER_CUBIC), 90
     ),
-    "letterboxed to 4:3": lambda gray: _png(letterboxed(gray)),
-    "cropped 8% each side": lambda gray: _png(cropped(gray)),
-    "rotated 5 degrees": lambda gray: _png(rotated(gray)),
-    "darker (gamma 1.5)": lambda gray: _png(_gamma(gray, 1.5)),
-    "brighter (gamma 0.67)": lambda gray: _png(_gamma(gray, 0.67)),
-    "inverted (a negative)": lambda gray: _png(255 - gray),
+    "letterboxed to 4:3": lambda gray: png_bytes(letterboxed(gray)),
+    "cropped 8% each side": lambda gray: png_bytes(cropped(gray)),
+    "rotated 5 degrees": lambda gray: png_bytes(rotated(gray)),
+    "darker (gamma 1.5)": lambda gray: png_bytes(_gamma(gray, 1.5)),
+    "brighter (gamma 0.67)": lambda gray: png_bytes(_gamma(gray, 0.67)),
+    "inverted (a negative)": lambda gray: png_bytes(255 - gray),
 }
 """Each way an upload of the same film can arrive: stored 8-bit grayscale in, file bytes out."""
 

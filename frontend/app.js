@@ -440,6 +440,7 @@
     if (!indeterminate && body.decision === "screening_threshold") {
       element.appendChild(node("p", "result-message result-flag", i18n.t("flaggedText")));
     }
+    for (const note of uploadNotes(body)) element.appendChild(note);
 
     element.appendChild(node("h4", "result-subheading", i18n.t("probabilitiesTitle")));
     const list = node("ul", "probabilities");
@@ -470,6 +471,7 @@
     element.appendChild(alertIcon());
     element.appendChild(title);
     element.appendChild(node("p", "result-message", i18n.t("notChestAdvice")));
+    for (const note of uploadNotes(body)) element.appendChild(note);
     element.appendChild(technicalDetails(body));
     element.appendChild(againButton());
     return element;
@@ -555,6 +557,19 @@
     path.setAttribute("d", "M12 3 2 21h20L12 3Zm0 6v6m0 3v.5");
     svg.appendChild(path);
     return svg;
+  }
+
+  /** Notes on the upload itself (the black bars of a screenshot...), in the server's words and the
+   *  page's language; data-note carries the code. */
+  function uploadNotes(body) {
+    const notes = Array.isArray(body.notes) ? body.notes : [];
+    return notes
+      .filter((note) => note && typeof note.code === "string")
+      .map((note) => {
+        const element = node("p", "result-message result-note", serverMessage(note));
+        element.setAttribute("data-note", note.code);
+        return element;
+      });
   }
 
   /** The server's own sentence in the page's language (message is Spanish, message_en English). */

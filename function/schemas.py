@@ -12,6 +12,14 @@ INDETERMINATE_MESSAGE = (
     "Resultado indeterminado: el modelo no tiene suficiente confianza para dar una lectura de esta imagen"
 )
 INDETERMINATE_MESSAGE_EN = "Indeterminate: the model is not confident enough to give a reading of this image"
+BLACK_BARS_NOTE = (
+    "La imagen tiene franjas negras a los lados (¿una captura de pantalla?). El modelo se entrenó con "
+    "radiografías sin ellas y las lee peor: suba la radiografía sin franjas para una lectura más fiable."
+)
+BLACK_BARS_NOTE_EN = (
+    "The image has black bars at its sides (a screenshot?). The model was trained on radiographs without "
+    "them and reads such images less reliably: upload the radiograph without the bars for a better reading."
+)
 MODEL_UNAVAILABLE_MESSAGE = "The model is temporarily unavailable; try again shortly."
 """The only thing the public is told when the bundle cannot be loaded: the reason (S3 keys, hashes) is
 logged for operators, never sent to the page or to /health."""
@@ -63,6 +71,17 @@ class Consistency(BaseModel):
     )
 
 
+class UploadNote(BaseModel):
+    """Something about the upload itself that makes the answer less reliable, and how to fix it."""
+
+    code: Literal["black_bars"] = Field(
+        description="'black_bars': dark bars on two opposite sides, as a screenshot of a viewer has "
+        "(function/framing.py)."
+    )
+    message: str = Field(description="What to tell the person, in Spanish.")
+    message_en: str = Field(description="The same in English.")
+
+
 class Heatmap(BaseModel):
     """Occlusion sensitivity at the model's input resolution (a square resize of the whole image).
 
@@ -109,6 +128,10 @@ class DiagnosisResponse(BaseModel):
         default=None,
         description='Where the model looked, when the request has "explain": true and the result is '
         "'diagnosis' or 'indeterminate'; null otherwise.",
+    )
+    notes: list[UploadNote] = Field(
+        default_factory=list,
+        description="Notes on the upload that make this answer less reliable (any result); empty when none.",
     )
     disclaimer: str = Field(default=DISCLAIMER, description="Always shown: a screening aid, not a diagnosis.")
     disclaimer_en: str = Field(default=DISCLAIMER_EN, description="The disclaimer in English.")

@@ -18,8 +18,11 @@ import numpy as np
 from function.bundle import LoadedBundle, load_bundle, source_for
 from function.bundle_format import BundleError
 from function.explain import occlusion_map
+from function.framing import dark_bars
 from function.imaging import decode_grayscale, to_model_input
 from function.schemas import (
+    BLACK_BARS_NOTE,
+    BLACK_BARS_NOTE_EN,
     INDETERMINATE_MESSAGE,
     INDETERMINATE_MESSAGE_EN,
     MODEL_UNAVAILABLE_MESSAGE,
@@ -29,6 +32,7 @@ from function.schemas import (
     DiagnosisResponse,
     HealthResponse,
     Heatmap,
+    UploadNote,
 )
 
 log = logging.getLogger("cxr.service")
@@ -108,6 +112,7 @@ def read_image(bundle: LoadedBundle, data: bytes, explain: bool = False) -> Diag
     Raises ``function.imaging.ImageError`` for unreadable files.
     """
     model_input = to_model_input(decode_grayscale(data), bundle.input_size)
+    notes = upload_notes(model_input)
     verdict = bundle.gate.check(model_input)
     consistency = Consistency(
         ssim=verdict.ssim,
@@ -124,6 +129,7 @@ def read_image(bundle: LoadedBundle, data: bytes, explain: bool = False) -> Diag
             message=NOT_CHEST_XRAY_MESSAGE,
             message_en=NOT_CHEST_XRAY_MESSAGE_EN,
             model_version=bundle.version,
+            notes=notes,
         )
     raw = bundle.classifier.predict_one(model_input)
     calibration = bundle.calibration
@@ -147,6 +153,7 @@ def read_image(bundle: LoadedBundle, data: bytes, explain: bool = False) -> Diag
             message_en=INDETERMINATE_MESSAGE_EN,
             model_version=bundle.version,
             heatmap=heatmap,
+            notes=notes,
         )
     share = probabilities[diagnosis]
     spanish = f"Lectura del modelo: {SPANISH_LABELS.get(diagnosis, diagnosis)} ({percent(share, 'es')})"
@@ -165,7 +172,15 @@ def read_image(bundle: LoadedBundle, data: bytes, explain: bool = False) -> Diag
         model_version=bundle.version,
         heatmap=heatmap,
         decision="screening_threshold" if by_threshold else "most_probable",
+        notes=notes,
     )
+
+
+def upload_notes(model_input: np.ndarray) -> list[UploadNote]:
+    """What the person should know about the upload itself (function/framing.py); changes no reading."""
+    if dark_bars(model_input).letterboxed:
+        return [UploadNote(code="black_bars", message=BLACK_BARS_NOTE, message_en=BLACK_BARS_NOTE_EN)]
+    return []
 
 
 HEATMAP_MAX_SIDE = 64

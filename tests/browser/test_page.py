@@ -15,10 +15,12 @@ import shutil
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import Page, Request, Route, expect
 
+from bench.upload_robustness import letterboxed, png_bytes
 from function.service import percent  # the page writes probabilities exactly as the API message does
 from tests.browser.conftest import PageWatch, local_stack, local_stack_process, screenshot
 from tests.conftest import NOT_CHEST, RELEASE_BUNDLE, REPO_ROOT, TRAINING_SET
@@ -221,6 +223,28 @@ def test_a_plain_reading_has_no_flag_note(page: Page, stack_url: str) -> None:
         "data-diagnosis", answer["diagnosis"]
     )
     expect(page.locator(RESULT).locator(".result-flag")).to_have_count(0)
+    expect(page.locator(RESULT).locator(".result-note")).to_have_count(0)
+
+
+def test_a_screenshot_with_black_bars_shows_the_note_in_both_languages(
+    page: Page, stack_url: str, tmp_path: Path
+) -> None:
+    radiograph, _ = pick(
+        stack_url, images(TRAINING_SET / "Normal" / "images"), lambda a: a["result"] == "diagnosis"
+    )
+    framed = tmp_path / "screenshot.png"
+    with Image.open(radiograph) as film:
+        framed.write_bytes(png_bytes(letterboxed(np.asarray(film.convert("L")))))
+    answer = api_answer(stack_url, framed)
+    assert [note["code"] for note in answer["notes"]] == ["black_bars"]
+    open_page(page, stack_url)
+    choose_and_diagnose(page, framed)
+
+    note = page.locator(RESULT).locator('.result-note[data-note="black_bars"]')
+    expect(note).to_have_text(answer["notes"][0]["message"])
+    screenshot(page, "black-bars-note")
+    page.click("#lang-toggle")
+    expect(note).to_have_text(answer["notes"][0]["message_en"])
 
 
 def test_dicom_is_sent_as_it_is(page: Page, stack_url: str) -> None:

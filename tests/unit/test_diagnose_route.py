@@ -6,12 +6,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
+from bench.upload_robustness import letterboxed
+from function.imaging import decode_grayscale
 from function.schemas import DISCLAIMER, DISCLAIMER_EN, NOT_CHEST_XRAY_MESSAGE, NOT_CHEST_XRAY_MESSAGE_EN
 from tests.api_support import make_client, post_image, release_gate_threshold, release_manifest
-from tests.upload_samples import COVID_RADIOGRAPH, NORMAL_RADIOGRAPH, PHOTO, b64, data_url
+from tests.upload_samples import COVID_RADIOGRAPH, NORMAL_RADIOGRAPH, PHOTO, b64, data_url, encode
 
 RESPONSE_FIELDS = {
     "result",
@@ -25,6 +29,7 @@ RESPONSE_FIELDS = {
     "disclaimer_en",
     "heatmap",
     "decision",
+    "notes",
 }
 
 
@@ -115,3 +120,22 @@ def test_openapi_documents_the_request_and_response(client: TestClient) -> None:
     assert {"200", "400", "413", "415", "422", "503"} <= set(operation["responses"])
     assert "DiagnosisResponse" in schema["components"]["schemas"]
     assert client.get("/docs").status_code == 200
+
+
+def _png(gray: np.ndarray) -> bytes:
+    return encode(Image.fromarray(gray), "PNG")
+
+
+@pytest.mark.parametrize("path", [COVID_RADIOGRAPH, NORMAL_RADIOGRAPH], ids=["covid", "normal"])
+def test_a_screenshot_with_black_bars_gets_a_note_the_film_none(client: TestClient, path: Path) -> None:
+    assert _diagnosis(client, path.read_bytes())["notes"] == []
+    framed = _diagnosis(client, _png(letterboxed(decode_grayscale(path.read_bytes()))))
+    assert [note["code"] for note in framed["notes"]] == ["black_bars"]
+    note = framed["notes"][0]
+    assert "franjas negras" in note["message"] and "black bars" in note["message_en"]
+
+
+def test_the_note_comes_with_a_refusal_too(client: TestClient) -> None:
+    body = _diagnosis(client, _png(letterboxed(decode_grayscale(PHOTO.read_bytes()))))
+    assert body["result"] == "not_chest_xray"
+    assert [note["code"] for note in body["notes"]] == ["black_bars"]

@@ -56,3 +56,14 @@ def test_the_table_row_counts_readings_refusals_and_agreement() -> None:
     cells = [cell.strip() for cell in variant.row("v", stored).strip("|").split("|")]
     # read correctly, COVID-19 caught, adult normals Normal, refused, indeterminate, same as stored
     assert cells == ["v", "50.0%", "50.0%", "0.0%", "25.0%", "25.0%", "50.0%"]
+
+
+def test_the_black_bars_benchs_framings_put_the_whole_film_between_bars(shared_data: Path) -> None:
+    from bench.black_bars import _bars_to
+
+    film = _film()
+    wide, tall = _bars_to(film, 16, 9), _bars_to(film, 3, 4)
+    assert wide.shape == (128, 228) and tall.shape == (170, 128)
+    np.testing.assert_array_equal(wide[:, 50:178], film)
+    np.testing.assert_array_equal(tall[21:149], film)
+    assert wide[:, :50].max() == 0 and tall[:21].max() == 0

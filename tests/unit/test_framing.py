@@ -1,0 +1,58 @@
+"""function.framing on a real radiograph framed the ways screenshots frame it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from bench.upload_robustness import letterboxed
+from function.framing import DARK_LEVEL, MIN_BAR, Bars, dark_bars
+from function.imaging import to_model_input
+from tests.upload_samples import COVID_RADIOGRAPH, NORMAL_RADIOGRAPH, gray_of
+
+SIZE = 128
+
+
+def _bars(gray: np.ndarray, size: int = SIZE) -> Bars:
+    return dark_bars(to_model_input(gray, size))
+
+
+def _padded(gray: np.ndarray, top: int, bottom: int, left: int, right: int, value: int = 0) -> np.ndarray:
+    return cv2.copyMakeBorder(gray, top, bottom, left, right, cv2.BORDER_CONSTANT, value=value)
+
+
+@pytest.mark.parametrize("path", [COVID_RADIOGRAPH, NORMAL_RADIOGRAPH], ids=["covid", "normal"])
+def test_a_film_as_stored_has_no_bars(path: Path) -> None:
+    bars = _bars(gray_of(path))
+    assert not bars.letterboxed
+    assert max(bars.left, bars.right, bars.top, bars.bottom) < MIN_BAR / 2
+
+
+@pytest.mark.parametrize("size", [64, 128, 224])
+def test_a_4_to_3_screenshot_is_letterboxed_with_bars_of_an_eighth(size: int) -> None:
+    bars = _bars(letterboxed(gray_of(COVID_RADIOGRAPH)), size)
+    assert bars.letterboxed
+    eighth = pytest.approx(0.125, abs=2 / size)
+    assert bars.left == eighth and bars.right == eighth
+
+
+def test_bars_above_and_below_count_too() -> None:
+    film = gray_of(NORMAL_RADIOGRAPH)
+    assert _bars(_padded(film, 24, 24, 0, 0)).letterboxed
+
+
+def test_one_sided_or_narrow_bars_do_not() -> None:
+    film = gray_of(COVID_RADIOGRAPH)  # 128 px: 40 px is a quarter of the new width, 10 px under 8%
+    assert not _bars(_padded(film, 0, 0, 40, 0)).letterboxed
+    assert not _bars(_padded(film, 0, 0, 10, 10)).letterboxed
+    assert _bars(_padded(film, 0, 0, 20, 20)).letterboxed
+
+
+def test_a_dark_grey_viewer_background_counts_a_mid_grey_one_does_not() -> None:
+    film = gray_of(COVID_RADIOGRAPH)
+    darkest_counted = int(DARK_LEVEL * 255)
+    assert _bars(_padded(film, 0, 0, 21, 21, value=darkest_counted)).letterboxed
+    assert not _bars(_padded(film, 0, 0, 21, 21, value=darkest_counted + 8)).letterboxed

@@ -5,7 +5,8 @@
 Times ``steps`` optimizer steps (batch 32, the recipes' size) and ``steps`` forward passes of each
 network on random inputs of its size: a step costs the same whatever the pixels are. The split sizes come
 from the real data and the real split code (``training.train.prepare``), so the projected epoch is
-``ceil(fit / 32)`` steps plus ``ceil(monitored / 32)`` forward passes (the per-epoch validation), and a
+``ceil(fit / 32)`` steps plus ``ceil(monitored / 32)`` forward passes (the per-epoch validation) plus
+one checkpoint (``training.resume``: weights and optimizer state written after every epoch), and a
 run is that times its epoch budget (early stopping can only make it shorter). The augmentation pipeline
 runs on its own threads beside the steps and is not timed. Image loading, export, evaluation and the gate
 come on top (docs/benchmarks.md, "Training").
@@ -17,6 +18,7 @@ import argparse
 import math
 import os
 import statistics
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.bench_warm_latency import timings
+from training.checkpoint import Progress, checkpoint_dir, save
 from training.machine import machine_description
 from training.train import TrainConfig, prepare
 
@@ -86,6 +89,8 @@ JOBS = (
 class StepCost:
     train_seconds: float  # median of one optimizer step on a batch
     forward_seconds: float  # median of one inference pass on a batch
+    checkpoint_seconds: float  # median of one end-of-epoch checkpoint (training.checkpoint.save)
+    checkpoint_megabytes: float  # its size on disk: weights and the optimizer's state
 
 
 def step_cost(architecture: str, size: int, steps: int) -> StepCost:
@@ -104,10 +109,13 @@ def step_cost(architecture: str, size: int, steps: int) -> StepCost:
     def timed(call: Callable[[], object]) -> float:
         return statistics.median(timings(call, steps, WARM_UP)) / 1000
 
-    return StepCost(
-        train_seconds=timed(lambda: model.train_on_batch(inputs, labels)),
-        forward_seconds=timed(lambda: model.predict_on_batch(inputs)),
-    )
+    train_seconds = timed(lambda: model.train_on_batch(inputs, labels))
+    forward_seconds = timed(lambda: model.predict_on_batch(inputs))
+    with tempfile.TemporaryDirectory() as out:
+        progress = Progress(epochs_done=1)
+        checkpoint_seconds = timed(lambda: save(Path(out), model, {}, progress, None))
+        stored = sum(f.stat().st_size for f in checkpoint_dir(Path(out)).iterdir())
+    return StepCost(train_seconds, forward_seconds, checkpoint_seconds, stored / 1e6)
 
 
 def split_sizes(job: Job, data_root: Path) -> tuple[int, int]:
@@ -138,18 +146,22 @@ def main() -> None:
         cost = costs[key]
         fit, monitored = split_sizes(job, args.data_root)
         epoch = (
-            math.ceil(fit / BATCH) * cost.train_seconds + math.ceil(monitored / BATCH) * cost.forward_seconds
+            math.ceil(fit / BATCH) * cost.train_seconds
+            + math.ceil(monitored / BATCH) * cost.forward_seconds
+            + cost.checkpoint_seconds
         )
         rows.append(
             f"| {job.name} (`{job.command}`) | {job.architecture} {job.image_size}px | {fit} / {monitored} | "
-            f"{cost.train_seconds:.3f} / {cost.forward_seconds:.3f} | {epoch:.0f} s | "
+            f"{cost.train_seconds:.3f} / {cost.forward_seconds:.3f} | "
+            f"{cost.checkpoint_seconds:.2f} s, {cost.checkpoint_megabytes:.0f} MB | {epoch:.0f} s | "
             f"{job.epochs} | {epoch * job.epochs / 60:.0f} min |"
         )
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     print(
-        "| run | network | fit / monitored images | s per step / forward (batch 32) | epoch | epochs | run |"
+        "| run | network | fit / monitored images | s per step / forward (batch 32) | checkpoint | epoch "
+        "| epochs | run |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
 

@@ -37,7 +37,12 @@ class Bars:
 
     @property
     def letterboxed(self) -> bool:
-        return min(self.left, self.right) >= MIN_BAR or min(self.top, self.bottom) >= MIN_BAR
+        """Bars on two opposite sides with a picture between them (an all-dark image has no bars)."""
+        return _framed(self.left, self.right) or _framed(self.top, self.bottom)
+
+
+def _framed(one_side: float, other_side: float) -> bool:
+    return min(one_side, other_side) >= MIN_BAR and one_side + other_side < 1
 
 
 def dark_bars(model_input: np.ndarray) -> Bars:

@@ -56,3 +56,7 @@ def test_a_dark_grey_viewer_background_counts_a_mid_grey_one_does_not() -> None:
     darkest_counted = int(DARK_LEVEL * 255)
     assert _bars(_padded(film, 0, 0, 21, 21, value=darkest_counted)).letterboxed
     assert not _bars(_padded(film, 0, 0, 21, 21, value=darkest_counted + 8)).letterboxed
+
+
+def test_an_all_dark_image_has_no_bars_to_speak_of() -> None:
+    assert not dark_bars(np.zeros((SIZE, SIZE, 1), dtype=np.float32)).letterboxed

@@ -51,8 +51,9 @@ def checkpoint_dir(out: Path) -> Path:
 def restore(model: Any, out: Path, options: dict[str, Any]) -> Progress:
     """Load the checkpoint in ``out`` into the compiled ``model``; a fresh ``Progress`` when there is none.
 
-    Also rewinds ``out/history.csv`` to the checkpoint's epochs (the process may have logged an epoch it
-    did not live to save)."""
+    An unfinished run's progress records the epoch this process takes over at (``resumed_at``). Also
+    rewinds ``out/history.csv`` to the checkpoint's epochs (the process may have logged an epoch it did
+    not live to save)."""
     directory = _readable(checkpoint_dir(out))
     if directory is None:
         return Progress()
@@ -70,6 +71,8 @@ def restore(model: Any, out: Path, options: dict[str, Any]) -> Progress:
         model.optimizer.build(model.trainable_variables)
     model.load_weights(directory / WEIGHTS)
     progress = Progress(**state["progress"])
+    if not progress.finished:  # this process takes the training over here
+        progress.resumed_at.append(progress.epochs_done)
     _rewind_history(out / "history.csv", progress.epochs_done)
     return progress
 

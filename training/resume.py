@@ -42,8 +42,6 @@ class Checkpoint(keras.callbacks.Callback):
         self.early_stopping = early_stopping
         self.clock = clock  # seconds of training spent in this process, so far
         self.seconds_before = progress.seconds
-        if progress.epochs_done:
-            progress.resumed_at.append(progress.epochs_done)
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         remembered = self.progress.early_stopping

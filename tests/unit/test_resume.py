@@ -49,6 +49,22 @@ def _variables(model: Any) -> list[np.ndarray]:
     return [v.numpy() for v in [*model.weights, *model.optimizer.variables]]
 
 
+class _Killed(Exception):
+    pass
+
+
+class _KillAtEpoch(keras.callbacks.Callback):
+    """The process dies as epoch ``epoch`` starts: no on_train_end, no final checkpoint."""
+
+    def __init__(self, epoch: int) -> None:
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        if epoch == self.epoch:
+            raise _Killed
+
+
 def test_no_checkpoint_means_a_fresh_start(tmp_path: Path) -> None:
     assert restore(_model(), tmp_path, OPTIONS) == Progress()
 
@@ -65,16 +81,19 @@ def test_a_checkpoint_brings_back_weights_optimizer_and_progress(tmp_path: Path)
 
 
 def test_a_resumed_fit_continues_the_epochs_the_steps_and_the_history(tmp_path: Path) -> None:
-    first = _model()
-    _fit(first, tmp_path, Progress(), epochs=2)
+    log = keras.callbacks.CSVLogger(str(tmp_path / "history.csv"))
+    checkpoint = Checkpoint(tmp_path, OPTIONS, Progress(), None, lambda: 1.5)
+    with pytest.raises(_Killed):
+        _model().fit(X, Y, epochs=5, batch_size=16, verbose=0, callbacks=[log, checkpoint, _KillAtEpoch(2)])
     second = _model()
     progress = restore(second, tmp_path, OPTIONS)
-    progress.finished = False  # as after a kill between the last epoch and the end of fit
+    assert (progress.epochs_done, progress.finished, progress.resumed_at) == (2, False, [2])
     _fit(second, tmp_path, progress, epochs=5)
     assert int(second.optimizer.iterations) == 5 * 6
-    assert (progress.epochs_done, progress.resumed_at, progress.seconds) == (5, [2], 3.0)
+    assert (progress.epochs_done, progress.finished, progress.seconds) == (5, True, 3.0)
     with (tmp_path / "history.csv").open(newline="") as handle:
         assert [int(row["epoch"]) for row in csv.DictReader(handle)] == [0, 1, 2, 3, 4]
+    assert restore(_model(), tmp_path, OPTIONS).resumed_at == [2]  # a finished run is not taken over again
 
 
 def test_history_is_rewound_to_the_checkpointed_epoch(tmp_path: Path) -> None:
@@ -90,22 +109,6 @@ def test_a_checkpoint_written_with_other_options_is_refused(tmp_path: Path) -> N
     _fit(_model(), tmp_path, Progress(), epochs=1)
     with pytest.raises(CheckpointMismatch, match=r"\(epochs differ\).*delete"):
         restore(_model(), tmp_path, {**OPTIONS, "epochs": 40})
-
-
-class _Killed(Exception):
-    pass
-
-
-class _KillAtEpoch(keras.callbacks.Callback):
-    """The process dies as epoch ``epoch`` starts: no on_train_end, no final checkpoint."""
-
-    def __init__(self, epoch: int) -> None:
-        super().__init__()
-        self.epoch = epoch
-
-    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-        if epoch == self.epoch:
-            raise _Killed
 
 
 def test_early_stoppings_memory_survives_the_resume(tmp_path: Path) -> None:

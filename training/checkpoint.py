@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from function.bundle_format import HISTORY
+
 CHECKPOINT_DIR = ".resume"
 STATE = "state.json"
 WEIGHTS = "weights.weights.h5"  # Keras wants the suffix; holds the optimizer's variables too
@@ -32,7 +34,7 @@ class Progress:
     """What a checkpoint says about the run so far."""
 
     epochs_done: int = 0
-    seconds: float = 0.0  # training time spent before this process started
+    seconds: float = 0.0  # training time spent so far, over every process that ran it
     finished: bool = False  # fit ended (budget or early stop): the weights are the final ones
     resumed_at: list[int] = field(default_factory=list)  # epochs at which earlier processes took over
     early_stopping: dict[str, Any] | None = None  # wait, best, best_epoch, stopped_epoch
@@ -52,7 +54,7 @@ def restore(model: Any, out: Path, options: dict[str, Any]) -> Progress:
     """Load the checkpoint in ``out`` into the compiled ``model``; a fresh ``Progress`` when there is none.
 
     An unfinished run's progress records the epoch this process takes over at (``resumed_at``). Also
-    rewinds ``out/history.csv`` to the checkpoint's epochs (the process may have logged an epoch it did
+    rewinds the run's history.csv to the checkpoint's epochs (the process may have logged an epoch it did
     not live to save)."""
     directory = _readable(checkpoint_dir(out))
     if directory is None:
@@ -73,7 +75,7 @@ def restore(model: Any, out: Path, options: dict[str, Any]) -> Progress:
     progress = Progress(**state["progress"])
     if not progress.finished:  # this process takes the training over here
         progress.resumed_at.append(progress.epochs_done)
-    _rewind_history(out / "history.csv", progress.epochs_done)
+    _rewind_history(out / HISTORY, progress.epochs_done)
     return progress
 
 

@@ -40,7 +40,6 @@ def main() -> None:
 
     from function.app import app, handler
     from function.explain import occlusion_map
-    from function.imaging import decode_grayscale, to_model_input
 
     context = LambdaContext()
     bundle = app.state.holder.get()
@@ -60,7 +59,7 @@ def main() -> None:
             response = handler(event, context)
             assert response["statusCode"] == 200, response["body"]
             sizes[name] = len(response["body"]) / 1024
-        model_input = to_model_input(decode_grayscale(data), bundle.input_size)
+        model_input = bundle.input_spec.from_bytes(data)
         predicted = int(np.argmax(bundle.classifier.predict(model_input[np.newaxis])))
         plain, explained, alone = [], [], []
         for _ in range(args.calls):  # interleaved, so load spikes hit every variant alike

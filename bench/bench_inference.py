@@ -18,7 +18,6 @@ from pathlib import Path
 
 from function.bundle import FolderSource, load_bundle
 from function.bundle_format import FLOAT32_WEIGHTS
-from function.imaging import preprocess
 from tests.upload_samples import COVID_RADIOGRAPH
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +26,7 @@ WARM_UP = 20
 
 def timings_ms(bundle: Path, threads: int, calls: int) -> list[float]:
     loaded = load_bundle(FolderSource(bundle), num_threads=threads)
-    batch = preprocess(COVID_RADIOGRAPH.read_bytes(), loaded.input_size)[None]
+    batch = loaded.input_spec.from_bytes(COVID_RADIOGRAPH.read_bytes())[None]
     for _ in range(WARM_UP):
         loaded.classifier.predict(batch)
     result = []

@@ -7,6 +7,11 @@ framings (16:9 bars, bars above and below), decoded and resized by the API's own
 ``function.service.upload_notes``, as at serving time. No model is involved: the note depends on the
 pixels only, so the figures hold for any bundle with that input size. The wanted result: about none of
 the stored films, every letterboxed copy, none of the crops.
+
+It also measures preprocessing version 2 (``function.imaging``: dark margins cut before the resize) the
+same way: how far each upload's model input lies from the stored film's (mean absolute difference, 0..1)
+under version 1 and under version 2, how many uploads still get the note under version 2, and how many
+stored films version 2 changes at all (what a model trained with it sees differently).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import cv2
 import numpy as np
 
 from bench.upload_robustness import UPLOADS, jpeg_bytes, letterboxed, png_bytes
-from function.imaging import decode_grayscale, to_model_input
+from function.imaging import InputSpec, decode_grayscale
 from function.service import upload_notes
 from tests.conftest import ADULT_SET, TRAINING_SET
 from training.data import list_examples
@@ -43,21 +48,46 @@ FRAMINGS: dict[str, Callable[[np.ndarray], bytes]] = {
 }
 
 
+def _noted(model_input: np.ndarray) -> bool:
+    return any(note.code == "black_bars" for note in upload_notes(model_input))
+
+
 def black_bars(size: int, every: int) -> str:
     examples = list_examples([TRAINING_SET, ADULT_SET])[::every]
-    noted: Counter[str] = Counter()
+    specs = {version: InputSpec(size, version) for version in ("1", "2")}
+    noted: dict[str, Counter[str]] = {version: Counter() for version in specs}
+    distance: dict[str, Counter[str]] = {version: Counter() for version in specs}
+    changed: list[float] = []  # distance between the two versions' inputs of each changed film
     for example in examples:
         gray = cv2.imread(str(example.path), cv2.IMREAD_GRAYSCALE)
+        stored = {version: spec.model_input(gray) for version, spec in specs.items()}
+        if not np.array_equal(stored["1"], stored["2"]):
+            changed.append(float(np.abs(stored["1"] - stored["2"]).mean()))
         for name, encode in FRAMINGS.items():
-            model_input = to_model_input(decode_grayscale(encode(gray)), size)
-            noted[name] += any(note.code == "black_bars" for note in upload_notes(model_input))
+            uploaded = decode_grayscale(encode(gray))
+            for version, spec in specs.items():
+                model_input = spec.model_input(uploaded)
+                noted[version][name] += _noted(model_input)
+                distance[version][name] += float(np.abs(model_input - stored[version]).mean())
+    count = len(examples)
     lines = [
-        f"{len(examples)} films of both training folders (every {every}), model input {size} px",
+        f"{count} films of both training folders (every {every}), model input {size} px",
         "",
-        "| upload | films with the black-bars note |",
-        "|---|---|",
+        "| upload | black-bars note (version 1) | distance from the stored film's input, version 1 "
+        "| version 2 | note left under version 2 |",
+        "|---|---|---|---|---|",
     ]
-    lines += [f"| {name} | {noted[name]} ({noted[name] / len(examples):.1%}) |" for name in FRAMINGS]
+    lines += [
+        f"| {name} | {noted['1'][name]} ({noted['1'][name] / count:.1%}) | {distance['1'][name] / count:.4f} "
+        f"| {distance['2'][name] / count:.4f} | {noted['2'][name]} ({noted['2'][name] / count:.1%}) |"
+        for name in FRAMINGS
+    ]
+    lines += [
+        "",
+        f"stored films whose model input version 2 changes (a dark margin cut): {len(changed)} of {count} "
+        f"({len(changed) / count:.1%}); distance between the versions' inputs: "
+        f"median {np.median(changed or [0]):.4f}, largest {max(changed, default=0):.4f}",
+    ]
     return "\n".join(lines)
 
 

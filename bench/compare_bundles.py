@@ -22,10 +22,10 @@ from training.evaluate import bundle_validation_set
 
 def compare(first: Path, second: Path) -> str:
     bundles = [load_bundle(FolderSource(bundle)) for bundle in (first, second)]
-    if bundles[0].input_size != bundles[1].input_size or bundles[0].labels != bundles[1].labels:
-        raise SystemExit("the bundles differ in input size or labels: nothing to compare")
+    if bundles[0].input_spec != bundles[1].input_spec or bundles[0].labels != bundles[1].labels:
+        raise SystemExit("the bundles differ in input size, preprocessing or labels: nothing to compare")
     examples, _ = bundle_validation_set(first, (TRAINING_SET, ADULT_SET))
-    inputs = load_images(examples, bundles[0].input_size, progress=False)
+    inputs = load_images(examples, bundles[0].input_spec, progress=False)
     truth = np.array([example.label for example in examples])
     first_p, second_p = (bundle.classifier.predict(inputs) for bundle in bundles)
     difference = np.abs(first_p - second_p)

@@ -37,7 +37,7 @@ def cross_check(bundle: Path, seed: int | None = None) -> dict:
     tf.config.experimental.enable_op_determinism()
     average = to_model_input(decode_grayscale((bundle / AVERAGE_IMAGE).read_bytes()), config.image_size)
     seed = config.seed if seed is None else seed
-    halves = split_negatives(NOT_CHEST, config.image_size, seed)
+    halves = split_negatives(NOT_CHEST, config.input_spec, seed)
     swapped = NegativeSplit(train=halves.held_back, held_back=halves.train, held_back_files={})
     train, validation = prepared.inputs[prepared.split.train], prepared.inputs[prepared.split.validation]
     keep = RECIPES[config.recipe].gate_keep

@@ -49,7 +49,7 @@ def report_bundle(bundle: Path) -> dict[str, Any]:
     manifest = json.loads((bundle / "manifest.json").read_text())
     loaded = load_bundle(FolderSource(bundle))
     examples, roots = bundle_validation_set(bundle, (TRAINING_SET, ADULT_SET))
-    inputs = load_images(examples, loaded.input_size, progress=False)
+    inputs = load_images(examples, loaded.input_spec, progress=False)
     truth = np.array([e.label for e in examples])
     probabilities = loaded.classifier.predict(inputs)
     cohorts = cohorts_for(examples, roots)

@@ -31,7 +31,7 @@ def operating_curve(bundle: Path) -> str:
     truth = np.array([e.label for e in examples])
     adult = np.array([c.age == "adult" for c in cohorts_for(examples, roots)])
     calibrated = loaded.calibration.calibrate(
-        loaded.classifier.predict(load_images(examples, loaded.input_size, progress=False))
+        loaded.classifier.predict(load_images(examples, loaded.input_spec, progress=False))
     )
     covid, normal = loaded.labels.index("COVID-19"), loaded.labels.index("Normal")
     own = loaded.calibration.flag_thresholds.get("COVID-19")

@@ -27,7 +27,7 @@ from function.bundle_format import (
 from function.calibration import Calibration
 from function.classifier import Classifier
 from function.gate import FRONTAL_LABEL, GATE_METHODS, Gate
-from function.imaging import PREPROCESSING_VERSION, ImageError, decode_grayscale, to_model_input
+from function.imaging import PREPROCESSING_VERSIONS, ImageError, InputSpec, decode_grayscale, to_model_input
 
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 """A file name inside the bundle: no folders, no leading dot (a stage-2 name comes from gate.json)."""
@@ -114,6 +114,11 @@ class LoadedBundle:
         return int(self.manifest["input"]["height"])
 
     @property
+    def input_spec(self) -> InputSpec:
+        """How an upload becomes this bundle's model input: its size and preprocessing version."""
+        return InputSpec(self.input_size, str(self.manifest["preprocessing_version"]))
+
+    @property
     def labels(self) -> tuple[str, ...]:
         return self.classifier.labels
 
@@ -121,10 +126,10 @@ class LoadedBundle:
 def load_bundle(source: BundleSource, num_threads: int | None = None) -> LoadedBundle:
     """Read manifest.json, then each served file, verifying sha256; raise BundleError on any problem."""
     manifest = parse_manifest(source.read(MANIFEST))
-    if str(manifest["preprocessing_version"]) != PREPROCESSING_VERSION:
+    if str(manifest["preprocessing_version"]) not in PREPROCESSING_VERSIONS:
         raise BundleError(
             f"bundle expects preprocessing version {manifest['preprocessing_version']}, "
-            f"this code implements {PREPROCESSING_VERSION}"
+            f"this code implements {', '.join(PREPROCESSING_VERSIONS)}"
         )
     model = verify_file(manifest, MODEL_TFLITE, source.read(MODEL_TFLITE))
     size = int(manifest["input"]["height"])
@@ -164,7 +169,7 @@ def load_gate(
     size = int(manifest["input"]["height"])
     average_bytes = verify_file(manifest, AVERAGE_IMAGE, source.read(AVERAGE_IMAGE))
     gate_config = _parse_gate(verify_file(manifest, GATE, source.read(GATE)))
-    try:
+    try:  # already a model input (the mean of the training inputs), so the plain resize: it is the identity
         average = to_model_input(decode_grayscale(average_bytes), size)
     except ImageError as error:
         raise BundleError(f"{AVERAGE_IMAGE} is not a readable image: {error}") from None

@@ -4,6 +4,9 @@ A screenshot of a viewer shows the film between black bars. The release reads su
 the films it was trained on (``bench.upload_robustness``: 4:3 bars, 77.6% read correctly against 95.2%,
 and 12.6% of the radiographs refused as "not a chest radiograph"). The service cannot undo the bars
 without feeding the model something it was not trained on, so it says what it saw and how to fix it.
+Bundles trained with preprocessing version 2 (``function.imaging``) have every dark margin cut away
+before the resize instead (``inside_margins``), in training and in serving alike, so the note rarely has
+bars left to find for them.
 
 The bars are looked for in the model input (what the model sees, whatever the upload's size): a side
 has a bar as wide as its run of outer columns (rows) in which no pixel is brighter than ``DARK_LEVEL``;
@@ -16,6 +19,7 @@ changes no reading.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,6 +48,51 @@ class Bars:
 
 def _framed(one_side: float, other_side: float) -> bool:
     return min(one_side, other_side) >= MIN_BAR and one_side + other_side < 1
+
+
+def inside_margins(gray: np.ndarray, size: int, bars: Bars) -> tuple[slice, slice]:
+    """(rows, columns) of a full-resolution (H, W) uint8 image inside the dark margins of every side.
+
+    ``bars`` are the margins measured at ``size`` x ``size`` (``dark_bars``), where a viewer's small labels
+    and JPEG noise in a bar are averaged away; each edge is then placed on the first full-resolution line
+    with a pixel brighter than ``DARK_LEVEL`` inside the input line where the picture starts. A bar and a
+    film's own dark edge are cut alike, so a film and a letterboxed copy of it keep the same picture. A
+    side with no dark line at the input size is not cut; an image dark from side to side is kept whole."""
+    height, width = gray.shape
+    rows = _inside(lambda lines: gray[lines].max(axis=1), bars.top, bars.bottom, height, size)
+    columns = _inside(lambda lines: gray[:, lines].max(axis=0), bars.left, bars.right, width, size)
+    return rows, columns
+
+
+def _inside(
+    brightest: Callable[[slice], np.ndarray], start_margin: float, end_margin: float, length: int, size: int
+) -> slice:
+    """The lines of one axis between its two margins (fractions of ``size`` input lines)."""
+    if start_margin + end_margin >= 1:
+        return slice(0, length)
+
+    def from_the_end(lines: slice) -> np.ndarray:
+        return brightest(_mirrored(lines, length))[::-1]
+
+    start = _first_bright(brightest, round(start_margin * size), length, size)
+    end = length - _first_bright(from_the_end, round(end_margin * size), length, size)
+    return slice(start, max(start + 1, end))
+
+
+def _first_bright(brightest: Callable[[slice], np.ndarray], dark_lines: int, length: int, size: int) -> int:
+    """The first full-resolution line brighter than DARK_LEVEL within input line ``dark_lines`` (the first
+    one not dark); if none is (rounding), where that input line starts. No dark input line, no cut."""
+    if dark_lines == 0:
+        return 0
+    low = dark_lines * length // size
+    high = min(length, -(-(dark_lines + 1) * length // size))
+    bright = np.flatnonzero(brightest(slice(low, high)) > round(DARK_LEVEL * 255))
+    return low + int(bright[0]) if bright.size else low
+
+
+def _mirrored(lines: slice, length: int) -> slice:
+    """The same lines counted from the other end."""
+    return slice(length - lines.stop, length - lines.start)
 
 
 def dark_bars(model_input: np.ndarray) -> Bars:

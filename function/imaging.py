@@ -19,9 +19,17 @@ Input contract (what every model in a bundle was trained on, and what it is fed 
    Wide pixels (16/32-bit, float, DICOM) are converted ``BAND_ROWS`` rows at a time and the
    orientation is applied to the 8-bit result, so an image at the pixel limit costs about its own
    decoded size plus 50 MB, not several float64 copies of itself (docs/reliability.md).
-2. ``to_model_input(gray, size)`` resizes that array directly to ``size`` x ``size`` with
-   ``cv2.INTER_AREA`` (aspect ratio not kept, as in the paper and the Kaggle pipeline), scales to
-   ``float32`` in [0, 1] (``v / 255``) and adds the channel axis: shape (size, size, 1).
+2. ``InputSpec(size, preprocessing).model_input(gray)`` turns that array into what the bundle's models
+   take, by the bundle's preprocessing version (``PREPROCESSING_VERSIONS``; every manifest records its own):
+   - ``"1"`` (the paper's, every bundle before 2026-11-29): ``to_model_input(gray, size)`` resizes the
+     array directly to ``size`` x ``size`` with ``cv2.INTER_AREA`` (aspect ratio not kept, as in the paper
+     and the Kaggle pipeline), scales to ``float32`` in [0, 1] (``v / 255``) and adds the channel axis:
+     shape (size, size, 1);
+   - ``"2"``: first cuts away the dark margin of every side (the outer lines with no pixel brighter than
+     ``function.framing.DARK_LEVEL`` at the input size: a viewer's black bars and a film's own black
+     edge alike), then as ``"1"``. A film and a letterboxed screenshot of it then give nearly the same
+     input; cutting only bars would leave the film's own dark edge in one and not in the other.
+   A bundle is served with the version it was trained with, never another.
 
 Every refusal is an ``ImageError`` subclass carrying an HTTP status and a stable error code, so the API
 maps it to a 4xx answer without knowing the details. Nothing here writes to disk or logs pixel data.
@@ -32,6 +40,7 @@ from __future__ import annotations
 import io
 import struct
 import warnings
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import cv2
@@ -39,12 +48,18 @@ import numpy as np
 from PIL import ExifTags, Image
 
 from function.errors import ClientError
+from function.framing import dark_bars, inside_margins
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
-PREPROCESSING_VERSION = "1"
-"""Bumped whenever decode or resize changes what a model sees; recorded in every bundle's manifest."""
+PREPROCESSING_VERSIONS = {
+    "1": "decode, resize to the input size",
+    "2": "decode, cut the dark margins (black bars) of every side, resize to the input size",
+}
+"""What a model sees, by version; a new version whenever decode or resize changes it. Each bundle's manifest
+names the one its models were trained with, and the service feeds them exactly that."""
+DEFAULT_PREPROCESSING = "1"
 
 MAX_PIXELS = 50_000_000
 """Largest accepted image area (a 7000x7000 film fits; a 30000x30000 header claim does not)."""
@@ -153,9 +168,42 @@ def to_model_input(gray: np.ndarray, size: int) -> np.ndarray:
     return (resized.astype(np.float32) / np.float32(255.0))[..., np.newaxis]
 
 
-def preprocess(data: bytes, size: int) -> np.ndarray:
-    """Image file bytes -> (size, size, 1) float32 in [0, 1]; decode_grayscale then to_model_input."""
-    return to_model_input(decode_grayscale(data), size)
+@dataclass(frozen=True)
+class InputSpec:
+    """What a bundle's models take: ``size`` x ``size`` inputs made by one preprocessing version.
+
+    Training, the consistency check and the API all build model inputs through this, so a model is fed
+    what it was trained on: the version travels with the size, from the training options to the manifest
+    to the served bundle."""
+
+    size: int
+    preprocessing: str = DEFAULT_PREPROCESSING
+
+    def __post_init__(self) -> None:
+        if self.preprocessing not in PREPROCESSING_VERSIONS:
+            known = ", ".join(PREPROCESSING_VERSIONS)
+            raise ValueError(f"preprocessing version {self.preprocessing!r} is not one of {known}")
+
+    def model_input(self, gray: np.ndarray) -> np.ndarray:
+        """(H, W) uint8 -> (size, size, 1) float32 in [0, 1], by this spec's version."""
+        if self.preprocessing == "2":
+            gray = trim_dark_margins(gray, self.size)
+        return to_model_input(gray, self.size)
+
+    def from_bytes(self, data: bytes) -> np.ndarray:
+        """Image file bytes -> model input: ``decode_grayscale`` then ``model_input``."""
+        return self.model_input(decode_grayscale(data))
+
+
+def trim_dark_margins(gray: np.ndarray, size: int) -> np.ndarray:
+    """``gray`` without the dark margin of any side (preprocessing version 2).
+
+    The margins are measured on the plain ``size`` x ``size`` resize, as the black-bars note measures them
+    (a whole dark input line is robust to JPEG noise in a bar), then cut from the full-resolution pixels
+    (``function.framing.inside_margins``), so the picture is resized once, as if it had been uploaded
+    without them."""
+    rows, columns = inside_margins(gray, size, dark_bars(to_model_input(gray, size)))
+    return gray[rows, columns]
 
 
 def _check_dimensions(width: int, height: int) -> None:

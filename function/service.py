@@ -19,7 +19,6 @@ from function.bundle import LoadedBundle, load_bundle, source_for
 from function.bundle_format import BundleError
 from function.explain import occlusion_map
 from function.framing import dark_bars
-from function.imaging import decode_grayscale, to_model_input
 from function.schemas import (
     BLACK_BARS_NOTE,
     BLACK_BARS_NOTE_EN,
@@ -111,7 +110,7 @@ def read_image(bundle: LoadedBundle, data: bytes, explain: bool = False) -> Diag
 
     Raises ``function.imaging.ImageError`` for unreadable files.
     """
-    model_input = to_model_input(decode_grayscale(data), bundle.input_size)
+    model_input = bundle.input_spec.from_bytes(data)
     notes = upload_notes(model_input)
     verdict = bundle.gate.check(model_input)
     consistency = Consistency(

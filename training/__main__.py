@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from function.bundle_format import INT8_DYNAMIC_WEIGHTS, TFLITE_WEIGHTS, BundleError
+from function.imaging import DEFAULT_PREPROCESSING, PREPROCESSING_VERSIONS
 from training.checkpoint import CheckpointMismatch
 from training.data import DatasetError
 from training.recipes import ARCHITECTURE_NAMES, RECIPES, TUNING_STRATA
@@ -85,6 +86,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the screening recipe's augmentation also crops up to about 8%% a side and squeezes films "
         "between black bars to 4:3, as uploads come (bench.upload_robustness)",
+    )
+    add(
+        "--preprocessing",
+        choices=sorted(PREPROCESSING_VERSIONS),
+        default=DEFAULT_PREPROCESSING,
+        help="how files become model input, recorded in the bundle and used when it is served: "
+        + "; ".join(f"{key}: {value}" for key, value in PREPROCESSING_VERSIONS.items()),
     )
 
     evaluate = commands.add_parser("evaluate", help="run a bundle's model.tflite on a Kaggle-layout folder")
@@ -181,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                     tuning_strata=args.tuning_strata,
                     fit_without_reported_normal=args.fit_without_reported_normal,
                     augment_framing=args.augment_framing,
+                    preprocessing=args.preprocessing,
                 )
             )
         elif args.command == "evaluate":

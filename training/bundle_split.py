@@ -45,6 +45,7 @@ def config_from_manifest(
         negatives=negatives,
         limit_per_class=record.get("limit_per_class"),
         architecture=record.get("architecture"),
+        preprocessing=str(manifest["preprocessing_version"]),
         **{key: record.get(key, default) for key, default in RECORD_DEFAULTS.items()},
     )
 

@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 
 from function.gate import GATE_METHODS, consistency_score
-from function.imaging import ImageError, decode_grayscale, to_model_input
+from function.imaging import ImageError, InputSpec
 
 NEGATIVE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm"}
 
 
-def read_negative_kinds(folder: Path, size: int) -> dict[str, tuple[np.ndarray, list[str]]]:
+def read_negative_kinds(folder: Path, spec: InputSpec) -> dict[str, tuple[np.ndarray, list[str]]]:
     """{kind: ((N, size, size, 1) model inputs, their files' sha256)} for each subfolder, in name order.
     Files the API would refuse before the gate are skipped: they say nothing about the gate."""
     kinds: dict[str, tuple[np.ndarray, list[str]]] = {}
@@ -33,7 +33,7 @@ def read_negative_kinds(folder: Path, size: int) -> dict[str, tuple[np.ndarray, 
                 continue
             data = path.read_bytes()
             try:
-                inputs.append(to_model_input(decode_grayscale(data), size))
+                inputs.append(spec.from_bytes(data))
             except ImageError:
                 continue
             hashes.append(hashlib.sha256(data).hexdigest())
@@ -42,9 +42,9 @@ def read_negative_kinds(folder: Path, size: int) -> dict[str, tuple[np.ndarray, 
     return kinds
 
 
-def load_negatives(folder: Path, size: int) -> dict[str, np.ndarray]:
+def load_negatives(folder: Path, spec: InputSpec) -> dict[str, np.ndarray]:
     """{kind: (N, size, size, 1)} for each subfolder of a not-chest-xray folder."""
-    return {kind: inputs for kind, (inputs, _) in read_negative_kinds(folder, size).items()}
+    return {kind: inputs for kind, (inputs, _) in read_negative_kinds(folder, spec).items()}
 
 
 def scores(inputs: np.ndarray, average: np.ndarray, method: str) -> np.ndarray:

@@ -50,8 +50,13 @@ def checkpoint_dir(out: Path) -> Path:
     return out / CHECKPOINT_DIR
 
 
-def restore(model: Any, out: Path, options: dict[str, Any]) -> Progress:
+def restore(
+    model: Any, out: Path, options: dict[str, Any], defaults: dict[str, Any] | None = None
+) -> Progress:
     """Load the checkpoint in ``out`` into the compiled ``model``; a fresh ``Progress`` when there is none.
+
+    ``defaults`` are the values of options a checkpoint may predate: one written before an option existed
+    was made with the option's default, so it still resumes under the code that added it.
 
     An unfinished run's progress records the epoch this process takes over at (``resumed_at``). Also
     rewinds the run's history.csv to the checkpoint's epochs (the process may have logged an epoch it did
@@ -61,8 +66,8 @@ def restore(model: Any, out: Path, options: dict[str, Any]) -> Progress:
         return Progress()
     state = json.loads((directory / STATE).read_text())
     options = json.loads(json.dumps(options))  # as stored: tuples become lists
-    if state["options"] != options:
-        stored = state["options"]
+    stored = {**json.loads(json.dumps(defaults or {})), **state["options"]}
+    if stored != options:
         changed = sorted(k for k in {**stored, **options} if stored.get(k) != options.get(k))
         raise CheckpointMismatch(
             f"{checkpoint_dir(out)} holds an interrupted run with other options "

@@ -22,7 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from function.bundle_format import LABELS
-from function.imaging import ImageError, decode_grayscale, to_model_input
+from function.imaging import ImageError, InputSpec
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 _CLASS_ALIASES = {
@@ -105,12 +105,12 @@ def class_counts(examples: Sequence[Example]) -> dict[str, int]:
     return {label: counts.get(label, 0) for label in LABELS}
 
 
-def load_images(examples: Sequence[Example], size: int, progress: bool = True) -> np.ndarray:
+def load_images(examples: Sequence[Example], spec: InputSpec, progress: bool = True) -> np.ndarray:
     """Decode and preprocess every example: (N, size, size, 1) float32; names the first unreadable file."""
-    batch = np.empty((len(examples), size, size, 1), dtype=np.float32)
+    batch = np.empty((len(examples), spec.size, spec.size, 1), dtype=np.float32)
     for row, example in enumerate(tqdm(examples, desc="images", unit="img", disable=not progress)):
         try:
-            batch[row] = to_model_input(decode_grayscale(example.path.read_bytes()), size)
+            batch[row] = spec.from_bytes(example.path.read_bytes())
         except (ImageError, OSError) as error:
             raise DatasetError(f"cannot read {example.path}: {error}") from None
     return batch

@@ -58,7 +58,7 @@ def evaluate_bundle(
         examples = _only(examples, validation_hashes(validation_files or bundle))
     if not examples:
         raise SystemExit("no images to evaluate")
-    inputs = load_images(examples, loaded.input_size, progress=progress)
+    inputs = load_images(examples, loaded.input_spec, progress=progress)
     if perturbation:
         inputs = PERTURBATIONS[perturbation](inputs)
     probabilities = loaded.classifier.predict(inputs)

@@ -25,7 +25,6 @@ from function.bundle_format import (
     TFLITE_WEIGHTS,
     sha256_hex,
 )
-from function.imaging import PREPROCESSING_VERSION
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # backend chosen first
@@ -108,8 +107,11 @@ def plot_confusion_matrix(matrix: list[list[int]], labels: tuple[str, ...], path
     plt.close(figure)
 
 
-def write_manifest(out: Path, fields: dict[str, Any], model_sha256: str) -> dict[str, Any]:
-    """Hash every file in ``out`` (except the manifest) and write manifest.json last."""
+def write_manifest(
+    out: Path, fields: dict[str, Any], model_sha256: str, preprocessing: str
+) -> dict[str, Any]:
+    """Hash every file in ``out`` (except the manifest) and write manifest.json last; ``preprocessing`` is
+    the version (``function.imaging.PREPROCESSING_VERSIONS``) the bundle's models were trained with."""
     created = datetime.now(UTC).replace(microsecond=0)
     files = {
         path.name: {"sha256": sha256_hex(path.read_bytes()), "bytes": path.stat().st_size}
@@ -120,7 +122,7 @@ def write_manifest(out: Path, fields: dict[str, Any], model_sha256: str) -> dict
         "bundle_format": BUNDLE_FORMAT,
         "bundle_version": f"{created:%Y%m%dT%H%M%SZ}-{model_sha256[:8]}",
         "created": created.isoformat().replace("+00:00", "Z"),
-        "preprocessing_version": PREPROCESSING_VERSION,
+        "preprocessing_version": preprocessing,
         **fields,
         "files": files,
     }

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from function.gate import FRONTAL_LABEL
+from function.imaging import InputSpec
 from training.calibrate_gate import read_negative_kinds
 
 GATE_LABELS = ("other", FRONTAL_LABEL)
@@ -29,12 +30,14 @@ class NegativeSplit:
     held_back_files: dict[str, list[str]]
 
 
-def split_negatives(folder: Path, size: int, seed: int, held_back_fraction: float = 0.5) -> NegativeSplit:
+def split_negatives(
+    folder: Path, spec: InputSpec, seed: int, held_back_fraction: float = 0.5
+) -> NegativeSplit:
     rng = np.random.default_rng(seed)
     train: dict[str, np.ndarray] = {}
     held: dict[str, np.ndarray] = {}
     held_files: dict[str, list[str]] = {}
-    for kind, (stacked, hashes) in read_negative_kinds(folder, size).items():
+    for kind, (stacked, hashes) in read_negative_kinds(folder, spec).items():
         order = rng.permutation(len(stacked))
         n_held = round(len(stacked) * held_back_fraction)
         held[kind] = stacked[order[:n_held]]

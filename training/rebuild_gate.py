@@ -40,5 +40,7 @@ def rebuild_gate(bundle: Path, data: list[Path], negatives: Path) -> dict[str, A
         "previous_bundle_version": manifest["bundle_version"],
     }
     model_sha256 = hashlib.sha256((bundle / MODEL_TFLITE).read_bytes()).hexdigest()
-    export.write_manifest(bundle, fields, model_sha256=model_sha256)
+    export.write_manifest(
+        bundle, fields, model_sha256=model_sha256, preprocessing=str(manifest["preprocessing_version"])
+    )
     return gate

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -24,7 +25,7 @@ from function.bundle_format import (
 )
 from function.calibration import Calibration, apply_temperature, decide
 from function.classifier import Classifier
-from function.imaging import decode_grayscale, to_model_input
+from function.imaging import DEFAULT_PREPROCESSING, InputSpec, decode_grayscale, to_model_input
 from training.calibrate_gate import calibrate_gate
 from training.checkpoint import Progress, checkpoint_dir, epoch_seed, restore
 from training.checkpoint import remove as remove_checkpoint
@@ -60,6 +61,12 @@ class TrainConfig:
     tuning_strata: str = "class"  # how the tuning split is drawn: one of recipes.TUNING_STRATA
     fit_without_reported_normal: bool = False  # leave Cohort.reported_normal films out of fit and tune
     augment_framing: bool = False  # widen the zoom to crops and 4:3 bars (training.augment)
+    preprocessing: str = DEFAULT_PREPROCESSING  # a key of function.imaging.PREPROCESSING_VERSIONS
+
+    @property
+    def input_spec(self) -> InputSpec:
+        """What the models take and how uploads become it; the bundle's manifest records both."""
+        return InputSpec(self.image_size, self.preprocessing)
 
     @property
     def weights_seed(self) -> int:
@@ -93,6 +100,14 @@ class Split:
     def monitored(self) -> np.ndarray:
         """What the loss is watched on after every epoch: the tuning split, or validation without one."""
         return self.tune if len(self.tune) else self.validation
+
+
+OPTION_DEFAULTS = {
+    field.name: field.default
+    for field in dataclasses.fields(TrainConfig)
+    if field.default is not dataclasses.MISSING
+}
+"""Each option's default, which is also how runs recorded before the option existed were made."""
 
 
 def weights_seed(seed: int, init_seed: int | None) -> int:
@@ -258,7 +273,7 @@ def prepare(config: TrainConfig) -> Prepared:
     print("found:", ", ".join(f"{label}: {n}" for label, n in counts.items()), f"(total {len(examples)})")
     cohorts = cohorts_for(examples, config.data)
     labels = np.array([e.label for e in examples])
-    inputs = load_images(examples, config.image_size)
+    inputs = load_images(examples, config.input_spec)
     split = split_examples(config, labels, cohorts)
     print(
         f"split ({config.split}, seed {config.seed}, tuning by {config.tuning_strata}): "
@@ -295,7 +310,7 @@ def run_training(config: TrainConfig) -> Path:
         metrics=["accuracy"],
     )
     config.out.mkdir(parents=True, exist_ok=True)
-    progress = restore(model, config.out, config.as_record())
+    progress = restore(model, config.out, config.as_record(), defaults=OPTION_DEFAULTS)
     if progress.finished:
         print(f"fit had finished ({progress.epochs_done} epochs, {checkpoint_dir(config.out)}): bundle next")
     else:
@@ -414,7 +429,9 @@ def write_bundle(
     }
     if calibration:
         fields["calibration"] = calibration
-    export.write_manifest(out, fields, model_sha256=hashlib.sha256(tflite).hexdigest())
+    export.write_manifest(
+        out, fields, model_sha256=hashlib.sha256(tflite).hexdigest(), preprocessing=config.preprocessing
+    )
     print(f"bundle written to {out}")
     return out
 
@@ -489,16 +506,17 @@ def build_gate(
 
     average = export.average_image(inputs[split.train])
     export.write_png(out / AVERAGE_IMAGE, average)
+    # already a model input, so the plain resize (the identity), as function.bundle reads it
     served_average = to_model_input(decode_grayscale((out / AVERAGE_IMAGE).read_bytes()), config.image_size)
     if not (recipe.learned_gate and config.negatives):
-        negatives = load_negatives(config.negatives, config.image_size) if config.negatives else None
+        negatives = load_negatives(config.negatives, config.input_spec) if config.negatives else None
         return calibrate_gate(
             inputs[split.train], inputs[split.validation], served_average, negatives, recipe.gate_keep
         )
     from training.gate_model import split_negatives
     from training.learned_gate import build_learned_gate
 
-    negatives = split_negatives(config.negatives, config.image_size, config.seed)
+    negatives = split_negatives(config.negatives, config.input_spec, config.seed)
     gate = calibrate_gate(
         inputs[split.train],
         inputs[split.validation],

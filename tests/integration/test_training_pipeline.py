@@ -15,7 +15,7 @@ import pytest
 
 from function.bundle import FolderSource, load_bundle
 from function.bundle_format import MANIFEST, SERVED_FILES, sha256_hex
-from function.imaging import preprocess
+from function.imaging import InputSpec
 from tests.conftest import NOT_CHEST, PAPER_BUNDLE, RELEASE_BUNDLE, REPO_ROOT, TRAINING_SET
 
 EXPECTED_FILES = {
@@ -382,7 +382,7 @@ def test_an_int8_ensemble_stays_close_to_the_float_one_at_a_quarter_of_the_size(
     sizes = [(bundle / "model.tflite").stat().st_size for bundle in (tmp_path / "int8", small_ensemble)]
     assert sizes[0] < 0.35 * sizes[1]
     radiographs = sorted((TRAINING_SET / "COVID" / "images").glob("*.png"))[:8]
-    inputs = np.stack([preprocess(path.read_bytes(), int8.input_size) for path in radiographs])
+    inputs = np.stack([int8.input_spec.from_bytes(path.read_bytes()) for path in radiographs])
     close, exact = int8.classifier.predict(inputs), float32.classifier.predict(inputs)
     assert not np.array_equal(close, exact)  # really another model file
     np.testing.assert_allclose(close, exact, atol=0.05)
@@ -411,7 +411,7 @@ def test_a_zoom_view_ensemble_serves_the_mean_over_members_and_views(
     zoomed, plain = load_bundle(FolderSource(out)), load_bundle(FolderSource(small_ensemble))
     members = [load_bundle(FolderSource(b)).classifier for b in (small_bundle, second_member)]
     radiographs = sorted((TRAINING_SET / "Normal" / "images").glob("*.png"))[:6]
-    images = np.stack([preprocess(path.read_bytes(), zoomed.input_size) for path in radiographs])
+    images = np.stack([zoomed.input_spec.from_bytes(path.read_bytes()) for path in radiographs])
     expected = np.mean(
         [member.predict(_zoomed(images, scale)) for scale in (1.0, 1.06, 0.94) for member in members], axis=0
     )
@@ -423,3 +423,29 @@ def test_a_zoom_view_ensemble_serves_the_mean_over_members_and_views(
     )
     assert zoomed.manifest["training"]["test_time_views"] == [1.0, 1.06, 0.94]
     assert zoomed.manifest["input"] == plain.manifest["input"]  # the served input contract is unchanged
+
+
+@pytest.mark.slow
+def test_preprocessing_2_reaches_the_training_inputs_and_the_manifest(
+    small_bundle: Path, tmp_path: Path
+) -> None:
+    """`--preprocessing 2` changes what the model is trained on (the average radiograph, the mean of the
+    training inputs, differs from the version-1 run's on the same split) and is written in the manifest the
+    service and `evaluate` read it from; evaluation then reproduces the recorded metrics."""
+    result = _cli(
+        "train", "--data", str(TRAINING_SET), "--out", str(tmp_path), "--epochs", "1",
+        "--limit-per-class", "40", "--preprocessing", "2",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "validation_files.txt").read_text() == (
+        small_bundle / "validation_files.txt"
+    ).read_text()
+    assert (tmp_path / "average.png").read_bytes() != (small_bundle / "average.png").read_bytes()
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    assert (manifest["preprocessing_version"], manifest["training"]["preprocessing"]) == ("2", "2")
+    assert load_bundle(FolderSource(tmp_path)).input_spec == InputSpec(64, "2")
+    evaluated = _cli(
+        "evaluate", "--bundle", str(tmp_path), "--data", str(TRAINING_SET), "--validation-only", "--json"
+    )
+    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+    assert json.loads(evaluated.stdout) == json.loads((tmp_path / "metrics.json").read_text())["validation"]

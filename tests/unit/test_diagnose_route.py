@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,15 @@ from PIL import Image
 from bench.upload_robustness import letterboxed
 from function.imaging import decode_grayscale
 from function.schemas import DISCLAIMER, DISCLAIMER_EN, NOT_CHEST_XRAY_MESSAGE, NOT_CHEST_XRAY_MESSAGE_EN
-from tests.api_support import make_client, post_image, release_gate_threshold, release_manifest
+from tests.api_support import (
+    assert_model_unavailable,
+    make_client,
+    post_image,
+    release_gate_threshold,
+    release_manifest,
+    unavailable_reasons,
+)
+from tests.conftest import RELEASE_BUNDLE
 from tests.upload_samples import COVID_RADIOGRAPH, NORMAL_RADIOGRAPH, PHOTO, b64, data_url, encode
 
 RESPONSE_FIELDS = {
@@ -139,3 +149,37 @@ def test_the_note_comes_with_a_refusal_too(client: TestClient) -> None:
     body = _diagnosis(client, _png(letterboxed(decode_grayscale(PHOTO.read_bytes()))))
     assert body["result"] == "not_chest_xray"
     assert [note["code"] for note in body["notes"]] == ["black_bars"]
+
+
+def _relabelled(folder: Path, preprocessing: str) -> Path:
+    """The release with another preprocessing version in its manifest (the manifest is the bundle's root
+    of trust, not a hashed file): what is checked is the input path the service picks, not a model."""
+    shutil.copytree(RELEASE_BUNDLE, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["preprocessing_version"] = preprocessing
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder
+
+
+@pytest.mark.parametrize("path", [COVID_RADIOGRAPH, NORMAL_RADIOGRAPH], ids=["covid", "normal"])
+def test_a_version_2_bundle_reads_a_screenshot_as_the_film_itself(
+    client: TestClient, path: Path, tmp_path: Path
+) -> None:
+    screenshot = _png(letterboxed(decode_grayscale(path.read_bytes())))
+    as_version_1 = [
+        _diagnosis(client, data)["consistency"]["ssim"] for data in (path.read_bytes(), screenshot)
+    ]
+    assert abs(as_version_1[0] - as_version_1[1]) > 0.05  # version 1 feeds the bars to the model
+    with make_client(_relabelled(tmp_path / "bundle", "2")) as version_2:
+        film, framed = (_diagnosis(version_2, data) for data in (path.read_bytes(), screenshot))
+    assert framed["consistency"] == film["consistency"]
+    assert framed["probabilities"] == pytest.approx(film["probabilities"], abs=1e-6)
+    assert framed["notes"] == []  # the bars were cut before the model saw them: nothing to note
+
+
+def test_a_bundle_of_an_unknown_preprocessing_version_is_not_served(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with make_client(_relabelled(tmp_path / "bundle", "9")) as unknown:
+        assert_model_unavailable(post_image(unknown, COVID_RADIOGRAPH.read_bytes()))
+    assert "bundle expects preprocessing version 9, this code implements 1, 2" in unavailable_reasons(caplog)

@@ -212,11 +212,13 @@ def test_the_released_gates_held_back_negatives_are_reproduced(shared_data: Path
     of the folder, the input size and the seed, so anyone can re-measure the same images."""
     import json
 
+    from function.imaging import InputSpec
     from tests.conftest import NOT_CHEST, RELEASE_BUNDLE
     from training.gate_model import split_negatives
 
     manifest = json.loads((RELEASE_BUNDLE / "manifest.json").read_text())
-    split = split_negatives(NOT_CHEST, int(manifest["input"]["height"]), int(manifest["training"]["seed"]))
+    spec = InputSpec(int(manifest["input"]["height"]), manifest["preprocessing_version"])
+    split = split_negatives(NOT_CHEST, spec, int(manifest["training"]["seed"]))
     listed = (RELEASE_BUNDLE / "gate_held_back_files.txt").read_text().split()
     expected = [(digest, kind) for kind, hashes in split.held_back_files.items() for digest in hashes]
     assert listed == [part for pair in expected for part in pair]

@@ -15,7 +15,6 @@ from fastapi.testclient import TestClient
 
 from function.bundle import FolderSource, LoadedBundle, load_bundle
 from function.explain import class_log_odds, occlusion_map, patch_starts
-from function.imaging import decode_grayscale, to_model_input
 from function.service import HEATMAP_MAX_SIDE, percent
 from tests.api_support import error_of, make_client, release_manifest
 from tests.conftest import RELEASE_BUNDLE, TRAINING_SET
@@ -100,7 +99,7 @@ def test_hiding_the_hottest_region_lowers_the_reading_more_than_the_coldest(
 ) -> None:
     """Compared as the predicted class's log-odds: the paper's model reads many films as p = 1.0 in
     float32 with or without a patch, and log-odds orders the same as the probability."""
-    model_input = to_model_input(decode_grayscale(path.read_bytes()), bundle.input_size)
+    model_input = bundle.input_spec.from_bytes(path.read_bytes())
     probabilities = bundle.classifier.predict(model_input[np.newaxis])
     predicted = int(probabilities.argmax())
     heatmap = occlusion_map(bundle.classifier, model_input, predicted)

@@ -1,4 +1,5 @@
-"""function.framing on a real radiograph framed the ways screenshots frame it."""
+"""function.framing on a real radiograph framed the ways screenshots frame it, and preprocessing version 2,
+which cuts those frames away."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from bench.upload_robustness import letterboxed
 from function.framing import DARK_LEVEL, MIN_BAR, Bars, dark_bars
-from function.imaging import to_model_input
+from function.imaging import InputSpec, to_model_input, trim_dark_margins
 from tests.upload_samples import COVID_RADIOGRAPH, NORMAL_RADIOGRAPH, gray_of
 
 SIZE = 128
@@ -60,3 +61,53 @@ def test_a_dark_grey_viewer_background_counts_a_mid_grey_one_does_not() -> None:
 
 def test_an_all_dark_image_has_no_bars_to_speak_of() -> None:
     assert not dark_bars(np.zeros((SIZE, SIZE, 1), dtype=np.float32)).letterboxed
+
+
+# Preprocessing version 2 cuts the dark margins before the resize (function.imaging.trim_dark_margins).
+
+
+def _screenshots(film: np.ndarray) -> dict[str, np.ndarray]:
+    return {
+        "4:3 bars": letterboxed(film),
+        "bars above and below": _padded(film, 24, 24, 0, 0),
+        "uneven bars": _padded(film, 0, 0, 13, 41),
+        "dark grey bars": _padded(film, 0, 0, 21, 21, value=int(DARK_LEVEL * 255)),
+    }
+
+
+@pytest.mark.parametrize("path", [COVID_RADIOGRAPH, NORMAL_RADIOGRAPH], ids=["covid", "normal"])
+@pytest.mark.parametrize("size", [64, 128])
+def test_version_2_gives_a_screenshot_the_films_own_model_input(path: Path, size: int) -> None:
+    """What version 2 exists for: bars around the film no longer change what the model sees."""
+    film = gray_of(path)
+    expected = InputSpec(size, "2").model_input(film)
+    for name, screenshot in _screenshots(film).items():
+        as_version_1 = InputSpec(size, "1").model_input(screenshot)
+        assert np.abs(as_version_1 - expected).mean() > 0.05, name  # the bars did change version 1's input
+        np.testing.assert_allclose(
+            InputSpec(size, "2").model_input(screenshot), expected, atol=0.2, err_msg=name
+        )
+        assert np.abs(InputSpec(size, "2").model_input(screenshot) - expected).mean() < 0.015, name
+
+
+def test_version_2_cuts_a_films_own_dark_edge_and_leaves_the_rest_alone() -> None:
+    film = gray_of(COVID_RADIOGRAPH)
+    np.testing.assert_array_equal(
+        InputSpec(SIZE, "2").model_input(film), InputSpec(SIZE, "1").model_input(film)
+    )
+    dark_edged = film.copy()
+    dark_edged[:, :9] = 0  # the film's own black edge: not a bar, but cut as one
+    assert trim_dark_margins(dark_edged, SIZE).shape == (film.shape[0], film.shape[1] - 9)
+
+
+def test_version_2_keeps_a_dark_image_whole_and_a_thin_picture_at_least_one_line() -> None:
+    dark = np.zeros((40, 60), dtype=np.uint8)
+    assert trim_dark_margins(dark, SIZE).shape == (40, 60)
+    line = dark.copy()
+    line[:, 30] = 255
+    assert trim_dark_margins(line, SIZE).shape == (40, 1)
+
+
+def test_an_unknown_preprocessing_version_is_refused() -> None:
+    with pytest.raises(ValueError, match="preprocessing version '3'"):
+        InputSpec(SIZE, "3")

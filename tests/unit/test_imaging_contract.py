@@ -16,10 +16,10 @@ from function.imaging import (
     MAX_PIXELS,
     ImageTooLarge,
     ImageTooSmall,
+    InputSpec,
     UndecodableImage,
     UnsupportedImageType,
     decode_grayscale,
-    preprocess,
     to_model_input,
 )
 from tests.conftest import TRAINING_SET
@@ -68,9 +68,10 @@ def test_model_input_shape_dtype_and_range(radiograph: np.ndarray) -> None:
     np.testing.assert_allclose(model_input[..., 0], expected, atol=1e-6)
 
 
-def test_preprocess_is_decode_then_resize(radiograph: np.ndarray) -> None:
+def test_version_1_is_decode_then_resize(radiograph: np.ndarray) -> None:
     data = _encode(Image.fromarray(radiograph))
-    np.testing.assert_array_equal(preprocess(data, 32), to_model_input(radiograph, 32))
+    np.testing.assert_array_equal(InputSpec(32, "1").from_bytes(data), to_model_input(radiograph, 32))
+    assert InputSpec(32) == InputSpec(32, "1")  # every bundle before version 2 was made by version 1
 
 
 def test_non_square_inputs_are_resized_without_keeping_aspect() -> None:

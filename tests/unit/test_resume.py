@@ -111,6 +111,18 @@ def test_a_checkpoint_written_with_other_options_is_refused(tmp_path: Path) -> N
         restore(_model(), tmp_path, {**OPTIONS, "epochs": 40})
 
 
+def test_an_option_added_after_the_checkpoint_counts_as_its_default(tmp_path: Path) -> None:
+    """A checkpoint written before an option existed resumes under the code that added it, as long as the
+    option keeps its default (how the checkpoint's run was made); another value is refused."""
+    _fit(_model(), tmp_path, Progress(), epochs=1)
+    newer = {**OPTIONS, "preprocessing": "1"}
+    assert restore(_model(), tmp_path, newer, defaults={"preprocessing": "1"}).epochs_done == 1
+    with pytest.raises(CheckpointMismatch, match=r"\(preprocessing differ\)"):
+        restore(_model(), tmp_path, newer)
+    with pytest.raises(CheckpointMismatch, match=r"\(preprocessing differ\)"):
+        restore(_model(), tmp_path, {**OPTIONS, "preprocessing": "2"}, defaults={"preprocessing": "1"})
+
+
 def test_early_stoppings_memory_survives_the_resume(tmp_path: Path) -> None:
     def stopping() -> Any:
         return keras.callbacks.EarlyStopping(monitor="loss", patience=50, restore_best_weights=True)

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from function.bundle_format import LABELS
+from function.imaging import InputSpec
 from training.data import DatasetError, class_counts, list_examples, load_images, stratified_split
 
 
@@ -54,7 +55,7 @@ def test_2021_layout_ignores_masks_and_lung_opacity(tmp_path: Path) -> None:
     assert class_counts(examples) == {"Normal": 2, "COVID-19": 2, "Viral Pneumonia": 2}
     assert all(e.path.parent.name == "images" for e in examples)
     # the label follows the folder, and each image decodes to its class's grey value
-    values = load_images(examples, 8, progress=False)[:, 0, 0, 0]
+    values = load_images(examples, InputSpec(8), progress=False)[:, 0, 0, 0]
     assert {LABELS[e.label]: round(float(v) * 255) for e, v in zip(examples, values, strict=True)} == {
         "COVID-19": 10,
         "Normal": 20,
@@ -80,7 +81,7 @@ def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
     broken = root / "Normal" / "images" / "Normal-broken.png"
     broken.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
     with pytest.raises(DatasetError, match=r"Normal-broken\.png"):
-        load_images(list_examples([root]), 8, progress=False)
+        load_images(list_examples([root]), InputSpec(8), progress=False)
 
 
 def test_split_is_stratified_and_deterministic() -> None:

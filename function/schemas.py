@@ -83,7 +83,8 @@ class UploadNote(BaseModel):
 
 
 class Heatmap(BaseModel):
-    """Occlusion sensitivity at the model's input resolution (a square resize of the whole image).
+    """Occlusion sensitivity at the model's input resolution (a square resize of the whole image; for a
+    bundle of preprocessing version 2, of the picture inside its dark margins).
 
     values[row][column], row 0 at the top: 1 where hiding that region lowers the predicted class's
     probability most, 0 where hiding it does not lower it. An approximation of what the model relies

@@ -2,8 +2,10 @@
 
 Each call is ``function.app.handler(event, context)`` with an API Gateway HTTP API event (base64 body, as
 API Gateway delivers it), so the figure covers Mangum, routing, JSON and base64 parsing, decode, resize,
-gate and LiteRT inference. For context it also times the decode alone and the reading without the HTTP
-layer. The bundle is read from the local models/release (a warm container has it in memory anyway).
+gate and LiteRT inference. For context it also times the decode alone, the reading without the HTTP
+layer, and the step from decoded pixels to model input under each preprocessing version (version 2 also
+looks for dark margins to cut: ``function.imaging``), whatever version the bundle itself uses. The bundle
+is read from the local models/release (a warm container has it in memory anyway).
 
     .venv/bin/python -m bench.bench_warm_latency --calls 200
 """
@@ -62,7 +64,7 @@ def main() -> None:
     os.environ.setdefault("CXR_LOG_LEVEL", "WARNING")  # no access line per call on the terminal
 
     from function.app import app, handler
-    from function.imaging import decode_grayscale
+    from function.imaging import PREPROCESSING_VERSIONS, InputSpec, decode_grayscale
     from function.service import read_image
 
     context = LambdaContext()
@@ -71,8 +73,13 @@ def main() -> None:
     print(
         f"bundle: {bundle.version} (input {bundle.input_size}x{bundle.input_size}), {args.calls} calls each\n"
     )
-    print("| upload | size (KB) | handler p50 (ms) | p90 | p99 | mean | decode p50 | reading w/o HTTP p50 |")
-    print("|---|---|---|---|---|---|---|---|")
+    specs = {version: InputSpec(bundle.input_size, version) for version in PREPROCESSING_VERSIONS}
+    versions = " | ".join(f"model input, version {version} p50" for version in specs)
+    print(
+        "| upload | size (KB) | handler p50 (ms) | p90 | p99 | mean | decode p50 | reading w/o HTTP p50 | "
+        f"{versions} |"
+    )
+    print("|---" * (8 + len(specs)) + "|")
     for fmt, data in upscaled_files().items():
         event = diagnose_event(data)
 
@@ -83,6 +90,11 @@ def main() -> None:
         total = timings(through_handler, args.calls)
         decode = timings(lambda data=data: decode_grayscale(data), args.calls)
         reading = timings(lambda data=data: read_image(bundle, data), args.calls)
+        gray = decode_grayscale(data)
+        model_inputs = [
+            timings(lambda spec=spec, gray=gray: spec.model_input(gray), args.calls)
+            for spec in specs.values()
+        ]
         cells = [
             percentile(total, 50),
             percentile(total, 90),
@@ -90,6 +102,7 @@ def main() -> None:
             statistics.fmean(total),
             percentile(decode, 50),
             percentile(reading, 50),
+            *(percentile(samples, 50) for samples in model_inputs),
         ]
         row = " | ".join(f"{value:.1f}" for value in cells)
         print(f"| {fmt} {SIDE}x{SIDE} | {len(data) / 1024:.0f} | {row} |")

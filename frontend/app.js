@@ -606,8 +606,23 @@
   }
 
   /**
+   * The part of the upload the map covers, [left, top, right, bottom] as fractions: the whole image unless
+   * the model saw less of it (a bundle that cuts black bars away says which part it kept).
+   */
+  function regionOf(map) {
+    const region = Array.isArray(map.region) ? map.region.map(Number) : [];
+    const valid =
+      region.length === 4 &&
+      region.every((value) => Number.isFinite(value) && value >= 0 && value <= 1) &&
+      region[0] < region[2] &&
+      region[1] < region[3];
+    return valid ? region : [0, 0, 1, 1];
+  }
+
+  /**
    * Show the current reading's heatmap over the preview when the box is ticked, hide it otherwise.
-   * The model saw the whole image squeezed into a square, so the map is stretched over the whole image.
+   * The model saw the image (or the part of it the answer names) squeezed into a square, so the map is
+   * stretched back over that part.
    */
   function updateHeatmap() {
     const body = state.outcome && state.outcome.type === "result" ? state.outcome.body : null;
@@ -627,6 +642,11 @@
   function drawHeatmap(map) {
     ui.heatmap.width = map.width;
     ui.heatmap.height = map.height;
+    const [left, top, right, bottom] = regionOf(map);
+    ui.heatmap.style.left = `${left * 100}%`;
+    ui.heatmap.style.top = `${top * 100}%`;
+    ui.heatmap.style.width = `${(right - left) * 100}%`;
+    ui.heatmap.style.height = `${(bottom - top) * 100}%`;
     const context = ui.heatmap.getContext("2d");
     const image = context.createImageData(map.width, map.height);
     for (let row = 0; row < map.height; row++) {

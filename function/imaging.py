@@ -61,6 +61,10 @@ PREPROCESSING_VERSIONS = {
 names the one its models were trained with, and the service feeds them exactly that."""
 DEFAULT_PREPROCESSING = "1"
 
+Region = tuple[float, float, float, float]
+"""(left, top, right, bottom) of an image, as fractions of its width and height."""
+WHOLE: Region = (0.0, 0.0, 1.0, 1.0)
+
 MAX_PIXELS = 50_000_000
 """Largest accepted image area (a 7000x7000 film fits; a 30000x30000 header claim does not)."""
 MAX_SIDE = 16_384
@@ -184,26 +188,33 @@ class InputSpec:
             known = ", ".join(PREPROCESSING_VERSIONS)
             raise ValueError(f"preprocessing version {self.preprocessing!r} is not one of {known}")
 
+    def picture(self, gray: np.ndarray) -> tuple[slice, slice]:
+        """The rows and columns of (H, W) ``gray`` that the model sees: all of them under version 1; under
+        version 2 those inside the dark margins of every side.
+
+        Version 2 measures the margins on the plain ``size`` x ``size`` resize, as the black-bars note
+        does (a whole dark input line is robust to JPEG noise in a bar), and cuts them from the
+        full-resolution pixels (``function.framing.inside_margins``), so the picture is resized once, as
+        if it had been uploaded without them."""
+        if self.preprocessing == "2":
+            return inside_margins(gray, self.size, dark_bars(to_model_input(gray, self.size)))
+        return slice(0, gray.shape[0]), slice(0, gray.shape[1])
+
+    def read(self, gray: np.ndarray) -> tuple[np.ndarray, Region]:
+        """(H, W) uint8 -> the (size, size, 1) float32 model input in [0, 1], and the part of the image it
+        shows: (left, top, right, bottom) as fractions of the width and height, ``WHOLE`` under version 1."""
+        rows, columns = self.picture(gray)
+        height, width = gray.shape
+        region = (columns.start / width, rows.start / height, columns.stop / width, rows.stop / height)
+        return to_model_input(gray[rows, columns], self.size), region
+
     def model_input(self, gray: np.ndarray) -> np.ndarray:
         """(H, W) uint8 -> (size, size, 1) float32 in [0, 1], by this spec's version."""
-        if self.preprocessing == "2":
-            gray = trim_dark_margins(gray, self.size)
-        return to_model_input(gray, self.size)
+        return self.read(gray)[0]
 
     def from_bytes(self, data: bytes) -> np.ndarray:
         """Image file bytes -> model input: ``decode_grayscale`` then ``model_input``."""
         return self.model_input(decode_grayscale(data))
-
-
-def trim_dark_margins(gray: np.ndarray, size: int) -> np.ndarray:
-    """``gray`` without the dark margin of any side (preprocessing version 2).
-
-    The margins are measured on the plain ``size`` x ``size`` resize, as the black-bars note measures them
-    (a whole dark input line is robust to JPEG noise in a bar), then cut from the full-resolution pixels
-    (``function.framing.inside_margins``), so the picture is resized once, as if it had been uploaded
-    without them."""
-    rows, columns = inside_margins(gray, size, dark_bars(to_model_input(gray, size)))
-    return gray[rows, columns]
 
 
 def _check_dimensions(width: int, height: int) -> None:

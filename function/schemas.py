@@ -83,8 +83,8 @@ class UploadNote(BaseModel):
 
 
 class Heatmap(BaseModel):
-    """Occlusion sensitivity at the model's input resolution (a square resize of the whole image; for a
-    bundle of preprocessing version 2, of the picture inside its dark margins).
+    """Occlusion sensitivity at the model's input resolution: a square resize of ``region`` of the upload
+    (the whole image, or for a bundle of preprocessing version 2 the picture inside its dark margins).
 
     values[row][column], row 0 at the top: 1 where hiding that region lowers the predicted class's
     probability most, 0 where hiding it does not lower it. An approximation of what the model relies
@@ -94,6 +94,11 @@ class Heatmap(BaseModel):
     width: int = Field(description="Columns (the model's input width).", examples=[64])
     height: int = Field(description="Rows (the model's input height).", examples=[64])
     values: list[list[float]] = Field(description="height rows of width values in [0, 1].")
+    region: list[float] = Field(
+        description="[left, top, right, bottom]: the part of the upload the map covers, as fractions of "
+        "its width and height; [0, 0, 1, 1] is the whole upload (always, for preprocessing version 1).",
+        examples=[[0.0, 0.0, 1.0, 1.0]],
+    )
 
 
 class DiagnosisResponse(BaseModel):

@@ -19,6 +19,7 @@ from function.bundle import LoadedBundle, load_bundle, source_for
 from function.bundle_format import BundleError
 from function.explain import occlusion_map
 from function.framing import dark_bars
+from function.imaging import Region, decode_grayscale
 from function.schemas import (
     BLACK_BARS_NOTE,
     BLACK_BARS_NOTE_EN,
@@ -110,7 +111,7 @@ def read_image(bundle: LoadedBundle, data: bytes, explain: bool = False) -> Diag
 
     Raises ``function.imaging.ImageError`` for unreadable files.
     """
-    model_input = bundle.input_spec.from_bytes(data)
+    model_input, region = bundle.input_spec.read(decode_grayscale(data))
     notes = upload_notes(model_input)
     verdict = bundle.gate.check(model_input)
     consistency = Consistency(
@@ -141,7 +142,7 @@ def read_image(bundle: LoadedBundle, data: bytes, explain: bool = False) -> Diag
     # the threshold decided only if the plain rule would have answered otherwise (another class, or
     # "indeterminate"); a flagged class is never hidden as "indeterminate"
     by_threshold = flagged is not None and (flagged != most_probable or not confident)
-    heatmap = heatmap_of(bundle, model_input, bundle.labels.index(diagnosis)) if explain else None
+    heatmap = heatmap_of(bundle, model_input, bundle.labels.index(diagnosis), region) if explain else None
     if flagged is None and not confident:
         return DiagnosisResponse(
             result="indeterminate",
@@ -186,13 +187,16 @@ HEATMAP_MAX_SIDE = 64
 """The map's patches are 1/8 of the side, so 64 cells a side show all it knows; more only adds bytes."""
 
 
-def heatmap_of(bundle: LoadedBundle, model_input: np.ndarray, class_index: int) -> Heatmap:
-    """Occlusion sensitivity for the predicted class with the served model, at most 64x64, 3 decimals."""
+def heatmap_of(bundle: LoadedBundle, model_input: np.ndarray, class_index: int, region: Region) -> Heatmap:
+    """Occlusion sensitivity for the predicted class with the served model, at most 64x64, 3 decimals,
+    over ``region`` of the upload (the part the model input shows)."""
     values = occlusion_map(bundle.classifier, model_input, class_index)
     if max(values.shape) > HEATMAP_MAX_SIDE:
         values = cv2.resize(values, (HEATMAP_MAX_SIDE, HEATMAP_MAX_SIDE), interpolation=cv2.INTER_AREA)
     height, width = values.shape
-    return Heatmap(width=width, height=height, values=np.round(values, 3).tolist())
+    return Heatmap(
+        width=width, height=height, values=np.round(values, 3).tolist(), region=[round(v, 4) for v in region]
+    )
 
 
 def percent(probability: float, language: str) -> str:

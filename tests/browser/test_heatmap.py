@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 from pathlib import Path
 
 import httpx
@@ -16,9 +17,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, Request, Route, expect
 
-from tests.browser.conftest import screenshot
+from bench.upload_robustness import letterboxed
+from tests.browser.conftest import local_stack, screenshot
 from tests.browser.test_page import RESULT, choose_and_diagnose, images, open_page, pick
-from tests.conftest import NOT_CHEST, TRAINING_SET
+from tests.conftest import NOT_CHEST, RELEASE_BUNDLE, TRAINING_SET
 
 pytestmark = pytest.mark.browser
 
@@ -161,3 +163,31 @@ def test_the_overlay_keeps_a_portrait_images_shape(page: Page, stack_url: str, t
     assert image_box["width"] / image_box["height"] == pytest.approx(300 / 400, abs=0.01)
     for key in ("x", "y", "width", "height"):
         assert canvas_box[key] == pytest.approx(image_box[key], abs=1), key
+
+
+def test_a_bundle_that_cuts_black_bars_gets_its_map_drawn_over_the_film_only(
+    page: Page, tmp_path: Path, shared_data: Path
+) -> None:
+    """A bundle of preprocessing version 2 reads the film inside a screenshot's black bars; the page must
+    place the map on that film, not stretch it over the bars. The release is served under version 2 here
+    (its manifest relabelled): what is checked is where the page draws, not a model."""
+    bundle = tmp_path / "bundle"
+    shutil.copytree(RELEASE_BUNDLE, bundle)
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    (bundle / "manifest.json").write_text(json.dumps({**manifest, "preprocessing_version": "2"}))
+    film = np.asarray(Image.open(TRAINING_SET / "COVID" / "images" / "COVID-2.png").convert("L"))
+    screenshot = tmp_path / "screenshot.png"
+    Image.fromarray(letterboxed(film)).save(screenshot)  # 21 px bars either side of the 128 px film
+    with local_stack(bundle, "local-stack-version-2") as url:
+        assert explained_answer(url, screenshot)["result"] != "not_chest_xray"
+        open_page(page, url)
+        page.check("#explain-toggle")
+        choose_and_diagnose(page, screenshot)
+        expect(page.locator("#heatmap")).to_be_visible()
+        image_box, canvas_box = page.evaluate(BOXES)
+    scale = image_box["width"] / 170
+    assert canvas_box["x"] == pytest.approx(image_box["x"] + 21 * scale, abs=1)
+    assert canvas_box["width"] == pytest.approx(128 * scale, abs=1)
+    assert (canvas_box["y"], canvas_box["height"]) == pytest.approx(
+        (image_box["y"], image_box["height"]), abs=1
+    )

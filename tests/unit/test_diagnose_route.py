@@ -177,6 +177,22 @@ def test_a_version_2_bundle_reads_a_screenshot_as_the_film_itself(
     assert framed["notes"] == []  # the bars were cut before the model saw them: nothing to note
 
 
+def test_a_version_2_heatmap_names_the_part_of_the_upload_it_covers(
+    client: TestClient, tmp_path: Path
+) -> None:
+    film = decode_grayscale(COVID_RADIOGRAPH.read_bytes())  # 128 px square: 21 px bars in the 170 px 4:3 copy
+    screenshot = _png(letterboxed(film))
+    explained = {"image": b64(screenshot), "explain": True}
+    assert client.post("/diagnose", json=explained).json()["heatmap"]["region"] == [0.0, 0.0, 1.0, 1.0]
+    with make_client(_relabelled(tmp_path / "bundle", "2")) as version_2:
+        framed = version_2.post("/diagnose", json=explained).json()["heatmap"]
+        whole = version_2.post(
+            "/diagnose", json={"image": b64(COVID_RADIOGRAPH.read_bytes()), "explain": True}
+        )
+    assert framed["region"] == pytest.approx([21 / 170, 0.0, 149 / 170, 1.0], abs=1e-4)
+    assert framed["values"] == whole.json()["heatmap"]["values"]  # the film's own map, placed on the film
+
+
 def test_a_bundle_of_an_unknown_preprocessing_version_is_not_served(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from bench.upload_robustness import letterboxed
 from function.framing import DARK_LEVEL, MIN_BAR, Bars, dark_bars
-from function.imaging import InputSpec, to_model_input, trim_dark_margins
+from function.imaging import WHOLE, InputSpec, to_model_input
 from tests.upload_samples import COVID_RADIOGRAPH, NORMAL_RADIOGRAPH, gray_of
 
 SIZE = 128
@@ -63,7 +63,7 @@ def test_an_all_dark_image_has_no_bars_to_speak_of() -> None:
     assert not dark_bars(np.zeros((SIZE, SIZE, 1), dtype=np.float32)).letterboxed
 
 
-# Preprocessing version 2 cuts the dark margins before the resize (function.imaging.trim_dark_margins).
+# Preprocessing version 2 cuts the dark margins before the resize (function.imaging.InputSpec.picture).
 
 
 def _screenshots(film: np.ndarray) -> dict[str, np.ndarray]:
@@ -90,6 +90,10 @@ def test_version_2_gives_a_screenshot_the_films_own_model_input(path: Path, size
         assert np.abs(InputSpec(size, "2").model_input(screenshot) - expected).mean() < 0.015, name
 
 
+def _cut(gray: np.ndarray) -> np.ndarray:
+    return gray[InputSpec(SIZE, "2").picture(gray)]
+
+
 def test_version_2_cuts_a_films_own_dark_edge_and_leaves_the_rest_alone() -> None:
     film = gray_of(COVID_RADIOGRAPH)
     np.testing.assert_array_equal(
@@ -97,17 +101,25 @@ def test_version_2_cuts_a_films_own_dark_edge_and_leaves_the_rest_alone() -> Non
     )
     dark_edged = film.copy()
     dark_edged[:, :9] = 0  # the film's own black edge: not a bar, but cut as one
-    assert trim_dark_margins(dark_edged, SIZE).shape == (film.shape[0], film.shape[1] - 9)
+    assert _cut(dark_edged).shape == (film.shape[0], film.shape[1] - 9)
 
 
 def test_version_2_keeps_a_dark_image_whole_and_a_thin_picture_at_least_one_line() -> None:
     dark = np.zeros((40, 60), dtype=np.uint8)
-    assert trim_dark_margins(dark, SIZE).shape == (40, 60)
+    assert _cut(dark).shape == (40, 60)
     line = dark.copy()
     line[:, 30] = 255
-    assert trim_dark_margins(line, SIZE).shape == (40, 1)
+    assert _cut(line).shape == (40, 1)
 
 
 def test_an_unknown_preprocessing_version_is_refused() -> None:
     with pytest.raises(ValueError, match="preprocessing version '3'"):
         InputSpec(SIZE, "3")
+
+
+def test_the_region_names_the_part_of_the_upload_the_model_input_shows() -> None:
+    film = gray_of(COVID_RADIOGRAPH)  # 128 x 128: the 4:3 copy has 21 px bars either side, 170 px wide
+    screenshot = letterboxed(film)
+    assert InputSpec(SIZE, "1").read(screenshot)[1] == WHOLE
+    left, top, right, bottom = InputSpec(SIZE, "2").read(screenshot)[1]
+    assert (left * 170, top, right * 170, bottom) == pytest.approx((21, 0, 149, 1))

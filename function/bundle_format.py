@@ -12,7 +12,7 @@ manifest.json (``BUNDLE_FORMAT`` 1)::
       "created": "2026-11-27T14:00:00Z",
       "labels": ["Normal", "COVID-19", "Viral Pneumonia"],  # model output order: index 0, 1, 2
       "input": {"height": 64, "width": 64, "channels": 1, "dtype": "float32", "range": [0.0, 1.0]},
-      "preprocessing_version": "1",                       # function.imaging.PREPROCESSING_VERSION
+      "preprocessing_version": "1",                       # a key of function.imaging.PREPROCESSING_VERSIONS
       "architecture": "paper-cnn",
       "training": {...parameters...}, "data": {...counts per class and split...},
       "files": {"model.tflite": {"sha256": "...", "bytes": 123}, "average.png": {...}, ...}

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from function.bundle_format import AVERAGE_IMAGE
-from function.imaging import decode_grayscale, to_model_input
+from function.imaging import average_input
 from tests.conftest import ADULT_SET, NOT_CHEST, TRAINING_SET
 from training.bundle_split import prepare_as_trained
 from training.calibrate_gate import calibrate_gate
@@ -35,7 +35,7 @@ def cross_check(bundle: Path, seed: int | None = None) -> dict:
 
     _, config, prepared = prepare_as_trained(bundle, [TRAINING_SET, ADULT_SET], NOT_CHEST)
     tf.config.experimental.enable_op_determinism()
-    average = to_model_input(decode_grayscale((bundle / AVERAGE_IMAGE).read_bytes()), config.image_size)
+    average = average_input((bundle / AVERAGE_IMAGE).read_bytes(), config.image_size)
     seed = config.seed if seed is None else seed
     halves = split_negatives(NOT_CHEST, config.input_spec, seed)
     swapped = NegativeSplit(train=halves.held_back, held_back=halves.train, held_back_files={})

@@ -27,7 +27,7 @@ from function.bundle_format import (
 from function.calibration import Calibration
 from function.classifier import Classifier
 from function.gate import FRONTAL_LABEL, GATE_METHODS, Gate
-from function.imaging import PREPROCESSING_VERSIONS, ImageError, InputSpec, decode_grayscale, to_model_input
+from function.imaging import PREPROCESSING_VERSIONS, ImageError, InputSpec, average_input
 
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 """A file name inside the bundle: no folders, no leading dot (a stage-2 name comes from gate.json)."""
@@ -169,8 +169,8 @@ def load_gate(
     size = int(manifest["input"]["height"])
     average_bytes = verify_file(manifest, AVERAGE_IMAGE, source.read(AVERAGE_IMAGE))
     gate_config = _parse_gate(verify_file(manifest, GATE, source.read(GATE)))
-    try:  # already a model input (the mean of the training inputs), so the plain resize: it is the identity
-        average = to_model_input(decode_grayscale(average_bytes), size)
+    try:
+        average = average_input(average_bytes, size)
     except ImageError as error:
         raise BundleError(f"{AVERAGE_IMAGE} is not a readable image: {error}") from None
     frontal_model = None

@@ -172,6 +172,15 @@ def to_model_input(gray: np.ndarray, size: int) -> np.ndarray:
     return (resized.astype(np.float32) / np.float32(255.0))[..., np.newaxis]
 
 
+def average_input(data: bytes, size: int) -> np.ndarray:
+    """A bundle's ``average.png`` as the (size, size, 1) array the consistency check compares uploads with.
+
+    The file is already a model input (the mean of the training inputs, written at the input size), so it is
+    read by the plain resize, which leaves it as it is, under every preprocessing version; version 2 must
+    not cut the average's own dark edges."""
+    return to_model_input(decode_grayscale(data), size)
+
+
 @dataclass(frozen=True)
 class InputSpec:
     """What a bundle's models take: ``size`` x ``size`` inputs made by one preprocessing version.

@@ -25,7 +25,7 @@ from function.bundle_format import (
 )
 from function.calibration import Calibration, apply_temperature, decide
 from function.classifier import Classifier
-from function.imaging import DEFAULT_PREPROCESSING, InputSpec, decode_grayscale, to_model_input
+from function.imaging import DEFAULT_PREPROCESSING, InputSpec, average_input
 from training.calibrate_gate import calibrate_gate
 from training.checkpoint import Progress, checkpoint_dir, epoch_seed, restore
 from training.checkpoint import remove as remove_checkpoint
@@ -506,8 +506,7 @@ def build_gate(
 
     average = export.average_image(inputs[split.train])
     export.write_png(out / AVERAGE_IMAGE, average)
-    # already a model input, so the plain resize (the identity), as function.bundle reads it
-    served_average = to_model_input(decode_grayscale((out / AVERAGE_IMAGE).read_bytes()), config.image_size)
+    served_average = average_input((out / AVERAGE_IMAGE).read_bytes(), config.image_size)
     if not (recipe.learned_gate and config.negatives):
         negatives = load_negatives(config.negatives, config.input_spec) if config.negatives else None
         return calibrate_gate(

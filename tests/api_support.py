@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,16 @@ def release_manifest() -> dict[str, Any]:
     manifest = RELEASE_BUNDLE / "manifest.json"
     assert manifest.is_file(), f"no bundle at {RELEASE_BUNDLE}: run `python -m training publish` first"
     return json.loads(manifest.read_text())
+
+
+def release_with_manifest(folder: Path, **fields: Any) -> Path:
+    """A copy of the shipped bundle in ``folder`` with some manifest fields replaced. The manifest is the
+    bundle's root of trust, not a hashed file, so the copy still loads: a way to serve the release's model
+    under another calibration or preprocessing version and check what the service does with it."""
+    shutil.copytree(RELEASE_BUNDLE, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**manifest, **fields}))
+    return folder
 
 
 def release_gate_threshold() -> float:

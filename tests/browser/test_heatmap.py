@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 from pathlib import Path
 
 import httpx
@@ -18,9 +17,10 @@ from PIL import Image
 from playwright.sync_api import Page, Request, Route, expect
 
 from bench.upload_robustness import letterboxed
+from tests.api_support import release_with_manifest
 from tests.browser.conftest import local_stack, screenshot
 from tests.browser.test_page import RESULT, choose_and_diagnose, images, open_page, pick
-from tests.conftest import NOT_CHEST, RELEASE_BUNDLE, TRAINING_SET
+from tests.conftest import NOT_CHEST, TRAINING_SET
 
 pytestmark = pytest.mark.browser
 
@@ -171,10 +171,7 @@ def test_a_bundle_that_cuts_black_bars_gets_its_map_drawn_over_the_film_only(
     """A bundle of preprocessing version 2 reads the film inside a screenshot's black bars; the page must
     place the map on that film, not stretch it over the bars. The release is served under version 2 here
     (its manifest relabelled): what is checked is where the page draws, not a model."""
-    bundle = tmp_path / "bundle"
-    shutil.copytree(RELEASE_BUNDLE, bundle)
-    manifest = json.loads((bundle / "manifest.json").read_text())
-    (bundle / "manifest.json").write_text(json.dumps({**manifest, "preprocessing_version": "2"}))
+    bundle = release_with_manifest(tmp_path / "bundle", preprocessing_version="2")
     film = np.asarray(Image.open(TRAINING_SET / "COVID" / "images" / "COVID-2.png").convert("L"))
     screenshot = tmp_path / "screenshot.png"
     Image.fromarray(letterboxed(film)).save(screenshot)  # 21 px bars either side of the 128 px film

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,9 +20,9 @@ from tests.api_support import (
     post_image,
     release_gate_threshold,
     release_manifest,
+    release_with_manifest,
     unavailable_reasons,
 )
-from tests.conftest import RELEASE_BUNDLE
 from tests.upload_samples import COVID_RADIOGRAPH, NORMAL_RADIOGRAPH, PHOTO, b64, data_url, encode
 
 RESPONSE_FIELDS = {
@@ -152,13 +150,9 @@ def test_the_note_comes_with_a_refusal_too(client: TestClient) -> None:
 
 
 def _relabelled(folder: Path, preprocessing: str) -> Path:
-    """The release with another preprocessing version in its manifest (the manifest is the bundle's root
-    of trust, not a hashed file): what is checked is the input path the service picks, not a model."""
-    shutil.copytree(RELEASE_BUNDLE, folder)
-    manifest = json.loads((folder / "manifest.json").read_text())
-    manifest["preprocessing_version"] = preprocessing
-    (folder / "manifest.json").write_text(json.dumps(manifest))
-    return folder
+    """The release's model under another preprocessing version: what is checked is the input path the
+    service picks, not a model."""
+    return release_with_manifest(folder, preprocessing_version=preprocessing)
 
 
 @pytest.mark.parametrize("path", [COVID_RADIOGRAPH, NORMAL_RADIOGRAPH], ids=["covid", "normal"])

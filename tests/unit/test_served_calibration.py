@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,18 +10,18 @@ import pytest
 
 from function.calibration import apply_temperature
 from function.schemas import INDETERMINATE_MESSAGE
-from tests.api_support import assert_model_unavailable, make_client, post_image, unavailable_reasons
-from tests.conftest import RELEASE_BUNDLE
+from tests.api_support import (
+    assert_model_unavailable,
+    make_client,
+    post_image,
+    release_with_manifest,
+    unavailable_reasons,
+)
 from tests.upload_samples import COVID_RADIOGRAPH
 
 
 def _bundle_with_calibration(tmp_path: Path, calibration: Any) -> Path:
-    copy = tmp_path / "bundle"
-    shutil.copytree(RELEASE_BUNDLE, copy)
-    manifest = json.loads((copy / "manifest.json").read_text())
-    manifest["calibration"] = calibration
-    (copy / "manifest.json").write_text(json.dumps(manifest))
-    return copy
+    return release_with_manifest(tmp_path / "bundle", calibration=calibration)
 
 
 def _uncalibrated(tmp_path: Path) -> dict[str, float]:

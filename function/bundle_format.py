@@ -14,7 +14,8 @@ manifest.json (``BUNDLE_FORMAT`` 1)::
       "input": {"height": 64, "width": 64, "channels": 1, "dtype": "float32", "range": [0.0, 1.0]},
       "preprocessing_version": "1",                       # a key of function.imaging.PREPROCESSING_VERSIONS
       "architecture": "paper-cnn",
-      "training": {...parameters...}, "data": {...counts per class and split...},
+      "training": {...parameters..., "preprocessing": "1"},  # must agree with preprocessing_version
+      "data": {...counts per class and split...},
       "files": {"model.tflite": {"sha256": "...", "bytes": 123}, "average.png": {...}, ...}
     }
 
@@ -84,7 +85,21 @@ def parse_manifest(raw: bytes) -> dict[str, Any]:
     for key in ("labels", "input", "preprocessing_version", "bundle_version"):
         if key not in manifest:
             raise BundleError(f"{MANIFEST} has no {key!r}")
+    _check_preprocessing_agrees(manifest)
     return manifest
+
+
+def _check_preprocessing_agrees(manifest: dict[str, Any]) -> None:
+    """The version is written twice: at the top for the service, in the training record for a rerun. If
+    they differ the bundle was edited by hand and nobody knows which one its model was trained under, so
+    it is refused rather than served with one of them. Records older than the field name none."""
+    training = manifest.get("training")
+    trained_under = training.get("preprocessing") if isinstance(training, dict) else None
+    if trained_under is not None and str(trained_under) != str(manifest["preprocessing_version"]):
+        raise BundleError(
+            f"{MANIFEST} says preprocessing version {manifest['preprocessing_version']} but its training "
+            f"record says {trained_under}"
+        )
 
 
 def verify_file(manifest: dict[str, Any], name: str, data: bytes) -> bytes:

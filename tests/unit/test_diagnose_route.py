@@ -193,3 +193,19 @@ def test_a_bundle_of_an_unknown_preprocessing_version_is_not_served(
     with make_client(_relabelled(tmp_path / "bundle", "9")) as unknown:
         assert_model_unavailable(post_image(unknown, COVID_RADIOGRAPH.read_bytes()))
     assert "bundle expects preprocessing version 9, this code implements 1, 2" in unavailable_reasons(caplog)
+
+
+def test_a_bundle_whose_two_preprocessing_versions_disagree_is_not_served(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    training = {**release_manifest()["training"], "preprocessing": "2"}
+    bundle = release_with_manifest(tmp_path / "bundle", training=training)
+    with make_client(bundle) as edited:
+        assert_model_unavailable(post_image(edited, COVID_RADIOGRAPH.read_bytes()))
+    assert "says preprocessing version 1 but its training record says 2" in unavailable_reasons(caplog)
+
+
+def test_a_bundle_whose_training_record_names_its_own_version_is_served(tmp_path: Path) -> None:
+    training = {**release_manifest()["training"], "preprocessing": "1"}
+    with make_client(release_with_manifest(tmp_path / "bundle", training=training)) as agreeing:
+        assert post_image(agreeing, COVID_RADIOGRAPH.read_bytes()).status_code == 200

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.release_rule import release_rule, rule_figures
 from function.bundle import FolderSource, load_bundle
 from function.bundle_format import MANIFEST, SERVED_FILES, sha256_hex
 from function.imaging import InputSpec
@@ -449,3 +450,30 @@ def test_preprocessing_2_reaches_the_training_inputs_and_the_manifest(
     )
     assert evaluated.returncode == 0, evaluated.stderr[-3000:]
     assert json.loads(evaluated.stdout) == json.loads((tmp_path / "metrics.json").read_text())["validation"]
+
+
+@pytest.mark.slow
+def test_the_release_rule_counts_the_readings_training_reported(small_screening_bundle: Path) -> None:
+    """bench.release_rule recomputes the split and the served readings itself; its counts must be those of
+    the served-rule confusion matrix that training wrote, or its verdict judges something else."""
+    figures = rule_figures(small_screening_bundle, [TRAINING_SET])
+    matrix = np.array(
+        json.loads((small_screening_bundle / "metrics.json").read_text())["calibration"][
+            "served_rule_validation"
+        ]["confusion_matrix"]
+    )
+    assert (figures.correct.hits, figures.correct.of) == (int(np.trace(matrix)), int(matrix.sum()))
+    assert (figures.covid_caught.hits, figures.covid_caught.of) == (int(matrix[1, 1]), int(matrix[1].sum()))
+    assert figures.adult_normals_normal.of == 0  # the first folder's normals are all children's
+
+
+@pytest.mark.slow
+def test_the_release_rule_never_lets_a_bundle_replace_itself(small_screening_bundle: Path) -> None:
+    verdict = release_rule(small_screening_bundle, small_screening_bundle, [TRAINING_SET]).splitlines()[-1]
+    assert verdict.startswith("verdict: the candidate does not replace the release")
+    assert "not more than the release's" in verdict
+
+
+def test_the_release_rule_refuses_bundles_of_different_validation_lists(small_bundle: Path) -> None:
+    with pytest.raises(SystemExit, match="different validation lists"):
+        release_rule(small_bundle, RELEASE_BUNDLE, [TRAINING_SET])

@@ -1,0 +1,139 @@
+"""Whether a candidate bundle may replace the served release: the model card's "Next release" rule, run.
+
+    .venv/bin/python -m bench.release_rule build/release-candidate --release models/release
+
+The rule was written in docs/model-card.md ("Next release") before any member of the candidate was
+trained; this script only applies it, so that the verdict is a command anyone can rerun, not a reading
+of two reports side by side. On the grouped validation images, as served (the screening threshold first,
+then the most probable class: ``function.calibration.decide``), the candidate must
+
+- read more films correctly than the release, and
+- read at least 95% of the adult normals Normal.
+
+Reported beside it, not judged: COVID-19 sensitivity as served, over all validation COVID-19 films and
+without the ones their source reports without abnormality (``training.cohorts.REPORTED_NORMAL``). Both
+bundles must hold the same validation list, or their counts are not comparable and nothing is judged.
+Each bundle's split is recomputed from its manifest and verified, and its inputs are built under its own
+preprocessing version.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from function.bundle import FolderSource, load_bundle
+from function.calibration import decide
+from tests.conftest import ADULT_SET, TRAINING_SET
+from training.bundle_split import prepare_as_trained
+from training.evaluate import validation_hashes
+
+MIN_ADULT_NORMAL_SHARE = 0.95
+
+
+@dataclass(frozen=True)
+class Count:
+    hits: int
+    of: int
+
+    @property
+    def share(self) -> float:
+        return self.hits / self.of if self.of else float("nan")
+
+    def __str__(self) -> str:
+        return f"{self.hits} of {self.of} ({self.share:.1%})"
+
+
+@dataclass(frozen=True)
+class RuleFigures:
+    """What the rule reads off one bundle on its validation split, as served."""
+
+    version: str
+    correct: Count
+    adult_normals_normal: Count
+    covid_caught: Count
+    covid_caught_without_reported_normal: Count
+
+
+def _count(hits: np.ndarray) -> Count:
+    return Count(int(hits.sum()), len(hits))
+
+
+def rule_figures(bundle: Path, data: list[Path]) -> RuleFigures:
+    """Run the bundle's served model on its own validation split and count what the rule needs."""
+    loaded = load_bundle(FolderSource(bundle))
+    _, _, prepared = prepare_as_trained(bundle, data)
+    validation = prepared.split.validation
+    calibrated = loaded.calibration.calibrate(loaded.classifier.predict(prepared.inputs[validation]))
+    served, _ = decide(loaded.labels, calibrated, loaded.calibration)
+    truth = prepared.labels[validation]
+    cohorts = [prepared.cohorts[i] for i in validation]
+    normal, covid = loaded.labels.index("Normal"), loaded.labels.index("COVID-19")
+    adult_normal = np.array([c.age == "adult" for c in cohorts]) & (truth == normal)
+    covid_films = truth == covid
+    with_finding = covid_films & ~np.array([c.reported_normal for c in cohorts])
+    return RuleFigures(
+        version=loaded.version,
+        correct=_count(served == truth),
+        adult_normals_normal=_count(served[adult_normal] == normal),
+        covid_caught=_count(served[covid_films] == covid),
+        covid_caught_without_reported_normal=_count(served[with_finding] == covid),
+    )
+
+
+def failed_conditions(candidate: RuleFigures, release: RuleFigures) -> list[str]:
+    """The rule's conditions the candidate misses (none: it replaces the release)."""
+    failures = []
+    if candidate.correct.of != release.correct.of:
+        failures.append(f"validation sizes differ ({candidate.correct.of} and {release.correct.of})")
+    if candidate.correct.hits <= release.correct.hits:
+        failures.append(
+            f"reads {candidate.correct.hits} films correctly, "
+            f"not more than the release's {release.correct.hits}"
+        )
+    if candidate.adult_normals_normal.share < MIN_ADULT_NORMAL_SHARE:
+        failures.append(
+            f"reads {candidate.adult_normals_normal} adult normals Normal, under {MIN_ADULT_NORMAL_SHARE:.0%}"
+        )
+    return failures
+
+
+def release_rule(candidate: Path, release: Path, data: list[Path]) -> str:
+    if validation_hashes(candidate) != validation_hashes(release):
+        raise SystemExit(f"{candidate} and {release} hold different validation lists: nothing to compare")
+    figures = [rule_figures(bundle, data) for bundle in (candidate, release)]
+    lines = [
+        "| | candidate | release |",
+        "|---|---|---|",
+        f"| bundle | {figures[0].version} | {figures[1].version} |",
+    ]
+    for name, field in (
+        ("read correctly as served", "correct"),
+        ("adult normals read Normal", "adult_normals_normal"),
+        ("COVID-19 films read COVID-19", "covid_caught"),
+        ("the same, without films reported without abnormality", "covid_caught_without_reported_normal"),
+    ):
+        lines.append(f"| {name} | {getattr(figures[0], field)} | {getattr(figures[1], field)} |")
+    failures = failed_conditions(*figures)
+    verdict = "does not replace the release: " + "; ".join(failures) if failures else "replaces the release"
+    return "\n".join([*lines, "", f"verdict: the candidate {verdict}"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("candidate", type=Path)
+    parser.add_argument("--release", type=Path, default=Path("models/release"))
+    parser.add_argument(
+        "--data", type=Path, action="append", help="default: the two shared radiograph folders"
+    )
+    args = parser.parse_args()
+    print(release_rule(args.candidate, args.release, args.data or [TRAINING_SET, ADULT_SET]))
+
+
+if __name__ == "__main__":
+    main()

@@ -51,11 +51,13 @@ test-fast: $(VENV)/.installed lint  ## no container build, no browser
 # RELEASE_OPTIONS adds `train` options to every member, e.g. "--tuning-strata class-and-source
 # --fit-without-reported-normal" (model card, "Next release"); members trained with other options do not
 # mix, so delete build/release-members when changing them. RELEASE_OUT=build/release-candidate builds a
-# candidate beside the served release, to be judged by the model card's rule before it replaces it.
+# candidate beside the served release, to be judged by the model card's rule (`.venv/bin/python -m
+# bench.release_rule build/release-candidate`) before it replaces it. RELEASE_MEMBERS=<folder> keeps the
+# members (and a cut-off member's checkpoint) elsewhere than build/, for machines that do not keep build/.
 RELEASE_SIZE ?= 128
 RELEASE_OUT ?= models/release
 RELEASE_OPTIONS ?=
-RELEASE_MEMBERS := build/release-members
+RELEASE_MEMBERS ?= build/release-members
 RELEASE_DATA := --data $(SHARED)/covid19-radiography-128 --data $(SHARED)/covid19-radiography-adult-128
 RELEASE_TRAIN := TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training train --recipe screening --split grouped \
   $(RELEASE_DATA) --epochs 40 --val-fraction 0.4 --image-size $(RELEASE_SIZE) --seed 0 \

@@ -7,11 +7,14 @@ trained; this script only applies it, so that the verdict is a command anyone ca
 of two reports side by side. On the grouped validation images, as served (the screening threshold first,
 then the most probable class: ``function.calibration.decide``), the candidate must
 
-- read more films correctly than the release, and
-- read at least 95% of the adult normals Normal.
+- read more films correctly than the release,
+- read at least 95% of the adult normals Normal, and
+- catch at least as many validation COVID-19 films as the release (added on 2026-11-30, after the first
+  candidate's verdict showed the first two would pass a model that misses more COVID-19; that verdict is
+  the same with it).
 
-Reported beside it, not judged: COVID-19 sensitivity as served, over all validation COVID-19 films and
-without the ones their source reports without abnormality (``training.cohorts.REPORTED_NORMAL``). Both
+Reported beside it, not judged: COVID-19 sensitivity without the films their source reports without
+abnormality (``training.cohorts.REPORTED_NORMAL``). Both
 bundles must hold the same validation list, or their counts are not comparable and nothing is judged.
 Each bundle's split is recomputed from its manifest and verified, and its inputs are built under its own
 preprocessing version.
@@ -97,6 +100,11 @@ def failed_conditions(candidate: RuleFigures, release: RuleFigures) -> list[str]
     if candidate.adult_normals_normal.share < MIN_ADULT_NORMAL_SHARE:
         failures.append(
             f"reads {candidate.adult_normals_normal} adult normals Normal, under {MIN_ADULT_NORMAL_SHARE:.0%}"
+        )
+    if candidate.covid_caught.hits < release.covid_caught.hits:
+        failures.append(
+            f"catches {candidate.covid_caught} COVID-19 films, fewer than the release's "
+            f"{release.covid_caught.hits}"
         )
     return failures
 

@@ -54,9 +54,12 @@ test-fast: $(VENV)/.installed lint  ## no container build, no browser
 # candidate beside the served release, to be judged by the model card's rule (`.venv/bin/python -m
 # bench.release_rule build/release-candidate`) before it replaces it. RELEASE_MEMBERS=<folder> keeps the
 # members (and a cut-off member's checkpoint) elsewhere than build/, for machines that do not keep build/.
+# ENSEMBLE_OPTIONS go to the ensemble step only (e.g. "--adult-normal-floor 0.95": a calibration choice,
+# which needs no retrained member).
 RELEASE_SIZE ?= 128
 RELEASE_OUT ?= models/release
 RELEASE_OPTIONS ?=
+ENSEMBLE_OPTIONS ?=
 RELEASE_MEMBERS ?= build/release-members
 RELEASE_DATA := --data $(SHARED)/covid19-radiography-128 --data $(SHARED)/covid19-radiography-adult-128
 RELEASE_TRAIN := TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training train --recipe screening --split grouped \
@@ -73,7 +76,7 @@ $(RELEASE_MEMBERS)/seed%/manifest.json: | $(VENV)/.installed
 release: $(foreach seed,0 1 2,$(RELEASE_MEMBERS)/seed$(seed)/manifest.json) | $(VENV)/.installed  ## retrain models/release (80 min to 4.5 h on 2 cores by host: bench.bench_training_step)
 	rm -rf $(RELEASE_OUT)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training ensemble $(foreach member,$(^D),--member $(member)) \
-	  $(RELEASE_DATA) --out $(RELEASE_OUT)
+	  $(RELEASE_DATA) $(ENSEMBLE_OPTIONS) --out $(RELEASE_OUT)
 
 # The pre-registered paper-protocol ensemble (docs/model-card.md, "The whole training split"): five members
 # trained on all 60% of the first folder, averaged on three test-time views, then reported. Members are kept

@@ -94,6 +94,14 @@ def _parser() -> argparse.ArgumentParser:
         help="how files become model input, recorded in the bundle and used when it is served: "
         + "; ".join(f"{key}: {value}" for key, value in PREPROCESSING_VERSIONS.items()),
     )
+    add(
+        "--adult-normal-floor",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help="raise the screening threshold until this share (e.g. 0.95) of the tuning split's adult "
+        "normals is still read Normal; no threshold if argmax alone reads fewer (docs/model-card.md)",
+    )
 
     evaluate = commands.add_parser("evaluate", help="run a bundle's model.tflite on a Kaggle-layout folder")
     add = evaluate.add_argument
@@ -152,6 +160,14 @@ def _parser() -> argparse.ArgumentParser:
         help="test-time views inside the model: zoom also reads each image zoomed to 1.06 and 0.94 and "
         "averages (about four times the inference cost, docs/benchmarks.md; training/views.py)",
     )
+    add(
+        "--adult-normal-floor",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help="the members' own unless given: raise the screening threshold until this share (e.g. 0.95) "
+        "of the tuning split's adult normals is still read Normal; none if argmax reads fewer",
+    )
 
     publish = commands.add_parser("publish", help="upload a bundle to S3, manifest.json last")
     add = publish.add_argument
@@ -167,6 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "train" and args.augment_framing and not RECIPES[args.recipe].augment:
         parser.error(f"--augment-framing needs a recipe that augments; {args.recipe} does not")
+    floor = getattr(args, "adult_normal_floor", None)
+    if floor is not None and not 0.0 < floor <= 1.0:
+        parser.error(f"--adult-normal-floor is a share of films, above 0 and at most 1, not {floor}")
+    if args.command == "train" and floor is not None and not RECIPES[args.recipe].flag_sensitivity:
+        parser.error(f"--adult-normal-floor needs a screening threshold; recipe {args.recipe} has none")
     try:
         if args.command == "train":
             from training.train import TrainConfig, run_training
@@ -190,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
                     fit_without_reported_normal=args.fit_without_reported_normal,
                     augment_framing=args.augment_framing,
                     preprocessing=args.preprocessing,
+                    adult_normal_floor=args.adult_normal_floor,
                 )
             )
         elif args.command == "evaluate":
@@ -214,7 +236,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "ensemble":
             from training.ensemble import build_ensemble
 
-            build_ensemble(args.member, args.data, args.out, args.tflite_weights, args.views)
+            build_ensemble(
+                args.member, args.data, args.out, args.tflite_weights, args.views, args.adult_normal_floor
+            )
         elif args.command == "publish":
             from training.publish import publish_bundle
 

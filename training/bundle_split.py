@@ -18,7 +18,12 @@ from training.data import DatasetError
 from training.train import Prepared, TrainConfig, prepare, validation_lines
 
 # training-record keys added after the first bundles were made: the value those older bundles were made with
-RECORD_DEFAULTS = {"tuning_strata": "class", "fit_without_reported_normal": False, "augment_framing": False}
+RECORD_DEFAULTS = {
+    "tuning_strata": "class",
+    "fit_without_reported_normal": False,
+    "augment_framing": False,
+    "adult_normal_floor": None,
+}
 
 
 def config_from_manifest(

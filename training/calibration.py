@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from function.bundle_format import LABELS
 from function.calibration import apply_temperature
 
 
@@ -55,3 +56,55 @@ def flag_threshold(
     # stored with 4 decimals, rounded down: rounding up can put the quantile's own film under the threshold
     # (the 20261127T213814Z release flagged 0.1734 for a film at 0.17335, and kept 97.7%, not 98%)
     return max(math.floor(threshold * 10_000) / 10_000, MIN_FLAG_THRESHOLD)
+
+
+def normal_floor_threshold(
+    calibrated: np.ndarray, kept: np.ndarray, class_index: int, normal_index: int, floor: float
+) -> float | None:
+    """The smallest threshold for ``class_index`` at which at least ``floor`` of the ``kept`` rows (the
+    tuning split's adult normals) are still read Normal, flagging none of them above it; 0.0 when no
+    threshold flags too many; None when argmax alone already reads fewer than ``floor`` of them Normal.
+
+    The second anchor of the screening threshold (docs/model-card.md, "Adult-normal floor"): a 98%
+    recall target on a tuning split of ~260 COVID-19 films moves with its last five films, and a lower
+    threshold is paid for by healthy adults told to see a physician."""
+    rows = np.asarray(calibrated)[np.asarray(kept, dtype=bool)]
+    if not len(rows):
+        return 0.0
+    normal_by_argmax = rows[rows.argmax(axis=1) == normal_index]
+    spare = len(normal_by_argmax) - math.ceil(floor * len(rows) - 1e-9)  # how many a flag may take
+    if spare < 0:
+        return None
+    scores = np.sort(normal_by_argmax[:, class_index])[::-1]
+    if spare >= len(scores):
+        return 0.0
+    # the threshold must lie above the (spare + 1)-th highest score: the next 4-decimal value past it
+    above = float(scores[spare])
+    threshold = math.floor(above * 10_000) / 10_000
+    while threshold <= above:
+        threshold = round(threshold + 0.0001, 4)
+    return threshold
+
+
+def screening_threshold(
+    calibrated: np.ndarray,
+    truth: np.ndarray,
+    adult_normal: np.ndarray,
+    label: str,
+    target_recall: float,
+    adult_normal_floor: float | None,
+) -> dict[str, float | None]:
+    """One class's flag threshold on the tuning split, with its two anchors: the recall target's and,
+    when asked for, the adult-normal floor's (the threshold is the higher; None means argmax alone)."""
+    for_recall = flag_threshold(calibrated, truth, LABELS.index(label), target_recall)
+    if adult_normal_floor is None or for_recall is None:
+        return {"threshold": for_recall, "for_recall": for_recall}
+    for_floor = normal_floor_threshold(
+        calibrated, adult_normal, LABELS.index(label), LABELS.index("Normal"), adult_normal_floor
+    )
+    threshold = None if for_floor is None else max(for_recall, for_floor)
+    return {
+        "threshold": threshold if threshold is not None and threshold < 0.5 else None,
+        "for_recall": for_recall,
+        "for_adult_normal_floor": for_floor,
+    }

@@ -112,17 +112,21 @@ def build_ensemble(
     out: Path,
     tflite_weights: str = INT8_DYNAMIC_WEIGHTS,
     views: str = "none",
+    adult_normal_floor: float | None = None,
 ) -> Path:
     """Verify the members, rebuild their split from ``data``, write the ensemble bundle to ``out``.
 
     int8 weights by default: N members cost N float inferences, and int8 dynamic-range brings the whole
-    ensemble back under one float member's time and size (docs/benchmarks.md, "The released model")."""
+    ensemble back under one float member's time and size (docs/benchmarks.md, "The released model").
+    ``adult_normal_floor`` overrides the members' (training.calibration.normal_floor_threshold)."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise DatasetError(f"{out} is not empty: an ensemble bundle is written to a new folder")
     manifests = [verified_member(bundle) for bundle in member_bundles]
     check_members(manifests, [(bundle / VALIDATION_FILES).read_text() for bundle in member_bundles])
     _, config, prepared = prepare_as_trained(member_bundles[0], data)
     config = dataclasses.replace(config, out=out, init_seed=None)
+    if adult_normal_floor is not None:  # a calibration choice: the ensemble may make it for its members
+        config = dataclasses.replace(config, adult_normal_floor=adult_normal_floor)
 
     from training.model import layer_table
     from training.views import VIEW_SETS

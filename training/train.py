@@ -62,6 +62,7 @@ class TrainConfig:
     fit_without_reported_normal: bool = False  # leave Cohort.reported_normal films out of fit and tune
     augment_framing: bool = False  # widen the zoom to crops and 4:3 bars (training.augment)
     preprocessing: str = DEFAULT_PREPROCESSING  # a key of function.imaging.PREPROCESSING_VERSIONS
+    adult_normal_floor: float | None = None  # screening threshold's second anchor (training.calibration)
 
     @property
     def input_spec(self) -> InputSpec:
@@ -382,8 +383,11 @@ def write_bundle(
     )
     calibration = None
     if recipe.calibrate and len(split.tune):
+        adult_normal = np.array([cohort.age == "adult" for cohort in cohorts]) & (
+            labels == LABELS.index("Normal")
+        )
         calibration, metrics["calibration"] = _calibrate(
-            served, inputs, labels, split, recipe, val_probabilities
+            served, inputs, labels, split, recipe, val_probabilities, adult_normal, config.adult_normal_floor
         )
         if calibration.get("flag_thresholds"):
             rule = Calibration(**calibration)
@@ -453,19 +457,25 @@ def _calibrate(
     split: Split,
     recipe: Recipe,
     val_probabilities: np.ndarray,
+    adult_normal: np.ndarray,
+    adult_normal_floor: float | None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Temperature and flag thresholds fitted on the tuning split; ECE, the indeterminate share and the
-    served decision rule's figures measured on validation."""
-    from training.calibration import expected_calibration_error, fit_temperature, flag_threshold
+    served decision rule's figures measured on validation. ``adult_normal`` marks every example;
+    with ``adult_normal_floor`` a threshold is also raised until that share of the tuning split's adult
+    normals is still read Normal (and dropped when argmax alone reads fewer)."""
+    from training.calibration import expected_calibration_error, fit_temperature, screening_threshold
 
     tune_probabilities = served.predict(inputs[split.tune])
     temperature = fit_temperature(tune_probabilities, labels[split.tune])
     tune_calibrated = apply_temperature(tune_probabilities, temperature)
-    flags = {
-        label: threshold
+    parts = {
+        label: screening_threshold(
+            tune_calibrated, labels[split.tune], adult_normal[split.tune], label, target, adult_normal_floor
+        )
         for label, target in recipe.flag_sensitivity
-        if (threshold := flag_threshold(tune_calibrated, labels[split.tune], LABELS.index(label), target))
     }
+    flags = {label: part["threshold"] for label, part in parts.items() if part["threshold"] is not None}
     calibration = Calibration(temperature, recipe.min_confidence, flags)
     calibrated = apply_temperature(val_probabilities, temperature)
     truth = labels[split.validation]
@@ -482,7 +492,14 @@ def _calibrate(
         "flag_rule": ", ".join(
             f"{label}: the largest threshold that keeps {target:.0%} recall on the tuning split"
             for label, target in recipe.flag_sensitivity
+        )
+        + (
+            f"; raised until {adult_normal_floor:.0%} of the tuning split's adult normals "
+            f"({int(adult_normal[split.tune].sum())}) are read Normal, dropped if argmax reads fewer"
+            if adult_normal_floor is not None
+            else ""
         ),
+        "flag_threshold_parts": parts,
         "indeterminate_share_validation": round(float(1 - confident.mean()), 4),
         "accuracy_when_confident_validation": round(float(correct[confident].mean()), 4)
         if confident.any()

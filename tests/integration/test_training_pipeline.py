@@ -17,7 +17,7 @@ from bench.release_rule import release_rule, rule_figures
 from function.bundle import FolderSource, load_bundle
 from function.bundle_format import MANIFEST, SERVED_FILES, sha256_hex
 from function.imaging import InputSpec
-from tests.conftest import NOT_CHEST, PAPER_BUNDLE, RELEASE_BUNDLE, REPO_ROOT, TRAINING_SET
+from tests.conftest import ADULT_SET, NOT_CHEST, PAPER_BUNDLE, RELEASE_BUNDLE, REPO_ROOT, TRAINING_SET
 
 EXPECTED_FILES = {
     "manifest.json",
@@ -477,3 +477,69 @@ def test_the_release_rule_never_lets_a_bundle_replace_itself(small_screening_bun
 def test_the_release_rule_refuses_bundles_of_different_validation_lists(small_bundle: Path) -> None:
     with pytest.raises(SystemExit, match="different validation lists"):
         release_rule(small_bundle, RELEASE_BUNDLE, [TRAINING_SET])
+
+
+def _tuning_adult_normals_read_normal(bundle: Path, threshold: float | None) -> tuple[int, int]:
+    """How many of the bundle's tuning-split adult normals the served model reads Normal at ``threshold``
+    (recomputed from the data: the split, the served model.tflite and the manifest's temperature)."""
+    from function.calibration import Calibration, decide
+    from training.bundle_split import prepare_as_trained
+
+    loaded = load_bundle(FolderSource(bundle))
+    _, _, prepared = prepare_as_trained(bundle, [TRAINING_SET, ADULT_SET])
+    tune = prepared.split.tune
+    adult_normal = np.array([prepared.cohorts[i].age == "adult" for i in tune]) & (prepared.labels[tune] == 0)
+    rule = Calibration(loaded.calibration.temperature, 0.0, {"COVID-19": threshold} if threshold else {})
+    decided, _ = decide(loaded.labels, rule.calibrate(loaded.classifier.predict(prepared.inputs[tune])), rule)
+    return int((decided[adult_normal] == 0).sum()), int(adult_normal.sum())
+
+
+def _floor_member(out: Path, init_seed: str, *options: str) -> Path:
+    result = _cli(
+        "train", "--data", str(TRAINING_SET), "--data", str(ADULT_SET), "--out", str(out),
+        "--recipe", "screening", "--split", "grouped", "--epochs", "1", "--limit-per-class", "60",
+        "--init-seed", init_seed, *options,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+@pytest.mark.slow
+def test_the_adult_normal_floor_anchors_the_screening_threshold(
+    tmp_path_factory: pytest.TempPathFactory, shared_data: Path
+) -> None:
+    """`train --adult-normal-floor 0.9` records the floor and its anchor, and the served threshold keeps 90%
+    of the tuning split's adult normals Normal (or there is none, because argmax alone reads fewer); an
+    ensemble given --adult-normal-floor 1.0 overrides its members' floor the same way."""
+    member = _floor_member(tmp_path_factory.mktemp("floor"), "1", "--adult-normal-floor", "0.9")
+    other = _floor_member(tmp_path_factory.mktemp("nofloor"), "2")
+    ensemble = _ensemble(
+        tmp_path_factory.mktemp("floor-ensemble"),
+        [member, other],
+        "--adult-normal-floor",
+        "1",
+        "--data",
+        str(ADULT_SET),
+    )
+    for bundle, floor in ((member, 0.9), (ensemble, 1.0)):
+        manifest = json.loads((bundle / MANIFEST).read_text())
+        assert manifest["training"]["adult_normal_floor"] == floor
+        parts = json.loads((bundle / "metrics.json").read_text())["calibration"]["flag_threshold_parts"]
+        served = (manifest["calibration"].get("flag_thresholds") or {}).get("COVID-19")
+        assert parts["COVID-19"]["threshold"] == served and "for_adult_normal_floor" in parts["COVID-19"]
+        read_normal, adult_normals = _tuning_adult_normals_read_normal(bundle, served)
+        assert adult_normals > 0
+        if served is not None:
+            assert read_normal >= floor * adult_normals
+        elif parts["COVID-19"]["for_recall"] is not None:  # dropped by the floor: argmax reads too few
+            assert read_normal < floor * adult_normals
+    assert json.loads((other / MANIFEST).read_text())["training"]["adult_normal_floor"] is None
+
+
+def test_the_adult_normal_floor_must_be_a_share(tmp_path: Path) -> None:
+    result = _cli("train", "--data", str(TRAINING_SET), "--out", str(tmp_path), "--adult-normal-floor", "95")
+    assert result.returncode == 2 and "above 0 and at most 1" in result.stderr
+    result = _cli(
+        "train", "--data", str(TRAINING_SET), "--out", str(tmp_path), "--adult-normal-floor", "0.95"
+    )
+    assert result.returncode == 2 and "recipe paper has none" in result.stderr

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from function.calibration import Calibration, decide
-from training.calibration import MIN_FLAG_THRESHOLD, flag_threshold
+from training.calibration import (
+    MIN_FLAG_THRESHOLD,
+    flag_threshold,
+    normal_floor_threshold,
+    screening_threshold,
+)
 
 LABELS = ("Normal", "COVID-19", "Viral Pneumonia")
 COVID = LABELS.index("COVID-19")
@@ -75,3 +80,68 @@ def test_the_stored_threshold_still_catches_the_film_that_set_it() -> None:
     assert threshold is not None
     assert 0.1732 < threshold <= 0.173353
     assert (np.array(covid_scores) >= threshold).sum() == 99
+
+
+def _read_normal(probabilities: np.ndarray, threshold: float) -> int:
+    chosen, _ = decide(LABELS, probabilities, Calibration(flag_thresholds={"COVID-19": threshold}))
+    return int((chosen == 0).sum())
+
+
+def test_the_floor_threshold_is_the_lowest_that_keeps_the_share_of_normals() -> None:
+    rng = np.random.default_rng(2)
+    normals = _rows(list(rng.uniform(0.0, 0.45, 200)))  # all read Normal by argmax
+    kept = np.ones(200, dtype=bool)
+    threshold = normal_floor_threshold(normals, kept, COVID, 0, 0.95)
+    assert threshold is not None
+    assert _read_normal(normals, threshold) >= 190  # 95% of 200
+    assert _read_normal(normals, threshold - 0.0001) < 190  # and no lower threshold keeps it
+    assert round(threshold, 4) == threshold
+
+
+def test_the_floor_counts_only_the_kept_rows() -> None:
+    adults = _rows([0.01] * 100)
+    children = _rows([0.4] * 100)  # would all be flagged at a low threshold, but they are not kept
+    probabilities = np.concatenate([adults, children])
+    kept = np.array([True] * 100 + [False] * 100)
+    assert normal_floor_threshold(probabilities, kept, COVID, 0, 0.95) == pytest.approx(0.0101)
+
+
+def test_no_floor_threshold_when_argmax_already_reads_too_few_normal() -> None:
+    probabilities = _rows([0.1] * 90 + [0.7] * 10)  # 10% read COVID-19 by argmax
+    assert normal_floor_threshold(probabilities, np.ones(100, dtype=bool), COVID, 0, 0.95) is None
+    assert normal_floor_threshold(probabilities, np.ones(100, dtype=bool), COVID, 0, 0.90) is not None
+
+
+def test_the_floor_threshold_is_above_a_score_stored_with_four_decimals() -> None:
+    normals = _rows([0.1733] * 10 + [0.01] * 90)  # 10 must stay Normal for a floor of 100%
+    threshold = normal_floor_threshold(normals, np.ones(100, dtype=bool), COVID, 0, 1.0)
+    assert threshold == pytest.approx(0.1734)
+    assert _read_normal(normals, threshold) == 100
+
+
+def _tuning_split() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """100 COVID-19 films (two low scores) and 100 adult normals, 10 of them with COVID-19 scores of 0.3."""
+    covid = _rows([0.02, 0.03] + [0.9] * 98)
+    normals = _rows([0.3] * 10 + [0.01] * 90)
+    truth = np.array([COVID] * 100 + [0] * 100)
+    adult_normal = truth == 0
+    return np.concatenate([covid, normals]), truth, adult_normal
+
+
+def test_the_screening_threshold_is_the_higher_of_its_two_anchors() -> None:
+    probabilities, truth, adult_normal = _tuning_split()
+    without = screening_threshold(probabilities, truth, adult_normal, "COVID-19", 0.98, None)
+    assert without["threshold"] == MIN_FLAG_THRESHOLD  # 98% recall asks for 0.03: floored at 0.05
+    floored = screening_threshold(probabilities, truth, adult_normal, "COVID-19", 0.98, 0.95)
+    assert floored["for_recall"] == MIN_FLAG_THRESHOLD
+    assert floored["threshold"] == floored["for_adult_normal_floor"] == pytest.approx(0.3001)
+    assert _read_normal(probabilities[adult_normal], floored["threshold"]) >= 95
+    loose = screening_threshold(probabilities, truth, adult_normal, "COVID-19", 0.98, 0.85)
+    assert loose["threshold"] == MIN_FLAG_THRESHOLD  # 10 flagged normals are within a 85% floor
+
+
+def test_an_unreachable_floor_drops_the_threshold() -> None:
+    probabilities, truth, adult_normal = _tuning_split()
+    probabilities[100:120] = _rows([0.8] * 20)  # argmax reads 20 of the 100 adult normals COVID-19
+    floored = screening_threshold(probabilities, truth, adult_normal, "COVID-19", 0.98, 0.95)
+    assert floored["for_adult_normal_floor"] is None and floored["threshold"] is None

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 
 from bench.bench_cold_start import machine
 from tests.process_memory import rss_mib
@@ -119,9 +119,9 @@ def start_stack(port: int, log: Path) -> subprocess.Popen[bytes]:
         if process.poll() is not None:
             raise SystemExit(f"the stack exited:\n{log.read_text()[-3000:]}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200:
+            if httpx2.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200:
                 return process
-        except httpx.TransportError:
+        except httpx2.TransportError:
             pass
         time.sleep(0.2)
     process.kill()
@@ -171,7 +171,7 @@ def run_sequential(port: int, pid: int, bodies: list[dict[str, Any]], count: int
     samples: list[tuple[int, float]] = []
     statuses: dict[int, int] = {}
     started = time.monotonic()
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+    with httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
         for number in range(count + 1):
             if number % 500 == 0:
                 samples.append((number, round(rss_mib(pid), 1)))

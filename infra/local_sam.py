@@ -327,10 +327,10 @@ def image_size(tag: str) -> int:
 
 
 def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any], float]:
-    import httpx
+    import httpx2
 
     started = time.perf_counter()
-    response = httpx.post(url, json=body, timeout=120)
+    response = httpx2.post(url, json=body, timeout=120)
     return response.status_code, response.json(), time.perf_counter() - started
 
 

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
@@ -45,13 +45,13 @@ def make_client(location: str | Path = RELEASE_BUNDLE, **settings: Any) -> TestC
     return TestClient(app, raise_server_exceptions=False)
 
 
-def post_image(client: TestClient, data: bytes | str) -> httpx.Response:
+def post_image(client: TestClient, data: bytes | str) -> httpx2.Response:
     """POST /diagnose with ``data`` (file bytes, base64'd here; or an already-built ``image`` string)."""
     image = data if isinstance(data, str) else b64(data)
     return client.post("/diagnose", json={"image": image})
 
 
-def error_of(response: httpx.Response) -> dict[str, str]:
+def error_of(response: httpx2.Response) -> dict[str, str]:
     """The ``error`` object of a non-2xx answer, checking the contract's shape on the way."""
     body = response.json()
     assert set(body) == {"error"}, body
@@ -60,7 +60,7 @@ def error_of(response: httpx.Response) -> dict[str, str]:
     return body["error"]
 
 
-def assert_model_unavailable(response: httpx.Response) -> None:
+def assert_model_unavailable(response: httpx2.Response) -> None:
     """A 503 that says only the generic sentence: the reason (S3 keys, hashes) must stay in the log."""
     assert response.status_code == 503, response.text
     assert error_of(response) == {"code": "bundle_unavailable", "message": MODEL_UNAVAILABLE_MESSAGE}

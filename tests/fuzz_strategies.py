@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import numpy as np
 from hypothesis import strategies as st
 from PIL import Image
@@ -175,7 +175,7 @@ def problem_with(status: int, body: bytes) -> str | None:
     return None
 
 
-def response_problem(response: httpx.Response) -> str | None:
+def response_problem(response: httpx2.Response) -> str | None:
     return problem_with(response.status_code, response.content)
 
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -113,9 +113,9 @@ def _wait_until_answering(url: str, process: subprocess.Popen[bytes], log_path: 
         if process.poll() is not None:
             pytest.fail(f"local stack exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
         try:
-            httpx.get(f"{url}/health", timeout=30)  # any answer: the tampered stack answers 503
+            httpx2.get(f"{url}/health", timeout=30)  # any answer: the tampered stack answers 503
             return
-        except httpx.TransportError:
+        except httpx2.TransportError:
             time.sleep(0.25)
     pytest.fail(f"local stack did not answer within {STARTUP_SECONDS} s:\n{log_path.read_text()[-3000:]}")
 
@@ -123,7 +123,7 @@ def _wait_until_answering(url: str, process: subprocess.Popen[bytes], log_path: 
 @pytest.fixture(scope="session")
 def stack_url() -> Iterator[str]:
     with local_stack() as url:
-        health = httpx.get(f"{url}/health", timeout=30)
+        health = httpx2.get(f"{url}/health", timeout=30)
         assert health.status_code == 200, health.text
         yield url
 

@@ -10,7 +10,7 @@ import base64
 import json
 from pathlib import Path
 
-import httpx
+import httpx2
 import numpy as np
 import pytest
 from PIL import Image
@@ -41,7 +41,7 @@ MAX_ALPHA = 215
 
 def explained_answer(url: str, path: Path) -> dict:
     image = base64.b64encode(path.read_bytes()).decode()
-    response = httpx.post(f"{url}/diagnose", json={"image": image, "explain": True}, timeout=60)
+    response = httpx2.post(f"{url}/diagnose", json={"image": image, "explain": True}, timeout=60)
     assert response.status_code == 200, response.text
     return response.json()
 

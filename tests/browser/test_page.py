@@ -14,7 +14,7 @@ import re
 import shutil
 from pathlib import Path
 
-import httpx
+import httpx2
 import numpy as np
 import pytest
 from PIL import Image
@@ -48,7 +48,7 @@ CANDIDATES = 40
 
 
 def api_answer(url: str, path: Path) -> dict:
-    response = httpx.post(
+    response = httpx2.post(
         f"{url}/diagnose", json={"image": base64.b64encode(path.read_bytes()).decode()}, timeout=60
     )
     assert response.status_code == 200, response.text
@@ -318,7 +318,7 @@ def test_service_unavailable_is_explained(page: Page, tmp_path: Path) -> None:
     model.write_bytes(model.read_bytes()[:-1] + b"\0")
     radiograph = sorted(images(TRAINING_SET / "Normal" / "images"))[0]
     with local_stack(tampered, log_name="local-stack-tampered") as url:
-        assert httpx.get(f"{url}/health", timeout=30).status_code == 503
+        assert httpx2.get(f"{url}/health", timeout=30).status_code == 503
         open_page(page, url)
         choose_and_diagnose(page, radiograph)
 
@@ -464,20 +464,20 @@ def test_local_stack_prints_its_url_and_stops_on_ctrl_c() -> None:
     with local_stack_process(log_name="local-stack-lifecycle") as stack:
         assert f"Chest X-ray screening: {stack.url}/" in stack.log()
         assert "s3://" in stack.log() and "on S3 server http://127.0.0.1:" in stack.log()
-        health = httpx.get(f"{stack.url}/health", timeout=30).json()
+        health = httpx2.get(f"{stack.url}/health", timeout=30).json()
         assert health["loaded"] is True
-        assert httpx.get(f"{stack.url}/docs").status_code == 200
+        assert httpx2.get(f"{stack.url}/docs").status_code == 200
     assert stack.returncode == 0, stack.log()[-2000:]
     assert "Stopped the web server and the S3 server." in stack.log()
-    with pytest.raises(httpx.TransportError):
-        httpx.get(f"{stack.url}/health", timeout=5)
+    with pytest.raises(httpx2.TransportError):
+        httpx2.get(f"{stack.url}/health", timeout=5)
 
 
 # ---------------------------------------------------------------------------------------------- security
 
 
 def test_page_headers(stack_url: str) -> None:
-    page_response = httpx.get(stack_url + "/")
+    page_response = httpx2.get(stack_url + "/")
     csp = page_response.headers["content-security-policy"]
     directives = {part.split()[0]: part.split()[1:] for part in csp.split(";") if part.strip()}
     assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
@@ -485,7 +485,7 @@ def test_page_headers(stack_url: str) -> None:
     assert directives["object-src"] == ["'none'"] and directives["frame-ancestors"] == ["'none'"]
     assert page_response.headers["x-content-type-options"] == "nosniff"
     assert page_response.headers["referrer-policy"] == "no-referrer"
-    for response in (page_response, httpx.get(stack_url + "/health"), httpx.get(stack_url + "/app.js")):
+    for response in (page_response, httpx2.get(stack_url + "/health"), httpx2.get(stack_url + "/app.js")):
         assert "server" not in response.headers
     for name in ("index.html", "app.js", "i18n.js", "styles.css", "config.js"):
         text = (REPO_ROOT / "frontend" / name).read_text()

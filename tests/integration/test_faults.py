@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
@@ -139,7 +139,7 @@ def slow_proxy(s3: LocalS3Server, monkeypatch: pytest.MonkeyPatch) -> Iterator[S
         proxy.close()
 
 
-def _diagnose(client: TestClient) -> httpx.Response:
+def _diagnose(client: TestClient) -> httpx2.Response:
     """POST a radiograph, failing (not hanging) if no answer comes within HANG_LIMIT_S."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         future = pool.submit(post_image, client, COVID_RADIOGRAPH.read_bytes())

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+import httpx2
 import numpy as np
 import pytest
 from PIL import Image
@@ -128,9 +128,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Itera
             if process.poll() is not None:
                 pytest.fail(f"the server exited: {running.log()[-3000:].decode(errors='replace')}")
             try:
-                if httpx.get(f"{running.url}/health", timeout=5).status_code == 200:
+                if httpx2.get(f"{running.url}/health", timeout=5).status_code == 200:
                     break
-            except httpx.TransportError:
+            except httpx2.TransportError:
                 pass
             time.sleep(0.1)
         else:
@@ -204,12 +204,12 @@ def _uploads() -> list[Upload]:
 
 
 @pytest.fixture(scope="module")
-def run(server: Server) -> tuple[float, list[Upload], list[httpx.Response]]:
+def run(server: Server) -> tuple[float, list[Upload], list[httpx2.Response]]:
     """Post every upload once; returns when the first upload was sent, the uploads and the answers."""
     uploads = _uploads()
     started = time.time()
     answers = []
-    with httpx.Client(base_url=server.url, timeout=60) as client:
+    with httpx2.Client(base_url=server.url, timeout=60) as client:
         for upload in uploads:
             answers.append(
                 client.post("/diagnose", content=upload.body, headers={"content-type": "application/json"})
@@ -218,7 +218,7 @@ def run(server: Server) -> tuple[float, list[Upload], list[httpx.Response]]:
     return started, uploads, answers
 
 
-def test_the_uploads_were_answered(run: tuple[float, list[Upload], list[httpx.Response]]) -> None:
+def test_the_uploads_were_answered(run: tuple[float, list[Upload], list[httpx2.Response]]) -> None:
     _, uploads, answers = run
     statuses = {upload.name: answer.status_code for upload, answer in zip(uploads, answers, strict=True)}
     assert statuses == {
@@ -236,7 +236,7 @@ def test_the_uploads_were_answered(run: tuple[float, list[Upload], list[httpx.Re
 
 
 def test_no_upload_reaches_the_logs(
-    server: Server, run: tuple[float, list[Upload], list[httpx.Response]]
+    server: Server, run: tuple[float, list[Upload], list[httpx2.Response]]
 ) -> None:
     _, uploads, answers = run
     log = server.log()
@@ -280,7 +280,7 @@ def _files_holding(
 
 
 def test_nothing_is_written_to_disk(
-    server: Server, run: tuple[float, list[Upload], list[httpx.Response]]
+    server: Server, run: tuple[float, list[Upload], list[httpx2.Response]]
 ) -> None:
     started, uploads, _ = run
     log = server.log()
@@ -317,7 +317,7 @@ def test_the_disk_scan_finds_a_planted_slice(tmp_path: Path) -> None:
 def test_no_response_names_the_server(
     server: Server, method: str, path: str, body: bytes | None, status: int
 ) -> None:
-    response = httpx.request(method, server.url + path, content=body, timeout=30)
+    response = httpx2.request(method, server.url + path, content=body, timeout=30)
     assert response.status_code == status
     assert "server" not in response.headers and "x-powered-by" not in response.headers
     for name, value in response.headers.items():
@@ -325,7 +325,7 @@ def test_no_response_names_the_server(
 
 
 def test_the_page_ships_a_csp_without_inline_code(server: Server) -> None:
-    response = httpx.get(f"{server.url}/", timeout=30)
+    response = httpx2.get(f"{server.url}/", timeout=30)
     csp = response.headers["content-security-policy"]
     directives = {part.split()[0]: part.split()[1:] for part in csp.split(";") if part.strip()}
     assert "'unsafe-inline'" not in csp and "'unsafe-eval'" not in csp
@@ -333,13 +333,13 @@ def test_the_page_ships_a_csp_without_inline_code(server: Server) -> None:
 
 
 def test_cors_answers_only_the_configured_origin(server: Server) -> None:
-    def preflight(origin: str) -> httpx.Response:
+    def preflight(origin: str) -> httpx2.Response:
         headers = {
             "origin": origin,
             "access-control-request-method": "POST",
             "access-control-request-headers": "content-type",
         }
-        return httpx.options(f"{server.url}/diagnose", headers=headers, timeout=30)
+        return httpx2.options(f"{server.url}/diagnose", headers=headers, timeout=30)
 
     allowed = preflight(ALLOWED_ORIGIN)
     assert allowed.status_code == 200
@@ -350,5 +350,7 @@ def test_cors_answers_only_the_configured_origin(server: Server) -> None:
     assert "access-control-allow-origin" not in refused.headers
 
     for origin, expected in ((ALLOWED_ORIGIN, ALLOWED_ORIGIN), (OTHER_ORIGIN, None)):
-        response = httpx.post(f"{server.url}/diagnose", content=b"{}", headers={"origin": origin}, timeout=30)
+        response = httpx2.post(
+            f"{server.url}/diagnose", content=b"{}", headers={"origin": origin}, timeout=30
+        )
         assert response.headers.get("access-control-allow-origin") == expected

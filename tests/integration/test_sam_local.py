@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from function.bundle import FolderSource, LoadedBundle, load_bundle
@@ -74,9 +74,9 @@ def _first(folder: Path) -> Path:
     return files[0]
 
 
-def _post_file(api: local_sam.SamApi, path: Path) -> httpx.Response:
+def _post_file(api: local_sam.SamApi, path: Path) -> httpx2.Response:
     body = {"image": base64.b64encode(path.read_bytes()).decode()}
-    return httpx.post(f"{api.url}/diagnose", json=body, timeout=120)
+    return httpx2.post(f"{api.url}/diagnose", json=body, timeout=120)
 
 
 def _assert_same_reading(answer: dict[str, Any], expected: dict[str, Any]) -> None:
@@ -126,7 +126,7 @@ def test_warm_container_reads_normal_and_rejects_a_non_radiograph(
 
 
 def test_health_reports_the_published_bundle(sam_api: local_sam.SamApi) -> None:
-    response = httpx.get(f"{sam_api.url}/health", timeout=60)
+    response = httpx2.get(f"{sam_api.url}/health", timeout=60)
     manifest = json.loads((RELEASE_BUNDLE / "manifest.json").read_text())
     assert response.status_code == 200
     assert response.json()["loaded"] is True
@@ -134,8 +134,8 @@ def test_health_reports_the_published_bundle(sam_api: local_sam.SamApi) -> None:
 
 
 def test_client_errors_come_back_as_json_4xx(sam_api: local_sam.SamApi) -> None:
-    not_json = httpx.post(f"{sam_api.url}/diagnose", content=b"not json", timeout=60)
-    not_an_image = httpx.post(
+    not_json = httpx2.post(f"{sam_api.url}/diagnose", content=b"not json", timeout=60)
+    not_an_image = httpx2.post(
         f"{sam_api.url}/diagnose", json={"image": base64.b64encode(b"plain text").decode()}, timeout=60
     )
     for response in (not_json, not_an_image):

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
@@ -38,7 +38,7 @@ def client(shared_data: Path) -> Iterator[TestClient]:
         yield client
 
 
-def _post(client: TestClient, body: bytes) -> httpx.Response:
+def _post(client: TestClient, body: bytes) -> httpx2.Response:
     """POST the body, failing the test (rather than hanging it) if no answer comes within HANG_LIMIT_S."""
     with ThreadPoolExecutor(max_workers=1) as pool:
         future = pool.submit(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from function.bundle_format import INT8_DYNAMIC_WEIGHTS, TFLITE_WEIGHTS, BundleError
 from function.imaging import DEFAULT_PREPROCESSING, PREPROCESSING_VERSIONS
@@ -94,14 +96,7 @@ def _parser() -> argparse.ArgumentParser:
         help="how files become model input, recorded in the bundle and used when it is served: "
         + "; ".join(f"{key}: {value}" for key, value in PREPROCESSING_VERSIONS.items()),
     )
-    add(
-        "--adult-normal-floor",
-        type=float,
-        default=None,
-        metavar="SHARE",
-        help="raise the screening threshold until this share (e.g. 0.95) of the tuning split's adult "
-        "normals is still read Normal; no threshold if argmax alone reads fewer (docs/model-card.md)",
-    )
+    _add_adult_normal_floor(add, "")
 
     evaluate = commands.add_parser("evaluate", help="run a bundle's model.tflite on a Kaggle-layout folder")
     add = evaluate.add_argument
@@ -160,14 +155,7 @@ def _parser() -> argparse.ArgumentParser:
         help="test-time views inside the model: zoom also reads each image zoomed to 1.06 and 0.94 and "
         "averages (about four times the inference cost, docs/benchmarks.md; training/views.py)",
     )
-    add(
-        "--adult-normal-floor",
-        type=float,
-        default=None,
-        metavar="SHARE",
-        help="the members' own unless given: raise the screening threshold until this share (e.g. 0.95) "
-        "of the tuning split's adult normals is still read Normal; none if argmax reads fewer",
-    )
+    _add_adult_normal_floor(add, "the members' own unless given; ")
 
     publish = commands.add_parser("publish", help="upload a bundle to S3, manifest.json last")
     add = publish.add_argument
@@ -176,6 +164,18 @@ def _parser() -> argparse.ArgumentParser:
     add("--prefix", default="models/")
     add("--endpoint-url", default=None, help="an S3-compatible server, e.g. http://127.0.0.1:5000")
     return parser  # fmt: skip
+
+
+def _add_adult_normal_floor(add: Callable[..., Any], prefix: str) -> None:
+    """The option of `train` and `ensemble`: the screening threshold's second anchor, a calibration choice."""
+    add(
+        "--adult-normal-floor",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help=prefix + "raise the screening threshold until this share (e.g. 0.95) of the tuning split's "
+        "adult normals is still read Normal; no threshold if argmax alone reads fewer (docs/model-card.md)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

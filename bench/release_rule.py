@@ -32,6 +32,7 @@ from function.bundle import FolderSource, load_bundle
 from function.calibration import decide
 from tests.conftest import ADULT_SET, TRAINING_SET
 from training.bundle_split import prepare_as_trained
+from training.cohorts import adult_normals
 from training.evaluate import validation_hashes
 
 MIN_ADULT_NORMAL_SHARE = 0.95
@@ -75,7 +76,7 @@ def rule_figures(bundle: Path, data: list[Path]) -> RuleFigures:
     truth = prepared.labels[validation]
     cohorts = [prepared.cohorts[i] for i in validation]
     normal, covid = loaded.labels.index("Normal"), loaded.labels.index("COVID-19")
-    adult_normal = np.array([c.age == "adult" for c in cohorts]) & (truth == normal)
+    adult_normal = adult_normals(cohorts, truth)
     covid_films = truth == covid
     with_finding = covid_films & ~np.array([c.reported_normal for c in cohorts])
     return RuleFigures(

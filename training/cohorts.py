@@ -43,6 +43,15 @@ class Cohort:
     reported_normal: bool = False  # the source reports the radiograph without abnormality (REPORTED_NORMAL)
 
 
+def adult_normals(cohorts: Sequence[Cohort], labels: np.ndarray) -> np.ndarray:
+    """Which films are adult normals (label "Normal", adult cohort): the group a model trained on the
+    pediatric folder alone misreads, which the release rule and the screening threshold's floor count."""
+    from function.bundle_format import LABELS
+
+    adult = np.array([cohort.age == "adult" for cohort in cohorts], dtype=bool)
+    return adult & (np.asarray(labels) == LABELS.index("Normal"))
+
+
 def _union_find(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
     parent: dict[str, str] = {}
 

@@ -29,7 +29,7 @@ from function.imaging import DEFAULT_PREPROCESSING, InputSpec, average_input
 from training.calibrate_gate import calibrate_gate
 from training.checkpoint import Progress, checkpoint_dir, epoch_seed, restore
 from training.checkpoint import remove as remove_checkpoint
-from training.cohorts import Cohort, cohorts_for, grouped_split
+from training.cohorts import Cohort, adult_normals, cohorts_for, grouped_split
 from training.data import Example, class_counts, list_examples, load_images, stratified_split
 from training.machine import machine_description
 from training.metrics import classification_report
@@ -383,9 +383,7 @@ def write_bundle(
     )
     calibration = None
     if recipe.calibrate and len(split.tune):
-        adult_normal = np.array([cohort.age == "adult" for cohort in cohorts]) & (
-            labels == LABELS.index("Normal")
-        )
+        adult_normal = adult_normals(cohorts, labels)
         calibration, metrics["calibration"] = _calibrate(
             served, inputs, labels, split, recipe, val_probabilities, adult_normal, config.adult_normal_floor
         )

@@ -484,11 +484,12 @@ def _tuning_adult_normals_read_normal(bundle: Path, threshold: float | None) -> 
     (recomputed from the data: the split, the served model.tflite and the manifest's temperature)."""
     from function.calibration import Calibration, decide
     from training.bundle_split import prepare_as_trained
+    from training.cohorts import adult_normals
 
     loaded = load_bundle(FolderSource(bundle))
     _, _, prepared = prepare_as_trained(bundle, [TRAINING_SET, ADULT_SET])
     tune = prepared.split.tune
-    adult_normal = np.array([prepared.cohorts[i].age == "adult" for i in tune]) & (prepared.labels[tune] == 0)
+    adult_normal = adult_normals([prepared.cohorts[i] for i in tune], prepared.labels[tune])
     rule = Calibration(loaded.calibration.temperature, 0.0, {"COVID-19": threshold} if threshold else {})
     decided, _ = decide(loaded.labels, rule.calibrate(loaded.classifier.predict(prepared.inputs[tune])), rule)
     return int((decided[adult_normal] == 0).sum()), int(adult_normal.sum())
@@ -527,12 +528,12 @@ def test_the_adult_normal_floor_anchors_the_screening_threshold(
         parts = json.loads((bundle / "metrics.json").read_text())["calibration"]["flag_threshold_parts"]
         served = (manifest["calibration"].get("flag_thresholds") or {}).get("COVID-19")
         assert parts["COVID-19"]["threshold"] == served and "for_adult_normal_floor" in parts["COVID-19"]
-        read_normal, adult_normals = _tuning_adult_normals_read_normal(bundle, served)
-        assert adult_normals > 0
+        read_normal, counted = _tuning_adult_normals_read_normal(bundle, served)
+        assert counted > 0
         if served is not None:
-            assert read_normal >= floor * adult_normals
+            assert read_normal >= floor * counted
         elif parts["COVID-19"]["for_recall"] is not None:  # dropped by the floor: argmax reads too few
-            assert read_normal < floor * adult_normals
+            assert read_normal < floor * counted
     assert json.loads((other / MANIFEST).read_text())["training"]["adult_normal_floor"] is None
 
 

@@ -1,4 +1,5 @@
-"""A training run's checkpoint on disk (``OUT/.resume``): written atomically, read back, refused when
+"""A training run's checkpoints on disk (``OUT/.resume`` for the classifier, ``OUT/.resume-gate`` for the
+learned consistency check, which fits after it): written atomically, read back, refused when
 the run's options changed. Keras-free, so the CLI can name a refusal without loading TensorFlow; the
 callback that writes it every epoch is ``training.resume``.
 
@@ -20,6 +21,7 @@ import numpy as np
 from function.bundle_format import HISTORY
 
 CHECKPOINT_DIR = ".resume"
+GATE_CHECKPOINT_DIR = ".resume-gate"  # the learned consistency check's fit, after the classifier's
 STATE = "state.json"
 WEIGHTS = "weights.weights.h5"  # Keras wants the suffix; holds the optimizer's variables too
 BEST_WEIGHTS = "best_weights.npz"
@@ -46,12 +48,17 @@ def epoch_seed(seed: int, first_epoch: int) -> int:
     return seed + 1000 * first_epoch
 
 
-def checkpoint_dir(out: Path) -> Path:
-    return out / CHECKPOINT_DIR
+def checkpoint_dir(out: Path, name: str = CHECKPOINT_DIR) -> Path:
+    return out / name
 
 
 def restore(
-    model: Any, out: Path, options: dict[str, Any], defaults: dict[str, Any] | None = None
+    model: Any,
+    out: Path,
+    options: dict[str, Any],
+    defaults: dict[str, Any] | None = None,
+    name: str = CHECKPOINT_DIR,
+    history: str | None = HISTORY,
 ) -> Progress:
     """Load the checkpoint in ``out`` into the compiled ``model``; a fresh ``Progress`` when there is none.
 
@@ -59,9 +66,10 @@ def restore(
     was made with the option's default, so it still resumes under the code that added it.
 
     An unfinished run's progress records the epoch this process takes over at (``resumed_at``). Also
-    rewinds the run's history.csv to the checkpoint's epochs (the process may have logged an epoch it did
-    not live to save)."""
-    directory = _readable(checkpoint_dir(out))
+    rewinds the run's ``history`` log (history.csv; None for a fit that keeps none) to the checkpoint's
+    epochs (the process may have logged an epoch it did not live to save). ``name`` picks the checkpoint:
+    the classifier's (``.resume``) or the consistency check's (``.resume-gate``)."""
+    directory = _readable(checkpoint_dir(out, name))
     if directory is None:
         return Progress()
     state = json.loads((directory / STATE).read_text())
@@ -70,7 +78,7 @@ def restore(
     if stored != options:
         changed = sorted(k for k in {**stored, **options} if stored.get(k) != options.get(k))
         raise CheckpointMismatch(
-            f"{checkpoint_dir(out)} holds an interrupted run with other options "
+            f"{checkpoint_dir(out, name)} holds an interrupted run with other options "
             f"({', '.join(changed)} differ): run the same command to resume it, or delete that folder "
             "to start over"
         )
@@ -80,13 +88,21 @@ def restore(
     progress = Progress(**state["progress"])
     if not progress.finished:  # this process takes the training over here
         progress.resumed_at.append(progress.epochs_done)
-    _rewind_history(out / HISTORY, progress.epochs_done)
+    if history is not None:
+        _rewind_history(out / history, progress.epochs_done)
     return progress
 
 
-def save(out: Path, model: Any, options: dict[str, Any], progress: Progress, best_weights: Any) -> None:
+def save(
+    out: Path,
+    model: Any,
+    options: dict[str, Any],
+    progress: Progress,
+    best_weights: Any,
+    name: str = CHECKPOINT_DIR,
+) -> None:
     """Write ``model``'s weights (optimizer included), ``progress``, ``options`` and early stopping's best
-    weights (a list of arrays, or None) as the checkpoint of ``out``."""
+    weights (a list of arrays, or None) as the checkpoint ``name`` of ``out``."""
     state = {"options": options, "progress": asdict(progress)}
 
     def write(staging: Path) -> None:
@@ -95,12 +111,12 @@ def save(out: Path, model: Any, options: dict[str, Any], progress: Progress, bes
             np.savez(staging / BEST_WEIGHTS, *best_weights)
         (staging / STATE).write_text(json.dumps(state, indent=2))
 
-    _replace_atomically(checkpoint_dir(out), write)
+    _replace_atomically(checkpoint_dir(out, name), write)
 
 
-def best_weights(out: Path) -> list[np.ndarray] | None:
-    """Early stopping's best weights as the checkpoint of ``out`` kept them, or None."""
-    directory = _readable(checkpoint_dir(out))
+def best_weights(out: Path, name: str = CHECKPOINT_DIR) -> list[np.ndarray] | None:
+    """Early stopping's best weights as the checkpoint ``name`` of ``out`` kept them, or None."""
+    directory = _readable(checkpoint_dir(out, name))
     if directory is None or not (directory / BEST_WEIGHTS).exists():
         return None
     with np.load(directory / BEST_WEIGHTS) as stored:
@@ -108,9 +124,11 @@ def best_weights(out: Path) -> list[np.ndarray] | None:
 
 
 def remove(out: Path) -> None:
-    """Drop the checkpoint (and any half-swapped copy): the bundle is written, nothing is left to resume."""
-    for directory in _generations(checkpoint_dir(out)):
-        shutil.rmtree(directory, ignore_errors=True)
+    """Drop every checkpoint of ``out`` (and any half-swapped copy): the bundle is written, nothing is
+    left to resume."""
+    for name in (CHECKPOINT_DIR, GATE_CHECKPOINT_DIR):
+        for directory in _generations(checkpoint_dir(out, name)):
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 def _generations(directory: Path) -> tuple[Path, Path, Path]:

@@ -28,10 +28,13 @@ def build_learned_gate(
     seed: int,
     model_path: Path,
 ) -> dict[str, Any]:
-    """Train the stage-2 model, choose its threshold on the tuning radiographs, report both stages."""
+    """Train the stage-2 model (checkpointed beside the bundle being written), choose its threshold on
+    the tuning radiographs, report both stages."""
     from training.export import to_tflite
 
-    model = train_gate_model(inputs[split.fit], negatives.train, seed)
+    model, progress = train_gate_model(
+        inputs[split.fit], negatives.train, seed, checkpoint_out=model_path.parent
+    )
     tflite = to_tflite(model)
     model_path.write_bytes(tflite)
     classifier = Classifier(tflite, GATE_LABELS)
@@ -76,6 +79,7 @@ def build_learned_gate(
             "negatives": {kind: len(images) for kind, images in negatives.train.items()},
             "positives": "the fit split's radiographs (up to 3000), half jittered (crop, gamma, mirror)",
             "kind_weights": {kind: KIND_WEIGHTS.get(kind, 1.0) for kind in negatives.train},
+            "resumed_at_epochs": progress.resumed_at,  # a cut-off fit goes on from its checkpoint
             "threshold_rule": f"percentile {100 * (1 - SECOND_STAGE_KEEP):.1f} of the tuning radiographs' "
             f"P(frontal), capped at {MAX_SECOND_STAGE_THRESHOLD}",
         },

@@ -4,6 +4,7 @@ The check (SSIM threshold, learned second stage) depends on the classifier's dat
 weights. New kinds of negatives, or a better stage-2 recipe, should not cost a classifier retrain that
 would also change every reported accuracy. The split is recomputed from the manifest's training record and
 must reproduce the bundle's validation_files.txt exactly, so the held-out radiographs stay held out.
+An interrupted rebuild resumes the second stage's fit from its checkpoint (``BUNDLE/.resume-gate``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from function.bundle_format import GATE, MODEL_TFLITE
 from training.bundle_split import prepare_as_trained
+from training.checkpoint import remove as remove_checkpoints
 from training.recipes import RECIPES
 from training.train import build_gate
 
@@ -43,4 +45,5 @@ def rebuild_gate(bundle: Path, data: list[Path], negatives: Path) -> dict[str, A
     export.write_manifest(
         bundle, fields, model_sha256=model_sha256, preprocessing=str(manifest["preprocessing_version"])
     )
+    remove_checkpoints(bundle)  # the check's fit is checkpointed in the bundle until it is written
     return gate

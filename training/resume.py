@@ -19,7 +19,7 @@ from typing import Any
 
 import keras
 
-from training.checkpoint import Progress, best_weights, save
+from training.checkpoint import CHECKPOINT_DIR, Progress, best_weights, save
 
 
 class Checkpoint(keras.callbacks.Callback):
@@ -34,9 +34,11 @@ class Checkpoint(keras.callbacks.Callback):
         progress: Progress,
         early_stopping: keras.callbacks.EarlyStopping | None,
         clock: Any,
+        name: str = CHECKPOINT_DIR,
     ) -> None:
         super().__init__()
         self.out = out
+        self.name = name  # which checkpoint of ``out`` (training.checkpoint)
         self.options = options
         self.progress = progress
         self.early_stopping = early_stopping
@@ -49,7 +51,7 @@ class Checkpoint(keras.callbacks.Callback):
             return
         for name in ("wait", "best", "best_epoch", "stopped_epoch"):
             setattr(self.early_stopping, name, remembered[name])
-        self.early_stopping.best_weights = best_weights(self.out)
+        self.early_stopping.best_weights = best_weights(self.out, self.name)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self._save(epochs_done=epoch + 1, finished=False)
@@ -71,4 +73,4 @@ class Checkpoint(keras.callbacks.Callback):
                 "stopped_epoch": stopping.stopped_epoch,
             }
         kept = None if finished or stopping is None else stopping.best_weights
-        save(self.out, self.model, self.options, self.progress, kept)
+        save(self.out, self.model, self.options, self.progress, kept, self.name)

@@ -217,6 +217,48 @@ def test_a_killed_training_resumes_at_its_last_finished_epoch(tmp_path: Path, sh
 
 
 @pytest.mark.slow
+def test_a_training_cut_off_in_its_consistency_check_resumes_the_checks_fit(
+    tmp_path: Path, shared_data: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The process dies after the second stage's first epoch (its checkpoint written, ``.resume-gate``);
+    the same command takes the finished classifier from its checkpoint and the check's fit from epoch 2,
+    and leaves no checkpoint beside the bundle. In process, so the cut falls at a known epoch."""
+    from training import resume
+    from training.__main__ import main
+    from training.checkpoint import GATE_CHECKPOINT_DIR
+
+    class Killed(Exception):
+        pass
+
+    written = resume.Checkpoint.on_epoch_end
+
+    def dies_after_the_checks_first_epoch(self: resume.Checkpoint, epoch: int, logs: object = None) -> None:
+        written(self, epoch, logs)
+        if self.name == GATE_CHECKPOINT_DIR:
+            raise Killed
+
+    args = [
+        "train", "--data", str(TRAINING_SET), "--out", str(tmp_path), "--recipe", "screening",
+        "--epochs", "1", "--limit-per-class", "40", "--negatives", str(NOT_CHEST),
+    ]  # fmt: skip
+    with monkeypatch.context() as patched:
+        patched.setattr(resume.Checkpoint, "on_epoch_end", dies_after_the_checks_first_epoch)
+        with pytest.raises(Killed):
+            main(args)
+    assert (tmp_path / GATE_CHECKPOINT_DIR).is_dir() and not (tmp_path / MANIFEST).exists()
+    capsys.readouterr()
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "fit had finished (1 epochs" in printed and "consistency check: resuming at epoch 2 of 30" in printed
+    )
+    assert not list(tmp_path.glob(".resume*"))
+    gate = json.loads((tmp_path / "gate.json").read_text())
+    assert gate["model_training"]["resumed_at_epochs"] == [1]
+    load_bundle(FolderSource(tmp_path))
+
+
+@pytest.mark.slow
 def test_the_screening_recipe_writes_its_architecture_calibration_and_learned_gate(
     small_screening_bundle: Path,
 ) -> None:
@@ -230,6 +272,7 @@ def test_the_screening_recipe_writes_its_architecture_calibration_and_learned_ga
     assert metrics["calibration"]["served_rule_validation"]["n"] == validation_size
     assert gate["model"] == "gate_model.tflite" and 0 < gate["model_threshold"] <= 0.5
     assert "learned stage's training negatives" in gate["calibration"]["chosen_by"]
+    assert gate["model_training"]["resumed_at_epochs"] == []
     loaded = load_bundle(FolderSource(small_screening_bundle))
     assert loaded.gate.frontal_threshold == gate["model_threshold"]
 
@@ -248,6 +291,7 @@ def test_gate_rebuilds_the_check_in_place_and_leaves_the_classifier(
     for unchanged in ("model.tflite", "validation_files.txt", "metrics.json"):
         assert after["files"][unchanged] == before["files"][unchanged], unchanged
     assert after["calibration"] == before["calibration"] and after["training"] == before["training"]
+    assert not list(bundle.glob(".resume*"))  # the check's fit was checkpointed in the bundle
     load_bundle(FolderSource(bundle))  # the rewritten manifest verifies
 
 

@@ -27,7 +27,7 @@ from training.cohorts import cohorts_for
 from training.data import load_images
 from training.evaluate import bundle_validation_set
 from training.metrics import classification_report
-from training.report import PERTURBATIONS, cohort_report
+from training.report import PERTURBATIONS, cohort_report, count_of
 
 
 def _epochs_run(record: dict[str, Any]) -> str:
@@ -39,6 +39,12 @@ def _epochs_run(record: dict[str, Any]) -> str:
 
 def _pct(value: float) -> str:
     return f"{100 * value:.1f}%"
+
+
+def _counted_pct(figures: dict[str, Any], key: str) -> str:
+    """A cohort share as the percentage of its count (``training.report.count_of``), not of its rounded
+    value."""
+    return _pct(count_of(figures, key) / figures["n"] if figures["n"] else figures[key])
 
 
 def _interval(ci: list[float] | tuple[float, float]) -> str:
@@ -112,11 +118,15 @@ def to_markdown(reports: list[dict[str, Any]]) -> str:
     for r in reports:
         covid = r["served_cohorts"]["overall"]["recall"]["COVID-19"]
         adult_normal = r["served_cohorts"]["by_age"].get("adult", {}).get("recall", {}).get("Normal")
-        adult = f"{_pct(adult_normal['recall'])} {_interval(adult_normal['ci95'])}" if adult_normal else "-"
+        adult = (
+            f"{_counted_pct(adult_normal, 'recall')} {_interval(adult_normal['ci95'])}"
+            if adult_normal
+            else "-"
+        )
         flags = ", ".join(f"{k} {v}" for k, v in r["flag_thresholds"].items()) or "none"
         lines.append(
             f"| {r['bundle']} | {flags} | {_pct(r['served']['accuracy'])} | "
-            f"{_pct(covid['recall'])} {_interval(covid['ci95'])} | {adult} |"
+            f"{_counted_pct(covid, 'recall')} {_interval(covid['ci95'])} | {adult} |"
         )
     for r in reports:
         lines += [
@@ -128,10 +138,10 @@ def to_markdown(reports: list[dict[str, Any]]) -> str:
         for key in ("by_source", "by_age"):
             for name, figures in r["cohorts"][key].items():
                 recalls = ", ".join(
-                    f"{label} {_pct(v['recall'])} {_interval(v['ci95'])} (n={v['n']})"
+                    f"{label} {_counted_pct(v, 'recall')} {_interval(v['ci95'])} (n={v['n']})"
                     for label, v in figures["recall"].items()
                 )
-                accuracy = f"{_pct(figures['accuracy'])} {_interval(figures['ci95'])}"
+                accuracy = f"{_counted_pct(figures, 'accuracy')} {_interval(figures['ci95'])}"
                 lines.append(f"| {name} | {figures['n']} | {accuracy} | {recalls} |")
         gate = r["gate"]
         rates = ", ".join(f"{kind} {_pct(rate)}" for kind, rate in gate["rejection_rate"].items())

@@ -16,7 +16,7 @@ from function.calibration import decide
 from training.cohorts import cohorts_for
 from training.data import Example, list_examples, load_images
 from training.metrics import classification_report
-from training.report import PERTURBATIONS, cohort_report
+from training.report import PERTURBATIONS, cohort_report, count_of
 
 
 def validation_hashes(bundle_or_list: Path) -> set[str]:
@@ -85,11 +85,12 @@ def format_report(report: dict[str, Any]) -> str:
     lines += ["  " + " ".join(f"{v:>6}" for v in row) for row in report["confusion_matrix"]]
     for key in ("by_source", "by_age"):
         for name, figures in report.get("cohorts", {}).get(key, {}).items():
-            recalls = ", ".join(
-                f"{label} {r['recall']:.3f} (n={r['n']})" for label, r in figures["recall"].items()
+            recalls = ", ".join(  # counts, not shares printed twice rounded (training.report.count_of)
+                f"{label} {count_of(r, 'recall')} of {r['n']}" for label, r in figures["recall"].items()
             )
             low, high = figures["ci95"]
             lines.append(
-                f"{name:<36} accuracy {figures['accuracy']:.4f} [{low:.3f}, {high:.3f}]  recall: {recalls}"
+                f"{name:<36} accuracy {figures['accuracy']:.4f} ({count_of(figures, 'accuracy')} of "
+                f"{figures['n']}) [{low:.3f}, {high:.3f}]  recall: {recalls}"
             )
     return "\n".join(lines)

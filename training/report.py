@@ -35,6 +35,14 @@ def _group_figures(truth: np.ndarray, predicted: np.ndarray, groups: list[str]) 
     }
 
 
+def count_of(figures: dict[str, Any], key: str) -> int:
+    """How many of a cohort's ``n`` films a share (``"accuracy"`` or ``"recall"``) stands for. Shares are
+    stored with four decimals, and a percentage taken from the rounded share can be off in its last
+    place (946 of 987 is 95.846%, stored 0.9585, printed again 95.9%): reports print from the count.
+    Exact for groups under 10000 films."""
+    return round(figures[key] * figures["n"])
+
+
 def cohort_report(
     truth: Sequence[int], probabilities: np.ndarray, cohorts: Sequence[Cohort]
 ) -> dict[str, Any]:

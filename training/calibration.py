@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from function.bundle_format import LABELS
-from function.calibration import apply_temperature
+from function.calibration import Calibration, apply_temperature
 
 
 def negative_log_likelihood(probabilities: np.ndarray, truth: Sequence[int]) -> float:
@@ -108,3 +108,25 @@ def screening_threshold(
         "for_recall": for_recall,
         "for_adult_normal_floor": for_floor,
     }
+
+
+def fit_screening_calibration(
+    tune_probabilities: np.ndarray,
+    truth: np.ndarray,
+    adult_normal: np.ndarray,
+    flag_sensitivity: Sequence[tuple[str, float]],
+    min_confidence: float,
+    adult_normal_floor: float | None,
+) -> tuple[Calibration, dict[str, dict[str, float | None]]]:
+    """The served rule fitted on the tuning split's raw probabilities: the temperature, then each flagged
+    class's screening threshold (``screening_threshold``) on the calibrated ones. One function for a
+    trained bundle, an ensemble and ``bench.ensemble_spread``, so that all three serve the same rule.
+    Returns the rule and each threshold's anchors."""
+    temperature = fit_temperature(tune_probabilities, truth)
+    calibrated = apply_temperature(tune_probabilities, temperature)
+    parts = {
+        label: screening_threshold(calibrated, truth, adult_normal, label, target, adult_normal_floor)
+        for label, target in flag_sensitivity
+    }
+    flags = {label: part["threshold"] for label, part in parts.items() if part["threshold"] is not None}
+    return Calibration(temperature, min_confidence, flags), parts

@@ -462,19 +462,17 @@ def _calibrate(
     served decision rule's figures measured on validation. ``adult_normal`` marks every example;
     with ``adult_normal_floor`` a threshold is also raised until that share of the tuning split's adult
     normals is still read Normal (and dropped when argmax alone reads fewer)."""
-    from training.calibration import expected_calibration_error, fit_temperature, screening_threshold
+    from training.calibration import expected_calibration_error, fit_screening_calibration
 
-    tune_probabilities = served.predict(inputs[split.tune])
-    temperature = fit_temperature(tune_probabilities, labels[split.tune])
-    tune_calibrated = apply_temperature(tune_probabilities, temperature)
-    parts = {
-        label: screening_threshold(
-            tune_calibrated, labels[split.tune], adult_normal[split.tune], label, target, adult_normal_floor
-        )
-        for label, target in recipe.flag_sensitivity
-    }
-    flags = {label: part["threshold"] for label, part in parts.items() if part["threshold"] is not None}
-    calibration = Calibration(temperature, recipe.min_confidence, flags)
+    calibration, parts = fit_screening_calibration(
+        served.predict(inputs[split.tune]),
+        labels[split.tune],
+        adult_normal[split.tune],
+        recipe.flag_sensitivity,
+        recipe.min_confidence,
+        adult_normal_floor,
+    )
+    temperature, flags = calibration.temperature, calibration.flag_thresholds
     calibrated = apply_temperature(val_probabilities, temperature)
     truth = labels[split.validation]
     decided, flagged = decide(LABELS, calibrated, calibration)

@@ -588,3 +588,25 @@ def test_the_adult_normal_floor_must_be_a_share(tmp_path: Path) -> None:
         "train", "--data", str(TRAINING_SET), "--out", str(tmp_path), "--adult-normal-floor", "0.95"
     )
     assert result.returncode == 2 and "recipe paper has none" in result.stderr
+
+
+@pytest.mark.slow
+def test_the_spread_bench_takes_an_ensembles_members_out_of_it_in_order(
+    small_bundle: Path, second_member: Path, small_ensemble: Path
+) -> None:
+    """bench.ensemble_spread recombines the release's members with new ones: each must be the member it
+    names, not another member or the whole ensemble."""
+    import keras
+
+    from bench.ensemble_spread import member_networks
+
+    rng = np.random.default_rng(1)
+    images = rng.random((6, 64, 64, 1), dtype=np.float32)
+    taken = member_networks(small_ensemble)
+    assert [name for name, _ in taken] == ["seed 0", "seed 7"]
+    for (_, network), member in zip(taken, (small_bundle, second_member), strict=True):
+        own = keras.models.load_model(member / "model.keras", compile=False)
+        np.testing.assert_allclose(
+            network.predict(images, verbose=0), own.predict(images, verbose=0), atol=1e-6
+        )
+    assert [name for name, _ in member_networks(second_member)] == ["seed 7"]

@@ -1,0 +1,226 @@
+"""How far a whole ensemble of one recipe moves when only its members' weights seeds change.
+
+    .venv/bin/python -m bench.ensemble_spread models/release models/candidates/seed-spread/seed3 \\
+        models/candidates/seed-spread/seed4 models/candidates/seed-spread/seed5 [--size 3]
+
+Every argument is a bundle trained on one split by one recipe: a member (its ``model.keras``) or an
+ensemble (``training ensemble``), which counts as its members, taken out of its ``model.keras``. Every
+``--size``-member combination of them is averaged as ``training.ensemble`` averages, its temperature and
+screening threshold fitted on the tuning split by ``training.calibration.fit_screening_calibration`` (the
+function a bundle's are fitted by), and scored on the grouped validation split as served (the threshold
+first, then the most probable class: ``function.calibration.decide``, the consistency check aside, as in
+``bench.release_rule``): the rule's three counts, and adult normals read Normal when the film arrives
+letterboxed to 4:3 or cropped 8% a side (``bench.upload_robustness``'s framings, through the bundle's
+``InputSpec``). Float32 weights throughout: a served bundle's int8 weights move a few films (the model
+card, "int8 weights"). The spread of these counts is what a candidate recipe has to beat to be told from
+a luckier draw of the release's (docs/model-card.md, "Seed-to-seed spread of the release's recipe").
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from bench.upload_robustness import cropped, letterboxed, png_bytes
+from function.bundle import FolderSource, load_bundle
+from function.bundle_format import LABELS, MODEL_KERAS, VALIDATION_FILES
+from function.calibration import decide
+from function.imaging import decode_grayscale
+from tests.conftest import ADULT_SET, TRAINING_SET
+from training.bundle_split import prepare_as_trained
+from training.calibration import fit_screening_calibration
+from training.cohorts import adult_normals
+from training.recipes import RECIPES
+from training.train import weights_seed
+
+FRAMINGS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "letterboxed": letterboxed,
+    "cropped 8%": cropped,
+}
+"""Uploads as people make them, beside the stored file: the two framings the release reads worst."""
+
+
+@dataclass(frozen=True)
+class MemberOutputs:
+    """One member's raw probabilities on the tuning split, the validation split and each framing of it."""
+
+    name: str
+    tune: np.ndarray
+    validation: np.ndarray
+    framed: dict[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What the counts are taken against: labels and the adult-normal mask of both splits."""
+
+    tune: np.ndarray
+    tune_adult_normal: np.ndarray
+    validation: np.ndarray
+    validation_adult_normal: np.ndarray
+
+
+@dataclass(frozen=True)
+class EnsembleFigures:
+    members: tuple[str, ...]
+    threshold: float | None
+    correct: int
+    adult_normals_normal: int
+    covid_caught: int
+    framed_adult_normals_normal: dict[str, int]
+
+
+def member_networks(bundle: Path) -> list[tuple[str, Any]]:
+    """(name, Keras model) of each member a bundle holds: itself, or an ensemble's ``member_N`` layers in
+    the order of its manifest's members, named by their weights seed."""
+    import keras
+
+    manifest = load_bundle(FolderSource(bundle)).manifest
+    model = keras.models.load_model(bundle / MODEL_KERAS, compile=False)
+    training = manifest["training"]
+    if "members" not in training:
+        return [(f"seed {weights_seed(training['seed'], training.get('init_seed'))}", model)]
+    return [
+        (f"seed {member['weights_seed']}", model.get_layer(f"member_{index}"))
+        for index, member in enumerate(training["members"], start=1)
+    ]
+
+
+def _framed_inputs(bundle: Path, examples: Sequence[Any]) -> dict[str, np.ndarray]:
+    """Each validation film re-encoded in each framing and read through the bundle's InputSpec."""
+    spec = load_bundle(FolderSource(bundle)).input_spec
+    framed: dict[str, list[np.ndarray]] = {name: [] for name in FRAMINGS}
+    for example in examples:
+        gray = cv2.imread(str(example.path), cv2.IMREAD_GRAYSCALE)
+        for name, frame in FRAMINGS.items():
+            framed[name].append(spec.read(decode_grayscale(png_bytes(frame(gray))))[0])
+    return {name: np.stack(inputs) for name, inputs in framed.items()}
+
+
+def score(
+    outputs: Sequence[MemberOutputs],
+    truth: Truth,
+    flag_sensitivity: Sequence[tuple[str, float]],
+    min_confidence: float,
+    adult_normal_floor: float | None,
+) -> EnsembleFigures:
+    """The mean of the members' probabilities, calibrated on the tuning split and read as served."""
+    calibration, _ = fit_screening_calibration(
+        np.mean([member.tune for member in outputs], axis=0),
+        truth.tune,
+        truth.tune_adult_normal,
+        flag_sensitivity,
+        min_confidence,
+        adult_normal_floor,
+    )
+    normal, covid = LABELS.index("Normal"), LABELS.index("COVID-19")
+
+    def served(probabilities: list[np.ndarray]) -> np.ndarray:
+        return decide(LABELS, calibration.calibrate(np.mean(probabilities, axis=0)), calibration)[0]
+
+    read = served([member.validation for member in outputs])
+    framed = {name: served([member.framed[name] for member in outputs]) for name in outputs[0].framed}
+    adult_normal = truth.validation_adult_normal
+    return EnsembleFigures(
+        members=tuple(member.name for member in outputs),
+        threshold=calibration.flag_thresholds.get("COVID-19"),
+        correct=int((read == truth.validation).sum()),
+        adult_normals_normal=int((read[adult_normal] == normal).sum()),
+        covid_caught=int((read[truth.validation == covid] == covid).sum()),
+        framed_adult_normals_normal={
+            name: int((answers[adult_normal] == normal).sum()) for name, answers in framed.items()
+        },
+    )
+
+
+def spread_table(figures: Sequence[EnsembleFigures], truth: Truth) -> str:
+    """One row per ensemble, then each count's minimum, median, maximum and standard deviation."""
+    n = len(truth.validation)
+    adults = int(truth.validation_adult_normal.sum())
+    covid = int((truth.validation == LABELS.index("COVID-19")).sum())
+    framings = list(figures[0].framed_adult_normals_normal)
+    columns: dict[str, Callable[[EnsembleFigures], int]] = {
+        f"read correctly (of {n})": lambda f: f.correct,
+        f"adult normals Normal (of {adults})": lambda f: f.adult_normals_normal,
+        f"COVID-19 caught (of {covid})": lambda f: f.covid_caught,
+    }
+    for name in framings:
+        columns[f"adult normals Normal, {name}"] = lambda f, name=name: f.framed_adult_normals_normal[name]
+    lines = [
+        "| members | COVID-19 threshold | " + " | ".join(columns) + " |",
+        "|---|---|" + "---|" * len(columns),
+    ]
+    for figure in figures:
+        threshold = "argmax" if figure.threshold is None else f"{figure.threshold:.4f}"
+        cells = [str(column(figure)) for column in columns.values()]
+        lines.append(f"| {', '.join(figure.members)} | {threshold} | " + " | ".join(cells) + " |")
+    summaries = (
+        ("minimum", min),
+        ("median", statistics.median),
+        ("maximum", max),
+        ("standard deviation", statistics.stdev),
+    )
+    for summary, function in summaries if len(figures) > 1 else ():
+        cells = [f"{function([column(f) for f in figures]):g}" for column in columns.values()]
+        lines.append(f"| **{summary}** | | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def ensemble_spread(bundles: Sequence[Path], size: int, data: Sequence[Path]) -> str:
+    listings = {(bundle / VALIDATION_FILES).read_text() for bundle in bundles}
+    if len(listings) != 1:
+        raise SystemExit("the bundles hold different validation lists: their members do not combine")
+    _, config, prepared = prepare_as_trained(bundles[0], list(data))
+    split, labels = prepared.split, prepared.labels
+    adult_normal = adult_normals(prepared.cohorts, labels)
+    truth = Truth(
+        labels[split.tune], adult_normal[split.tune], labels[split.validation], adult_normal[split.validation]
+    )
+    framed = _framed_inputs(bundles[0], [prepared.examples[i] for i in split.validation])
+    outputs = []
+    for bundle in bundles:
+        for name, network in member_networks(bundle):
+            predict = lambda inputs, network=network: network.predict(inputs, batch_size=256, verbose=0)  # noqa: E731
+            outputs.append(
+                MemberOutputs(
+                    name=name,
+                    tune=predict(prepared.inputs[split.tune]),
+                    validation=predict(prepared.inputs[split.validation]),
+                    framed={framing: predict(inputs) for framing, inputs in framed.items()},
+                )
+            )
+    names = [member.name for member in outputs]
+    if len(set(names)) != len(names):
+        raise SystemExit(f"members repeat a weights seed ({', '.join(names)})")
+    recipe = RECIPES[config.recipe]
+    figures = [
+        score(combination, truth, recipe.flag_sensitivity, recipe.min_confidence, config.adult_normal_floor)
+        for combination in itertools.combinations(outputs, size)
+    ]
+    return (
+        f"{len(figures)} ensembles of {size} from {len(outputs)} members ({', '.join(names)}), float32, "
+        f"grouped validation split ({len(split.validation)} films), as served, consistency check aside\n\n"
+        + spread_table(figures, truth)
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("bundles", type=Path, nargs="+")
+    parser.add_argument("--size", type=int, default=3, help="members per ensemble (default 3)")
+    arguments = parser.parse_args()
+    print(ensemble_spread(arguments.bundles, arguments.size, [TRAINING_SET, ADULT_SET]))
+
+
+if __name__ == "__main__":
+    main()

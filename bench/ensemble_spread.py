@@ -9,11 +9,13 @@ ensemble (``training ensemble``), which counts as its members, taken out of its 
 screening threshold fitted on the tuning split by ``training.calibration.fit_screening_calibration`` (the
 function a bundle's are fitted by), and scored on the grouped validation split as served (the threshold
 first, then the most probable class: ``function.calibration.decide``, the consistency check aside, as in
-``bench.release_rule``): the rule's three counts, and adult normals read Normal when the film arrives
-letterboxed to 4:3 or cropped 8% a side (``bench.upload_robustness``'s framings, through the bundle's
-``InputSpec``). Float32 weights throughout: a served bundle's int8 weights move a few films (the model
-card, "int8 weights"). The spread of these counts is what a candidate recipe has to beat to be told from
-a luckier draw of the release's (docs/model-card.md, "Seed-to-seed spread of the release's recipe").
+``bench.release_rule``): the rule's three counts; adult normals read Normal when the film arrives
+letterboxed to 4:3 or cropped 8% a side (``bench.upload_robustness``'s framings), and children's normals
+read Normal with the chest narrowed as in ``bench.aspect_probe`` (how much the film's shape decides), each
+through the bundle's ``InputSpec``. Float32 weights throughout: a served bundle's int8 weights move a few
+films (the model card, "int8 weights"). The spread of these counts is what a candidate recipe has to beat
+to be told from a luckier draw of the release's (docs/model-card.md, "Seed-to-seed spread of the release's
+recipe").
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from bench.aspect_probe import NARROWER, reshaped
 from bench.upload_robustness import cropped, letterboxed, png_bytes
 from function.bundle import FolderSource, load_bundle
 from function.bundle_format import LABELS, MODEL_KERAS, VALIDATION_FILES
@@ -37,20 +40,32 @@ from function.imaging import decode_grayscale
 from tests.conftest import ADULT_SET, TRAINING_SET
 from training.bundle_split import prepare_as_trained
 from training.calibration import fit_screening_calibration
-from training.cohorts import adult_normals
+from training.cohorts import Cohort, adult_normals
 from training.recipes import RECIPES
 from training.train import weights_seed
 
-FRAMINGS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "letterboxed": letterboxed,
-    "cropped 8%": cropped,
+
+@dataclass(frozen=True)
+class Framing:
+    """Another framing of the validation films, and the films counted on it: those of one age and class,
+    counted when read as their class."""
+
+    frame: Callable[[np.ndarray], np.ndarray]
+    age: str
+    label: str
+
+
+FRAMINGS = {
+    "letterboxed": Framing(letterboxed, "adult", "Normal"),
+    "cropped 8%": Framing(cropped, "adult", "Normal"),
+    f"chest narrowed x{NARROWER:g}": Framing(lambda gray: reshaped(gray, NARROWER), "pediatric", "Normal"),
 }
-"""Uploads as people make them, beside the stored file: the two framings the release reads worst."""
+"""Uploads as people make them (the two framings the release reads worst), and the shape probe."""
 
 
 @dataclass(frozen=True)
 class MemberOutputs:
-    """One member's raw probabilities on the tuning split, the validation split and each framing of it."""
+    """One member's raw probabilities on the tuning split, the validation split and each framing's films."""
 
     name: str
     tune: np.ndarray
@@ -75,7 +90,7 @@ class EnsembleFigures:
     correct: int
     adult_normals_normal: int
     covid_caught: int
-    framed_adult_normals_normal: dict[str, int]
+    framed_read_as_labelled: dict[str, int]
 
 
 def member_networks(bundle: Path) -> list[tuple[str, Any]]:
@@ -94,15 +109,21 @@ def member_networks(bundle: Path) -> list[tuple[str, Any]]:
     ]
 
 
-def _framed_inputs(bundle: Path, examples: Sequence[Any]) -> dict[str, np.ndarray]:
-    """Each validation film re-encoded in each framing and read through the bundle's InputSpec."""
+def framing_films(framing: Framing, labels: np.ndarray, cohorts: Sequence[Cohort]) -> np.ndarray:
+    """Which of these films a framing counts."""
+    ages = np.array([cohort.age for cohort in cohorts])
+    return (ages == framing.age) & (labels == LABELS.index(framing.label))
+
+
+def _framed_inputs(bundle: Path, examples: Sequence[Any], chosen: np.ndarray, framing: Framing) -> np.ndarray:
+    """The chosen films re-encoded in one framing and read through the bundle's InputSpec."""
     spec = load_bundle(FolderSource(bundle)).input_spec
-    framed: dict[str, list[np.ndarray]] = {name: [] for name in FRAMINGS}
-    for example in examples:
-        gray = cv2.imread(str(example.path), cv2.IMREAD_GRAYSCALE)
-        for name, frame in FRAMINGS.items():
-            framed[name].append(spec.read(decode_grayscale(png_bytes(frame(gray))))[0])
-    return {name: np.stack(inputs) for name, inputs in framed.items()}
+    grays = [
+        cv2.imread(str(e.path), cv2.IMREAD_GRAYSCALE)
+        for e, keep in zip(examples, chosen, strict=True)
+        if keep
+    ]
+    return np.stack([spec.read(decode_grayscale(png_bytes(framing.frame(gray))))[0] for gray in grays])
 
 
 def score(
@@ -128,6 +149,7 @@ def score(
 
     read = served([member.validation for member in outputs])
     framed = {name: served([member.framed[name] for member in outputs]) for name in outputs[0].framed}
+    framed_labels = {name: LABELS.index(FRAMINGS[name].label) for name in framed}
     adult_normal = truth.validation_adult_normal
     return EnsembleFigures(
         members=tuple(member.name for member in outputs),
@@ -135,25 +157,26 @@ def score(
         correct=int((read == truth.validation).sum()),
         adult_normals_normal=int((read[adult_normal] == normal).sum()),
         covid_caught=int((read[truth.validation == covid] == covid).sum()),
-        framed_adult_normals_normal={
-            name: int((answers[adult_normal] == normal).sum()) for name, answers in framed.items()
+        framed_read_as_labelled={
+            name: int((answers == framed_labels[name]).sum()) for name, answers in framed.items()
         },
     )
 
 
-def spread_table(figures: Sequence[EnsembleFigures], truth: Truth) -> str:
+def spread_table(figures: Sequence[EnsembleFigures], truth: Truth, framed_films: dict[str, int]) -> str:
     """One row per ensemble, then each count's minimum, median, maximum and standard deviation."""
     n = len(truth.validation)
     adults = int(truth.validation_adult_normal.sum())
     covid = int((truth.validation == LABELS.index("COVID-19")).sum())
-    framings = list(figures[0].framed_adult_normals_normal)
     columns: dict[str, Callable[[EnsembleFigures], int]] = {
         f"read correctly (of {n})": lambda f: f.correct,
         f"adult normals Normal (of {adults})": lambda f: f.adult_normals_normal,
         f"COVID-19 caught (of {covid})": lambda f: f.covid_caught,
     }
-    for name in framings:
-        columns[f"adult normals Normal, {name}"] = lambda f, name=name: f.framed_adult_normals_normal[name]
+    for name, films in framed_films.items():
+        framing = FRAMINGS[name]
+        heading = f"{framing.age} {framing.label} read {framing.label}, {name} (of {films})"
+        columns[heading] = lambda f, name=name: f.framed_read_as_labelled[name]
     lines = [
         "| members | COVID-19 threshold | " + " | ".join(columns) + " |",
         "|---|---|" + "---|" * len(columns),
@@ -184,7 +207,12 @@ def ensemble_spread(bundles: Sequence[Path], size: int, data: Sequence[Path]) ->
     truth = Truth(
         labels[split.tune], adult_normal[split.tune], labels[split.validation], adult_normal[split.validation]
     )
-    framed = _framed_inputs(bundles[0], [prepared.examples[i] for i in split.validation])
+    examples, cohorts = (
+        [prepared.examples[i] for i in split.validation],
+        [prepared.cohorts[i] for i in split.validation],
+    )
+    chosen = {name: framing_films(framing, truth.validation, cohorts) for name, framing in FRAMINGS.items()}
+    framed = {name: _framed_inputs(bundles[0], examples, chosen[name], FRAMINGS[name]) for name in FRAMINGS}
     outputs = []
     for bundle in bundles:
         for name, network in member_networks(bundle):
@@ -208,7 +236,7 @@ def ensemble_spread(bundles: Sequence[Path], size: int, data: Sequence[Path]) ->
     return (
         f"{len(figures)} ensembles of {size} from {len(outputs)} members ({', '.join(names)}), float32, "
         f"grouped validation split ({len(split.validation)} films), as served, consistency check aside\n\n"
-        + spread_table(figures, truth)
+        + spread_table(figures, truth, {name: int(films.sum()) for name, films in chosen.items()})
     )
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.ensemble_spread import EnsembleFigures, MemberOutputs, Truth, score, spread_table
+from bench.ensemble_spread import (
+    FRAMINGS,
+    EnsembleFigures,
+    MemberOutputs,
+    Truth,
+    framing_films,
+    score,
+    spread_table,
+)
+from training.cohorts import Cohort
 
 NORMAL, COVID, VIRAL = 0, 1, 2
 # tuning and validation: two adult normals, a child's normal, two COVID-19, one viral pneumonia
@@ -21,7 +30,8 @@ def _confident(labels: np.ndarray, share: float = 0.9) -> np.ndarray:
 
 
 def _member(name: str, validation: np.ndarray, letterboxed: np.ndarray | None = None) -> MemberOutputs:
-    framed = {"letterboxed": validation if letterboxed is None else letterboxed}
+    """``letterboxed``: the outputs on the films that framing counts (the two adult normals)."""
+    framed = {"letterboxed": validation[ADULT_NORMAL] if letterboxed is None else letterboxed}
     return MemberOutputs(name, _confident(LABELS), validation, framed)
 
 
@@ -32,16 +42,25 @@ def _score(*members: MemberOutputs) -> EnsembleFigures:
 def test_a_member_that_reads_every_film_right_counts_every_film() -> None:
     figures = _score(_member("seed 0", _confident(LABELS)))
     assert (figures.correct, figures.adult_normals_normal, figures.covid_caught) == (6, 2, 2)
-    assert figures.framed_adult_normals_normal == {"letterboxed": 2}
+    assert figures.framed_read_as_labelled == {"letterboxed": 2}
     assert figures.members == ("seed 0",)
 
 
 def test_the_framed_counts_come_from_the_framed_outputs_and_only_adult_normals_count() -> None:
-    everything_covid = _confident(np.full(6, COVID))
+    one_covid = _confident(np.array([NORMAL, COVID]))
     child_normal_wrong = _confident(np.array([NORMAL, NORMAL, COVID, COVID, COVID, VIRAL]))
-    figures = _score(_member("seed 0", child_normal_wrong, letterboxed=everything_covid))
+    figures = _score(_member("seed 0", child_normal_wrong, letterboxed=one_covid))
     assert (figures.correct, figures.adult_normals_normal) == (5, 2)  # the child's normal is not an adult's
-    assert figures.framed_adult_normals_normal == {"letterboxed": 0}
+    assert figures.framed_read_as_labelled == {"letterboxed": 1}
+
+
+def test_each_framing_counts_the_films_of_its_age_and_class() -> None:
+    ages = ["adult", "adult", "pediatric", "adult", "pediatric", "pediatric"]
+    cohorts = [Cohort(group=str(i), source="s", age=age) for i, age in enumerate(ages)]
+    letterboxed = framing_films(FRAMINGS["letterboxed"], LABELS, cohorts)
+    narrowed = framing_films(FRAMINGS["chest narrowed x0.8"], LABELS, cohorts)
+    assert letterboxed.tolist() == [True, True, False, False, False, False]
+    assert narrowed.tolist() == [False, False, True, False, False, False]
 
 
 def test_the_ensemble_reads_the_mean_of_its_members() -> None:
@@ -56,8 +75,13 @@ def _figures(correct: int, adults: int, covid: int, letterboxed: int) -> Ensembl
     return EnsembleFigures(("a", "b"), 0.2, correct, adults, covid, {"letterboxed": letterboxed})
 
 
+FRAMED_FILMS = {"letterboxed": 2}
+
+
 def test_the_table_summarises_the_rows_it_shows() -> None:
-    table = spread_table([_figures(10, 4, 2, 1), _figures(12, 3, 2, 0), _figures(17, 2, 1, 2)], TRUTH)
+    table = spread_table(
+        [_figures(10, 4, 2, 1), _figures(12, 3, 2, 0), _figures(17, 2, 1, 2)], TRUTH, FRAMED_FILMS
+    )
     rows = {
         line.split("|")[1].strip(): [c.strip() for c in line.split("|")[3:-1]] for line in table.splitlines()
     }
@@ -66,9 +90,9 @@ def test_the_table_summarises_the_rows_it_shows() -> None:
     assert rows["**maximum**"] == ["17", "4", "2", "2"]
     assert rows["**standard deviation**"][0] == "3.60555"  # of 10, 12, 17
     assert "read correctly (of 6)" in table and "adult normals Normal (of 2)" in table
-    assert "COVID-19 caught (of 2)" in table and "adult normals Normal, letterboxed" in table
+    assert "COVID-19 caught (of 2)" in table and "adult Normal read Normal, letterboxed (of 2)" in table
 
 
 def test_one_ensemble_gets_no_summary() -> None:
-    table = spread_table([_figures(10, 4, 2, 1)], TRUTH)
+    table = spread_table([_figures(10, 4, 2, 1)], TRUTH, FRAMED_FILMS)
     assert "minimum" not in table and len(table.splitlines()) == 3

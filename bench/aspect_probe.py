@@ -29,23 +29,11 @@ import numpy as np
 from function.bundle import FolderSource, load_bundle
 from function.calibration import decide
 from tests.conftest import ADULT_SET, TRAINING_SET
+from training.augment import reshaped
 from training.bundle_split import prepare_as_trained
 
 NARROWER = 0.8  # about Normal's median aspect (1.21) over Viral Pneumonia's (1.51), from MANIFEST.csv
 WIDER = 1 / NARROWER
-
-
-def reshaped(gray: np.ndarray, widen: float) -> np.ndarray:
-    """The chest ``widen`` times as wide against its height, same size out: stretched along one axis,
-    then the middle of that axis kept (nothing padded)."""
-    height, width = gray.shape
-    if widen >= 1:
-        stretched = cv2.resize(gray, (round(width * widen), height), interpolation=cv2.INTER_AREA)
-        start = (stretched.shape[1] - width) // 2
-        return stretched[:, start : start + width]
-    stretched = cv2.resize(gray, (width, round(height / widen)), interpolation=cv2.INTER_AREA)
-    start = (stretched.shape[0] - height) // 2
-    return stretched[start : start + height, :]
 
 
 SHAPES: dict[str, Callable[[np.ndarray], np.ndarray]] = {

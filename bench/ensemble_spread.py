@@ -31,13 +31,14 @@ from typing import Any
 import cv2
 import numpy as np
 
-from bench.aspect_probe import NARROWER, reshaped
+from bench.aspect_probe import NARROWER
 from bench.upload_robustness import cropped, letterboxed, png_bytes
 from function.bundle import FolderSource, load_bundle
 from function.bundle_format import LABELS, MODEL_KERAS, VALIDATION_FILES
 from function.calibration import decide
 from function.imaging import decode_grayscale
 from tests.conftest import ADULT_SET, TRAINING_SET
+from training.augment import reshaped
 from training.bundle_split import prepare_as_trained
 from training.calibration import fit_screening_calibration
 from training.cohorts import Cohort, adult_normals

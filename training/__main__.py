@@ -90,6 +90,12 @@ def _parser() -> argparse.ArgumentParser:
         "between black bars to 4:3, as uploads come (bench.upload_robustness)",
     )
     add(
+        "--augment-aspect",
+        action="store_true",
+        help="the screening recipe's augmentation also widens or narrows each film's chest by 0.8 to 1.25, "
+        "so that the film's shape stops telling its class (bench.aspect_probe)",
+    )
+    add(
         "--preprocessing",
         choices=sorted(PREPROCESSING_VERSIONS),
         default=DEFAULT_PREPROCESSING,
@@ -181,8 +187,9 @@ def _add_adult_normal_floor(add: Callable[..., Any], prefix: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command == "train" and args.augment_framing and not RECIPES[args.recipe].augment:
-        parser.error(f"--augment-framing needs a recipe that augments; {args.recipe} does not")
+    for option in ("augment_framing", "augment_aspect"):
+        if args.command == "train" and getattr(args, option) and not RECIPES[args.recipe].augment:
+            parser.error(f"--{option.replace('_', '-')} needs a recipe that augments; {args.recipe} does not")
     floor = getattr(args, "adult_normal_floor", None)
     if floor is not None and not 0.0 < floor <= 1.0:
         parser.error(f"--adult-normal-floor is a share of films, above 0 and at most 1, not {floor}")
@@ -210,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
                     tuning_strata=args.tuning_strata,
                     fit_without_reported_normal=args.fit_without_reported_normal,
                     augment_framing=args.augment_framing,
+                    augment_aspect=args.augment_aspect,
                     preprocessing=args.preprocessing,
                     adult_normal_floor=args.adult_normal_floor,
                 )

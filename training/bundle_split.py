@@ -22,6 +22,7 @@ RECORD_DEFAULTS = {
     "tuning_strata": "class",
     "fit_without_reported_normal": False,
     "augment_framing": False,
+    "augment_aspect": False,
     "adult_normal_floor": None,
 }
 

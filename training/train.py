@@ -61,6 +61,7 @@ class TrainConfig:
     tuning_strata: str = "class"  # how the tuning split is drawn: one of recipes.TUNING_STRATA
     fit_without_reported_normal: bool = False  # leave Cohort.reported_normal films out of fit and tune
     augment_framing: bool = False  # widen the zoom to crops and 4:3 bars (training.augment)
+    augment_aspect: bool = False  # widen or narrow each chest 0.8-1.25 (training.augment)
     preprocessing: str = DEFAULT_PREPROCESSING  # a key of function.imaging.PREPROCESSING_VERSIONS
     adult_normal_floor: float | None = None  # screening threshold's second anchor (training.calibration)
 
@@ -204,6 +205,7 @@ def fit_data(
         config.batch_size,
         epoch_seed(config.weights_seed, first_epoch),
         config.augment_framing,
+        config.augment_aspect,
     )
     return dataset, None
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.aspect_probe import best_single_cut, reshaped
+from bench.aspect_probe import best_single_cut
+from training.augment import reshaped
 
 
 def _extent(mask: np.ndarray) -> tuple[int, int]:

@@ -64,3 +64,36 @@ def test_framing_is_refused_for_a_recipe_that_does_not_augment(capsys: pytest.Ca
         main(["train", "--data", ".", "--out", "unused", "--recipe", "paper", "--augment-framing"])
     assert exit_info.value.code == 2
     assert "--augment-framing needs a recipe that augments" in capsys.readouterr().err
+
+
+def _block_shapes(aspect: bool, copies: int = 64) -> np.ndarray:
+    """Width over height of a centred square block in each augmented copy."""
+    inputs = np.zeros((copies, SIZE, SIZE, 1), dtype=np.float32)
+    inputs[:, 22:42, 22:42] = 0.8
+    labels = np.arange(copies) % 3
+    split = Split(
+        fit=np.arange(copies), tune=np.array([], dtype=np.int64), validation=np.array([], dtype=np.int64)
+    )
+    config = TrainConfig(data=[], out=Path("."), recipe="screening", augment_aspect=aspect)
+    dataset, _ = fit_data(inputs, labels, split, config, RECIPES["screening"])
+    shapes = []
+    for image in np.concatenate([np.asarray(images) for images, _ in dataset])[..., 0]:
+        rows, columns = np.nonzero(image > (image.min() + image.max()) / 2)
+        shapes.append((columns.max() - columns.min() + 1) / (rows.max() - rows.min() + 1))
+    return np.array(shapes)
+
+
+def test_aspect_augmentation_widens_and_narrows_the_chest_within_its_range() -> None:
+    plain, jittered = _block_shapes(False), _block_shapes(True)
+    assert np.abs(np.log(plain)).max() < np.log(1.08), "the release's augmentation keeps a film's shape"
+    assert (jittered < 0.9).sum() >= 5 and (jittered > 1.1).sum() >= 5, np.round(jittered, 2)
+    assert jittered.min() > 0.8 * 0.9 and jittered.max() < 1.25 / 0.9
+
+
+def test_aspect_is_refused_for_a_recipe_that_does_not_augment(capsys: pytest.CaptureFixture[str]) -> None:
+    from training.__main__ import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--data", ".", "--out", "unused", "--recipe", "paper", "--augment-aspect"])
+    assert exit_info.value.code == 2
+    assert "--augment-aspect needs a recipe that augments" in capsys.readouterr().err

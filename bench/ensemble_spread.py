@@ -198,7 +198,30 @@ def spread_table(figures: Sequence[EnsembleFigures], truth: Truth, framed_films:
     return "\n".join(lines)
 
 
-def ensemble_spread(bundles: Sequence[Path], size: int, data: Sequence[Path]) -> str:
+@dataclass(frozen=True)
+class Readings:
+    """Every member's outputs on one split, and what and how they are counted: enough to score any
+    ensemble of them."""
+
+    outputs: list[MemberOutputs]
+    truth: Truth
+    framed_films: dict[str, int]
+    flag_sensitivity: tuple[tuple[str, float], ...]
+    min_confidence: float
+    adult_normal_floor: float | None
+
+    def ensembles(self, size: int) -> list[EnsembleFigures]:
+        """Every ``size``-member ensemble, scored as served."""
+        return [
+            score(
+                combination, self.truth, self.flag_sensitivity, self.min_confidence, self.adult_normal_floor
+            )
+            for combination in itertools.combinations(self.outputs, size)
+        ]
+
+
+def read_members(bundles: Sequence[Path], data: Sequence[Path]) -> Readings:
+    """Run every member of ``bundles`` on the first bundle's recomputed (and verified) split."""
     listings = {(bundle / VALIDATION_FILES).read_text() for bundle in bundles}
     if len(listings) != 1:
         raise SystemExit("the bundles hold different validation lists: their members do not combine")
@@ -230,14 +253,24 @@ def ensemble_spread(bundles: Sequence[Path], size: int, data: Sequence[Path]) ->
     if len(set(names)) != len(names):
         raise SystemExit(f"members repeat a weights seed ({', '.join(names)})")
     recipe = RECIPES[config.recipe]
-    figures = [
-        score(combination, truth, recipe.flag_sensitivity, recipe.min_confidence, config.adult_normal_floor)
-        for combination in itertools.combinations(outputs, size)
-    ]
+    return Readings(
+        outputs,
+        truth,
+        {name: int(films.sum()) for name, films in chosen.items()},
+        tuple(recipe.flag_sensitivity),
+        recipe.min_confidence,
+        config.adult_normal_floor,
+    )
+
+
+def ensemble_spread(bundles: Sequence[Path], size: int, data: Sequence[Path]) -> str:
+    readings = read_members(bundles, data)
+    figures = readings.ensembles(size)
+    names = [member.name for member in readings.outputs]
     return (
-        f"{len(figures)} ensembles of {size} from {len(outputs)} members ({', '.join(names)}), float32, "
-        f"grouped validation split ({len(split.validation)} films), as served, consistency check aside\n\n"
-        + spread_table(figures, truth, {name: int(films.sum()) for name, films in chosen.items()})
+        f"{len(figures)} ensembles of {size} from {len(names)} members ({', '.join(names)}), float32, "
+        f"grouped validation split ({len(readings.truth.validation)} films), as served, consistency check "
+        "aside\n\n" + spread_table(figures, readings.truth, readings.framed_films)
     )
 
 

@@ -52,8 +52,9 @@ test-fast: $(VENV)/.installed lint  ## no container build, no browser
 # --fit-without-reported-normal" (model card, "Next release"); members trained with other options do not
 # mix, so delete build/release-members when changing them. RELEASE_OUT=build/release-candidate builds a
 # candidate beside the served release, to be judged by the model card's rule (`.venv/bin/python -m
-# bench.release_rule build/release-candidate`) before it replaces it. RELEASE_MEMBERS=<folder> keeps the
-# members (and a cut-off member's checkpoint) elsewhere than build/, for machines that do not keep build/.
+# bench.release_rule build/release-candidate --member ...`, each member) before it replaces it.
+# RELEASE_MEMBERS=<folder> keeps the members (and a cut-off member's checkpoint) elsewhere than build/,
+# for machines that do not keep build/.
 # ENSEMBLE_OPTIONS go to the ensemble step only (e.g. "--adult-normal-floor 0.95": a calibration choice,
 # which needs no retrained member).
 RELEASE_SIZE ?= 128

@@ -1,6 +1,7 @@
 """Whether a candidate bundle may replace the served release: the model card's "Next release" rule, run.
 
-    .venv/bin/python -m bench.release_rule build/release-candidate --release models/release
+    .venv/bin/python -m bench.release_rule build/release-candidate --release models/release \
+        --member MEMBER_0 --member MEMBER_1 --member MEMBER_2
 
 The rule was written in docs/model-card.md ("Next release") before any member of the candidate was
 trained; this script only applies it, so that the verdict is a command anyone can rerun, not a reading
@@ -12,6 +13,13 @@ then the most probable class: ``function.calibration.decide``), the candidate mu
 - catch at least as many validation COVID-19 films as the release (added on 2026-11-30, after the first
   candidate's verdict showed the first two would pass a model that misses more COVID-19; that verdict is
   the same with it).
+
+and, from 2026-12-06 (the model card, "Seed-to-seed spread of the release's recipe": the release is one
+draw among ensembles of its recipe that read 3090 to 3115 films correctly), its members, averaged in
+float32 by ``bench.ensemble_spread`` exactly as the 20 same-recipe ensembles were, must
+
+- read more films correctly than the best of those ensembles (``SAME_RECIPE.best_correct``), and
+- catch at least as many COVID-19 films as their median (``SAME_RECIPE.median_covid_caught``).
 
 Reported beside it, not judged: COVID-19 sensitivity without the films their source reports without
 abnormality (``training.cohorts.REPORTED_NORMAL``). Both
@@ -28,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.ensemble_spread import EnsembleFigures, read_members
 from function.bundle import FolderSource, load_bundle
 from function.calibration import decide
 from tests.conftest import ADULT_SET, TRAINING_SET
@@ -36,6 +45,18 @@ from training.cohorts import adult_normals
 from training.evaluate import validation_hashes
 
 MIN_ADULT_NORMAL_SHARE = 0.95
+
+
+@dataclass(frozen=True)
+class SameRecipeSpread:
+    """What the 20 three-member ensembles of the release's recipe read (float32, ``bench.ensemble_spread``
+    over the release and ``models/candidates/seed-spread``; the model card has the table)."""
+
+    best_correct: int
+    median_covid_caught: float
+
+
+SAME_RECIPE = SameRecipeSpread(best_correct=3115, median_covid_caught=1117)
 
 
 @dataclass(frozen=True)
@@ -110,7 +131,35 @@ def failed_conditions(candidate: RuleFigures, release: RuleFigures) -> list[str]
     return failures
 
 
-def release_rule(candidate: Path, release: Path, data: list[Path]) -> str:
+def failed_against_spread(members: EnsembleFigures, spread: SameRecipeSpread) -> list[str]:
+    """The same-recipe conditions the candidate's members, averaged in float32, miss."""
+    failures = []
+    if members.correct <= spread.best_correct:
+        failures.append(
+            f"its members read {members.correct} films correctly (float32), not more than the best "
+            f"same-recipe ensemble's {spread.best_correct}"
+        )
+    if members.covid_caught < spread.median_covid_caught:
+        failures.append(
+            f"its members catch {members.covid_caught} COVID-19 films (float32), fewer than the same-recipe "
+            f"median {spread.median_covid_caught:g}"
+        )
+    return failures
+
+
+def members_figures(candidate: Path, members: list[Path], data: list[Path]) -> EnsembleFigures:
+    """The candidate's members averaged as bench.ensemble_spread averages; they must be its members."""
+    recorded = [
+        m["bundle_version"] for m in load_bundle(FolderSource(candidate)).manifest["training"]["members"]
+    ]
+    given = [load_bundle(FolderSource(member)).version for member in members]
+    if sorted(given) != sorted(recorded):
+        raise SystemExit(f"{candidate} was built from {recorded}, not from the members given ({given})")
+    readings = read_members(members, data)
+    return readings.ensembles(len(readings.outputs))[0]
+
+
+def release_rule(candidate: Path, release: Path, data: list[Path], members: list[Path] | None = None) -> str:
     if validation_hashes(candidate) != validation_hashes(release):
         raise SystemExit(f"{candidate} and {release} hold different validation lists: nothing to compare")
     figures = [rule_figures(bundle, data) for bundle in (candidate, release)]
@@ -127,6 +176,17 @@ def release_rule(candidate: Path, release: Path, data: list[Path]) -> str:
     ):
         lines.append(f"| {name} | {getattr(figures[0], field)} | {getattr(figures[1], field)} |")
     failures = failed_conditions(*figures)
+    if members:
+        averaged = members_figures(candidate, members, data)
+        lines += [
+            f"| members averaged in float32: read correctly | {averaged.correct} | best of the same recipe: "
+            f"{SAME_RECIPE.best_correct} |",
+            f"| members averaged in float32: COVID-19 caught | {averaged.covid_caught} | median of the same "
+            f"recipe: {SAME_RECIPE.median_covid_caught:g} |",
+        ]
+        failures += failed_against_spread(averaged, SAME_RECIPE)
+    else:
+        failures.append("its members were not given (--member): the same-recipe conditions are unchecked")
     verdict = "does not replace the release: " + "; ".join(failures) if failures else "replaces the release"
     return "\n".join([*lines, "", f"verdict: the candidate {verdict}"])
 
@@ -140,8 +200,14 @@ def main() -> None:
     parser.add_argument(
         "--data", type=Path, action="append", help="default: the two shared radiograph folders"
     )
+    parser.add_argument(
+        "--member",
+        type=Path,
+        action="append",
+        help="a member bundle the candidate was built from (all of them; the same-recipe conditions)",
+    )
     args = parser.parse_args()
-    print(release_rule(args.candidate, args.release, args.data or [TRAINING_SET, ADULT_SET]))
+    print(release_rule(args.candidate, args.release, args.data or [TRAINING_SET, ADULT_SET], args.member))
 
 
 if __name__ == "__main__":

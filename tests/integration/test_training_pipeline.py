@@ -610,3 +610,12 @@ def test_the_spread_bench_takes_an_ensembles_members_out_of_it_in_order(
             network.predict(images, verbose=0), own.predict(images, verbose=0), atol=1e-6
         )
     assert [name for name, _ in member_networks(second_member)] == ["seed 7"]
+
+
+def test_the_release_rule_judges_only_the_candidates_own_members(
+    small_ensemble: Path, small_bundle: Path
+) -> None:
+    from bench.release_rule import members_figures
+
+    with pytest.raises(SystemExit, match="was built from"):
+        members_figures(small_ensemble, [small_bundle], [TRAINING_SET])

@@ -3,7 +3,8 @@ release, at least 95% of adult normals read Normal, and no fewer COVID-19 films 
 
 from __future__ import annotations
 
-from bench.release_rule import Count, RuleFigures, failed_conditions
+from bench.ensemble_spread import EnsembleFigures
+from bench.release_rule import Count, RuleFigures, SameRecipeSpread, failed_against_spread, failed_conditions
 
 RELEASE = RuleFigures("release", Count(3103, 3229), Count(943, 987), Count(1123, 1158), Count(1107, 1138))
 
@@ -47,3 +48,24 @@ def test_a_candidate_catching_fewer_covid_films_does_not_even_when_it_reads_more
     assert failed_conditions(_candidate(3106, 962, covid=1122), RELEASE) == [
         "catches 1122 of 1158 (96.9%) COVID-19 films, fewer than the release's 1123"
     ]
+
+
+def _averaged(correct: int, covid: int) -> EnsembleFigures:
+    return EnsembleFigures(("seed 0", "seed 1", "seed 2"), 0.2, correct, 950, covid, {})
+
+
+SPREAD = SameRecipeSpread(best_correct=3115, median_covid_caught=1124.5)
+
+
+def test_members_must_beat_the_best_same_recipe_ensemble_not_just_the_release() -> None:
+    assert failed_against_spread(_averaged(3116, 1125), SPREAD) == []
+    assert failed_against_spread(_averaged(3115, 1125), SPREAD) == [
+        "its members read 3115 films correctly (float32), not more than the best same-recipe ensemble's 3115"
+    ]
+
+
+def test_members_must_catch_as_many_covid_films_as_the_same_recipe_median() -> None:
+    assert failed_against_spread(_averaged(3120, 1124), SPREAD) == [
+        "its members catch 1124 COVID-19 films (float32), fewer than the same-recipe median 1124.5"
+    ]
+    assert failed_against_spread(_averaged(3120, 1124), SameRecipeSpread(3115, 1124)) == []

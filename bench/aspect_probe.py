@@ -20,17 +20,19 @@ from __future__ import annotations
 import argparse
 import csv
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from function.bundle import FolderSource, load_bundle
+from function.bundle_format import LABELS
 from function.calibration import decide
 from tests.conftest import ADULT_SET, TRAINING_SET
 from training.augment import reshaped
 from training.bundle_split import prepare_as_trained
+from training.cohorts import Cohort
 
 NARROWER = 0.8  # about Normal's median aspect (1.21) over Viral Pneumonia's (1.51), from MANIFEST.csv
 WIDER = 1 / NARROWER
@@ -90,6 +92,12 @@ def shape_in_manifest(folder: Path) -> str:
     return "\n".join(lines)
 
 
+def group_films(age: str, label: str, labels: np.ndarray, cohorts: Sequence[Cohort]) -> np.ndarray:
+    """Which films are of one age group and class (a boolean mask over ``labels``)."""
+    ages = np.array([cohort.age for cohort in cohorts])
+    return (ages == age) & (labels == LABELS.index(label))
+
+
 GROUPS = (
     ("pediatric", "Normal"),
     ("pediatric", "Viral Pneumonia"),
@@ -103,7 +111,6 @@ films a user uploads most, whose originals the manifests do not give."""
 def aspect_probe(bundle_path: Path) -> str:
     loaded = load_bundle(FolderSource(bundle_path))
     _, _, prepared = prepare_as_trained(bundle_path, [TRAINING_SET, ADULT_SET])
-    labels = list(loaded.labels)
     lines = [
         f"bundle {loaded.version}: validation films by age and class, each read as stored and re-shaped, "
         "as served (consistency check aside)",
@@ -111,12 +118,11 @@ def aspect_probe(bundle_path: Path) -> str:
         "| films | shape | read Normal | read COVID-19 | read Viral Pneumonia |",
         "|---|---|---|---|---|",
     ]
+    labels = list(loaded.labels)
+    validation = prepared.split.validation
+    cohorts = [prepared.cohorts[i] for i in validation]
     for age, label in GROUPS:
-        films = [
-            i
-            for i in prepared.split.validation
-            if prepared.cohorts[i].age == age and prepared.labels[i] == labels.index(label)
-        ]
+        films = validation[group_films(age, label, prepared.labels[validation], cohorts)]
         grays = [cv2.imread(str(prepared.examples[i].path), cv2.IMREAD_GRAYSCALE) for i in films]
         for name, shape in SHAPES.items():
             inputs = np.stack([loaded.input_spec.model_input(shape(gray)) for gray in grays])

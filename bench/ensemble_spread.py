@@ -31,12 +31,12 @@ from typing import Any
 import cv2
 import numpy as np
 
-from bench.aspect_probe import NARROWER
+from bench.aspect_probe import NARROWER, group_films
 from bench.upload_robustness import cropped, letterboxed, png_bytes
 from function.bundle import FolderSource, load_bundle
 from function.bundle_format import LABELS, MODEL_KERAS, VALIDATION_FILES
 from function.calibration import decide
-from function.imaging import decode_grayscale
+from function.imaging import InputSpec, decode_grayscale
 from tests.conftest import ADULT_SET, TRAINING_SET
 from training.augment import reshaped
 from training.bundle_split import prepare_as_trained
@@ -112,13 +112,13 @@ def member_networks(bundle: Path) -> list[tuple[str, Any]]:
 
 def framing_films(framing: Framing, labels: np.ndarray, cohorts: Sequence[Cohort]) -> np.ndarray:
     """Which of these films a framing counts."""
-    ages = np.array([cohort.age for cohort in cohorts])
-    return (ages == framing.age) & (labels == LABELS.index(framing.label))
+    return group_films(framing.age, framing.label, labels, cohorts)
 
 
-def _framed_inputs(bundle: Path, examples: Sequence[Any], chosen: np.ndarray, framing: Framing) -> np.ndarray:
+def _framed_inputs(
+    spec: InputSpec, examples: Sequence[Any], chosen: np.ndarray, framing: Framing
+) -> np.ndarray:
     """The chosen films re-encoded in one framing and read through the bundle's InputSpec."""
-    spec = load_bundle(FolderSource(bundle)).input_spec
     grays = [
         cv2.imread(str(e.path), cv2.IMREAD_GRAYSCALE)
         for e, keep in zip(examples, chosen, strict=True)
@@ -236,7 +236,8 @@ def read_members(bundles: Sequence[Path], data: Sequence[Path]) -> Readings:
         [prepared.cohorts[i] for i in split.validation],
     )
     chosen = {name: framing_films(framing, truth.validation, cohorts) for name, framing in FRAMINGS.items()}
-    framed = {name: _framed_inputs(bundles[0], examples, chosen[name], FRAMINGS[name]) for name in FRAMINGS}
+    spec = load_bundle(FolderSource(bundles[0])).input_spec
+    framed = {name: _framed_inputs(spec, examples, chosen[name], FRAMINGS[name]) for name in FRAMINGS}
     outputs = []
     for bundle in bundles:
         for name, network in member_networks(bundle):

@@ -26,15 +26,14 @@ from training.bundle_split import prepare_as_trained
 from training.calibrate_gate import calibrate_gate
 from training.gate_model import NegativeSplit, split_negatives
 from training.recipes import RECIPES
+from training.repeatable import make_repeatable
 
 
 def cross_check(bundle: Path, seed: int | None = None) -> dict:
-    import tensorflow as tf
-
     from training.learned_gate import build_learned_gate
 
     _, config, prepared = prepare_as_trained(bundle, [TRAINING_SET, ADULT_SET], NOT_CHEST)
-    tf.config.experimental.enable_op_determinism()
+    make_repeatable(None)
     average = average_input((bundle / AVERAGE_IMAGE).read_bytes(), config.image_size)
     seed = config.seed if seed is None else seed
     halves = split_negatives(NOT_CHEST, config.input_spec, seed)

@@ -18,6 +18,7 @@ from function.bundle_format import GATE, MODEL_TFLITE
 from training.bundle_split import prepare_as_trained
 from training.checkpoint import remove as remove_checkpoints
 from training.recipes import RECIPES
+from training.repeatable import make_repeatable
 from training.train import build_gate
 
 MANIFEST_OWN_FIELDS = ("bundle_format", "bundle_version", "created", "preprocessing_version", "files")
@@ -27,11 +28,9 @@ def rebuild_gate(bundle: Path, data: list[Path], negatives: Path) -> dict[str, A
     """Rewrite the bundle's gate files and manifest in place; returns the new gate.json content."""
     manifest, config, prepared = prepare_as_trained(bundle, data, negatives)
 
-    import tensorflow as tf  # only once the data is known to match
-
     from training import export
 
-    tf.config.experimental.enable_op_determinism()  # as in training: same seed, same gate
+    make_repeatable(None)  # as in training: same seed, same gate (build_gate seeds its own draws)
     gate = build_gate(config, RECIPES[config.recipe], prepared.inputs, prepared.split, bundle)
 
     export.write_json(bundle / GATE, gate)

@@ -34,6 +34,7 @@ from training.data import Example, class_counts, list_examples, load_images, str
 from training.machine import machine_description
 from training.metrics import classification_report
 from training.recipes import RECIPES, Recipe
+from training.repeatable import make_repeatable
 from training.report import cohort_report
 
 GATE_MODEL = "gate_model.tflite"
@@ -300,12 +301,10 @@ def run_training(config: TrainConfig) -> Path:
     prepared = prepare(config)
 
     import keras  # only now: a data problem should not wait for TensorFlow to load
-    import tensorflow as tf
 
     from training.model import ARCHITECTURES, layer_table
 
-    keras.utils.set_random_seed(config.weights_seed)
-    tf.config.experimental.enable_op_determinism()
+    make_repeatable(config.weights_seed)
     model = ARCHITECTURES[config.network](config.image_size)
     model.compile(
         optimizer=keras.optimizers.Adam(_learning_rate(config, recipe, len(prepared.split.fit))),

@@ -56,10 +56,11 @@ class Framing:
     label: str
 
 
+SHAPE_PROBE = f"chest narrowed x{NARROWER:g}"
 FRAMINGS = {
     "letterboxed": Framing(letterboxed, "adult", "Normal"),
     "cropped 8%": Framing(cropped, "adult", "Normal"),
-    f"chest narrowed x{NARROWER:g}": Framing(lambda gray: reshaped(gray, NARROWER), "pediatric", "Normal"),
+    SHAPE_PROBE: Framing(lambda gray: reshaped(gray, NARROWER), "pediatric", "Normal"),
 }
 """Uploads as people make them (the two framings the release reads worst), and the shape probe."""
 

@@ -19,7 +19,15 @@ draw among ensembles of its recipe that read 3090 to 3115 films correctly), its 
 float32 by ``bench.ensemble_spread`` exactly as the 20 same-recipe ensembles were, must
 
 - read more films correctly than the best of those ensembles (``SAME_RECIPE.best_correct``), and
-- catch at least as many COVID-19 films as their median (``SAME_RECIPE.median_covid_caught``).
+- catch at least as many COVID-19 films as their median (``SAME_RECIPE.median_covid_caught``),
+
+and, from 2026-12-06 14:22 UTC (the model card, "Does the film's shape carry the class?"), before any
+candidate it could judge was trained,
+
+- read at least as many children's normals Normal with the chest narrowed as the fewest of those
+  ensembles (``SAME_RECIPE.fewest_narrowed_children_normal``): a candidate may not read the class off the
+  film's shape more than the release's recipe does. Reading it less earns nothing by itself: the
+  validation split cannot show what the shortcut costs on films shaped otherwise.
 
 Reported beside it, not judged: COVID-19 sensitivity without the films their source reports without
 abnormality (``training.cohorts.REPORTED_NORMAL``). Both
@@ -36,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.ensemble_spread import EnsembleFigures, read_members
+from bench.ensemble_spread import SHAPE_PROBE, EnsembleFigures, read_members
 from function.bundle import FolderSource, load_bundle
 from function.calibration import decide
 from tests.conftest import ADULT_SET, TRAINING_SET
@@ -54,9 +62,12 @@ class SameRecipeSpread:
 
     best_correct: int
     median_covid_caught: float
+    fewest_narrowed_children_normal: int  # bench.ensemble_spread's SHAPE_PROBE column
 
 
-SAME_RECIPE = SameRecipeSpread(best_correct=3115, median_covid_caught=1117)
+SAME_RECIPE = SameRecipeSpread(
+    best_correct=3115, median_covid_caught=1117, fewest_narrowed_children_normal=120
+)
 
 
 @dataclass(frozen=True)
@@ -144,6 +155,13 @@ def failed_against_spread(members: EnsembleFigures, spread: SameRecipeSpread) ->
             f"its members catch {members.covid_caught} COVID-19 films (float32), fewer than the same-recipe "
             f"median {spread.median_covid_caught:g}"
         )
+    narrowed = members.framed_read_as_labelled[SHAPE_PROBE]
+    if narrowed < spread.fewest_narrowed_children_normal:
+        failures.append(
+            f"its members read {narrowed} children's normals Normal with the "
+            f"{SHAPE_PROBE.removeprefix('chest ')} chest (float32), fewer than any same-recipe ensemble "
+            f"({spread.fewest_narrowed_children_normal}): it reads the film's shape more"
+        )
     return failures
 
 
@@ -183,6 +201,9 @@ def release_rule(candidate: Path, release: Path, data: list[Path], members: list
             f"{SAME_RECIPE.best_correct} |",
             f"| members averaged in float32: COVID-19 caught | {averaged.covid_caught} | median of the same "
             f"recipe: {SAME_RECIPE.median_covid_caught:g} |",
+            f"| members averaged in float32: children's normals Normal, {SHAPE_PROBE} "
+            f"| {averaged.framed_read_as_labelled[SHAPE_PROBE]} "
+            f"| fewest of the same recipe: {SAME_RECIPE.fewest_narrowed_children_normal} |",
         ]
         failures += failed_against_spread(averaged, SAME_RECIPE)
     else:

@@ -1,12 +1,13 @@
 """bench.aspect_probe: the re-shaping changes the chest's width against its height in the stated direction
-and keeps the size; the manifest's shape figure is the best single cut."""
+and keeps the size; the manifest's shape figure is the best single cut; a film's shape agrees with its
+class when it lies on that class's side of the cut."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from bench.aspect_probe import best_single_cut
+from bench.aspect_probe import ShapeCut, best_single_cut, shape_agrees_with_class
 from training.augment import reshaped
 
 
@@ -29,6 +30,26 @@ def test_reshaping_widens_or_narrows_the_picture_against_its_height(
 
 
 def test_the_best_single_cut_separates_what_one_value_separates() -> None:
-    assert best_single_cut([1.0, 1.1, 1.2], [1.5, 1.6]) == 1.0
-    assert best_single_cut([1.5, 1.6], [1.0, 1.1, 1.2]) == 1.0  # either side may be the first class
-    assert best_single_cut([1.0, 1.5], [1.1, 1.6]) == 0.75
+    assert best_single_cut([1.0, 1.1, 1.2], [1.5, 1.6]) == ShapeCut(1.0, 1.2, second_is_wider=True)
+    # either side may be the first class
+    assert best_single_cut([1.5, 1.6], [1.0, 1.1, 1.2]) == ShapeCut(1.0, 1.2, second_is_wider=False)
+    assert best_single_cut([1.0, 1.5], [1.1, 1.6]).accuracy == 0.75
+
+
+@pytest.mark.parametrize(
+    ("aspect", "is_second", "second_is_wider", "agrees"),
+    [
+        (1.1, False, True, True),  # a normal as narrow as normals are
+        (1.6, False, True, False),  # a normal as wide as viral pneumonia films are
+        (1.6, True, True, True),
+        (1.1, True, True, False),
+        (1.1, True, False, True),  # the classes the other way round
+        (1.6, False, False, True),
+        (1.3, False, True, True),  # on the cut: the narrow side's
+        (1.3, True, True, False),
+    ],
+)
+def test_a_films_shape_agrees_with_its_class_on_its_classs_side_of_the_cut(
+    aspect: float, is_second: bool, second_is_wider: bool, agrees: bool
+) -> None:
+    assert shape_agrees_with_class(aspect, is_second, ShapeCut(0.9, 1.3, second_is_wider)) is agrees

@@ -3,7 +3,7 @@ release, at least 95% of adult normals read Normal, and no fewer COVID-19 films 
 
 from __future__ import annotations
 
-from bench.ensemble_spread import EnsembleFigures
+from bench.ensemble_spread import SHAPE_PROBE, EnsembleFigures
 from bench.release_rule import Count, RuleFigures, SameRecipeSpread, failed_against_spread, failed_conditions
 
 RELEASE = RuleFigures("release", Count(3103, 3229), Count(943, 987), Count(1123, 1158), Count(1107, 1138))
@@ -50,11 +50,11 @@ def test_a_candidate_catching_fewer_covid_films_does_not_even_when_it_reads_more
     ]
 
 
-def _averaged(correct: int, covid: int) -> EnsembleFigures:
-    return EnsembleFigures(("seed 0", "seed 1", "seed 2"), 0.2, correct, 950, covid, {})
+def _averaged(correct: int, covid: int, narrowed: int = 150) -> EnsembleFigures:
+    return EnsembleFigures(("seed 0", "seed 1", "seed 2"), 0.2, correct, 950, covid, {SHAPE_PROBE: narrowed})
 
 
-SPREAD = SameRecipeSpread(best_correct=3115, median_covid_caught=1124.5)
+SPREAD = SameRecipeSpread(best_correct=3115, median_covid_caught=1124.5, fewest_narrowed_children_normal=120)
 
 
 def test_members_must_beat_the_best_same_recipe_ensemble_not_just_the_release() -> None:
@@ -68,4 +68,14 @@ def test_members_must_catch_as_many_covid_films_as_the_same_recipe_median() -> N
     assert failed_against_spread(_averaged(3120, 1124), SPREAD) == [
         "its members catch 1124 COVID-19 films (float32), fewer than the same-recipe median 1124.5"
     ]
-    assert failed_against_spread(_averaged(3120, 1124), SameRecipeSpread(3115, 1124)) == []
+    assert failed_against_spread(_averaged(3120, 1124), SameRecipeSpread(3115, 1124, 120)) == []
+
+
+def test_members_must_not_read_the_films_shape_more_than_the_same_recipe_does() -> None:
+    assert failed_against_spread(_averaged(3120, 1125, narrowed=120), SPREAD) == []
+    assert failed_against_spread(_averaged(3120, 1125, narrowed=119), SPREAD) == [
+        "its members read 119 children's normals Normal with the narrowed x0.8 chest (float32), fewer than "
+        "any same-recipe ensemble (120): it reads the film's shape more"
+    ]
+    # reading the shape less earns nothing by itself
+    assert failed_against_spread(_averaged(3115, 1125, narrowed=500), SPREAD) != []

@@ -3,8 +3,22 @@ release, at least 95% of adult normals read Normal, and no fewer COVID-19 films 
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 from bench.ensemble_spread import SHAPE_PROBE, EnsembleFigures
-from bench.release_rule import Count, RuleFigures, SameRecipeSpread, failed_against_spread, failed_conditions
+from bench.release_rule import (
+    Count,
+    RuleFigures,
+    SameRecipeSpread,
+    ValidationReadings,
+    covid_caught_keeping_adult_normals,
+    failed_against_spread,
+    failed_conditions,
+)
+from function.bundle_format import LABELS
+from function.calibration import Calibration
+from training.cohorts import Cohort
 
 RELEASE = RuleFigures("release", Count(3103, 3229), Count(943, 987), Count(1123, 1158), Count(1107, 1138))
 
@@ -79,3 +93,28 @@ def test_members_must_not_read_the_films_shape_more_than_the_same_recipe_does() 
     ]
     # reading the shape less earns nothing by itself
     assert failed_against_spread(_averaged(3115, 1125, narrowed=500), SPREAD) != []
+
+
+def _readings(covid_scores: list[float], truth: list[str], ages: list[str]) -> ValidationReadings:
+    calibrated = np.array([[1 - p, p, 0.0] for p in covid_scores])
+    cohorts = [Cohort(f"p{i}", "source", age) for i, age in enumerate(ages)]
+    labels = np.array([LABELS.index(label) for label in truth])
+    return ValidationReadings("v", Calibration(), calibrated, labels, cohorts)
+
+
+READINGS = _readings(
+    [0.05, 0.1, 0.2, 0.3, 0.7, 0.01, 0.08, 0.15, 0.2, 0.25, 0.6],
+    ["Normal"] * 6 + ["COVID-19"] * 5,
+    ["adult"] * 5 + ["pediatric"] + ["adult"] * 5,
+)
+
+
+@pytest.mark.parametrize(("keep", "caught"), [(4, 1), (3, 2), (2, 4), (1, 5), (0, 5), (5, None)])
+def test_covid_caught_is_counted_at_the_lowest_threshold_keeping_that_many_adult_normals(
+    keep: int, caught: int | None
+) -> None:
+    """Four adult normals are read Normal by argmax (COVID-19 at 0.05 to 0.3; the child's normal does not
+    count), so keeping all four leaves only the COVID-19 film argmax catches, and keeping fewer lowers the
+    threshold past the COVID-19 films one by one (the one scored as an adult normal kept Normal is not
+    caught: the threshold lies just above that normal); five cannot be kept."""
+    assert covid_caught_keeping_adult_normals(READINGS, keep) == caught

@@ -1,0 +1,140 @@
+"""How far the screening threshold moves with the tuning films it is fitted on, the model held fixed.
+
+    .venv/bin/python -m bench.threshold_bootstrap models/release [--resamples 500]
+
+The served rule (the temperature, then the COVID-19 threshold that keeps the recipe's share of the tuning
+split's COVID-19 films) is fitted on the tuning split alone, 723 films for the release. This refits it
+exactly as training does (``training.calibration.fit_screening_calibration``, on the bundle's own served
+model's outputs) on resamples of the tuning split, drawn with replacement by patient group as the
+evaluation's intervals are, and reads the grouped validation split as served under each refit. The spread
+is what the tuning split's size alone leaves in the threshold and in the service's answers; beside the
+spread across reseeded ensembles (``bench.ensemble_spread``: 0.159 to 0.402), where the models change too,
+it says how much of that is the tuning split. Reporting only; consistency check aside.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from function.bundle import FolderSource, load_bundle
+from function.bundle_format import LABELS
+from function.calibration import Calibration, decide
+from tests.conftest import ADULT_SET, TRAINING_SET
+from training.bundle_split import prepare_as_trained
+from training.calibration import fit_screening_calibration
+from training.cohorts import adult_normals
+from training.recipes import RECIPES
+
+
+@dataclass(frozen=True)
+class ServedCounts:
+    """What one fitted rule makes of the validation split."""
+
+    threshold: float | None  # COVID-19's; None: argmax alone
+    correct: int
+    adult_normals_normal: int
+    covid_caught: int
+
+
+def group_resamples(groups: Sequence[str], resamples: int, seed: int) -> list[np.ndarray]:
+    """Row indices of ``resamples`` bootstrap draws: as many patient groups as there are, drawn with
+    replacement, each bringing all of its films (a patient's films are not independent draws)."""
+    names, group_index = np.unique(np.asarray(groups), return_inverse=True)
+    rows_of = [np.flatnonzero(group_index == g) for g in range(len(names))]
+    rng = np.random.default_rng(seed)
+    return [
+        np.concatenate([rows_of[g] for g in rng.integers(0, len(names), len(names))])
+        for _ in range(resamples)
+    ]
+
+
+def served_counts(
+    calibration: Calibration, raw: np.ndarray, truth: np.ndarray, adult_normal: np.ndarray
+) -> ServedCounts:
+    read, _ = decide(LABELS, calibration.calibrate(raw), calibration)
+    normal, covid = LABELS.index("Normal"), LABELS.index("COVID-19")
+    return ServedCounts(
+        threshold=calibration.flag_thresholds.get("COVID-19"),
+        correct=int((read == truth).sum()),
+        adult_normals_normal=int((read[adult_normal] == normal).sum()),
+        covid_caught=int((read[truth == covid] == covid).sum()),
+    )
+
+
+def _spread(values: Sequence[float]) -> str:
+    low, middle, high = np.percentile(values, [2.5, 50, 97.5], method="nearest")
+    return f"{middle:.4g} [{low:.4g}, {high:.4g}] (all: {min(values):.4g} to {max(values):.4g})"
+
+
+def threshold_bootstrap(bundle: Path, resamples: int, seed: int, data: Sequence[Path]) -> str:
+    loaded = load_bundle(FolderSource(bundle))
+    _, config, prepared = prepare_as_trained(bundle, list(data))
+    recipe = RECIPES[config.recipe]
+    tune, validation = prepared.split.tune, prepared.split.validation
+    adult_normal = adult_normals(prepared.cohorts, prepared.labels)
+    raw_tune = loaded.classifier.predict(prepared.inputs[tune])
+    raw_validation = loaded.classifier.predict(prepared.inputs[validation])
+
+    def fitted(rows: np.ndarray) -> Calibration:
+        rule, _ = fit_screening_calibration(
+            raw_tune[rows],
+            prepared.labels[tune][rows],
+            adult_normal[tune][rows],
+            recipe.flag_sensitivity,
+            recipe.min_confidence,
+            config.adult_normal_floor,
+        )
+        return rule
+
+    def counted(rule: Calibration) -> ServedCounts:
+        return served_counts(rule, raw_validation, prepared.labels[validation], adult_normal[validation])
+
+    whole = fitted(np.arange(len(tune)))
+    own = counted(loaded.calibration)
+    draws = [
+        counted(fitted(rows))
+        for rows in group_resamples([prepared.cohorts[i].group for i in tune], resamples, seed)
+    ]
+    covid_films = int((prepared.labels[validation] == LABELS.index("COVID-19")).sum())
+    thresholds = [d.threshold if d.threshold is not None else 0.5 for d in draws]
+    lines = [
+        f"bundle {loaded.version}: the served rule refitted on {resamples} patient-group resamples of its "
+        f"{len(tune)} tuning films (seed {seed}); the grouped validation split ({len(validation)} films) "
+        "read as served under each, consistency check aside",
+        "",
+        f"refitted on the whole tuning split: temperature {whole.temperature:g}, COVID-19 threshold "
+        f"{whole.flag_thresholds.get('COVID-19')} (the bundle's: {loaded.calibration.temperature:g}, "
+        f"{loaded.calibration.flag_thresholds.get('COVID-19')})",
+        "",
+        "| | the bundle's rule | median [95% of resamples] (lowest to highest) |",
+        "|---|---|---|",
+        f"| COVID-19 threshold (0.5: argmax) | {own.threshold} | {_spread(thresholds)} |",
+        f"| read correctly (of {len(validation)}) | {own.correct} | {_spread([d.correct for d in draws])} |",
+        f"| adult normals read Normal (of {int(adult_normal[validation].sum())}) "
+        f"| {own.adult_normals_normal} | {_spread([d.adult_normals_normal for d in draws])} |",
+        f"| COVID-19 caught (of {covid_films}) | {own.covid_caught} "
+        f"| {_spread([d.covid_caught for d in draws])} |",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("bundle", type=Path)
+    parser.add_argument("--resamples", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=0)
+    arguments = parser.parse_args()
+    print(
+        threshold_bootstrap(arguments.bundle, arguments.resamples, arguments.seed, [TRAINING_SET, ADULT_SET])
+    )
+
+
+if __name__ == "__main__":
+    main()

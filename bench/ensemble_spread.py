@@ -32,6 +32,7 @@ import cv2
 import numpy as np
 
 from bench.aspect_probe import NARROWER, group_films
+from bench.operating_point import covid_caught_keeping_adult_normals
 from bench.upload_robustness import cropped, letterboxed, png_bytes
 from function.bundle import FolderSource, load_bundle
 from function.bundle_format import LABELS, MODEL_KERAS, VALIDATION_FILES
@@ -93,6 +94,7 @@ class EnsembleFigures:
     adult_normals_normal: int
     covid_caught: int
     framed_read_as_labelled: dict[str, int]
+    covid_caught_keeping: int | None = None  # with --keep-adult-normals (bench.operating_point)
 
 
 def member_networks(bundle: Path) -> list[tuple[str, Any]]:
@@ -134,8 +136,10 @@ def score(
     flag_sensitivity: Sequence[tuple[str, float]],
     min_confidence: float,
     adult_normal_floor: float | None,
+    keep_adult_normals: int | None = None,
 ) -> EnsembleFigures:
-    """The mean of the members' probabilities, calibrated on the tuning split and read as served."""
+    """The mean of the members' probabilities, calibrated on the tuning split and read as served; with
+    ``keep_adult_normals``, also the COVID-19 films caught at that many adult normals kept Normal."""
     calibration, _ = fit_screening_calibration(
         np.mean([member.tune for member in outputs], axis=0),
         truth.tune,
@@ -150,6 +154,12 @@ def score(
         return decide(LABELS, calibration.calibrate(np.mean(probabilities, axis=0)), calibration)[0]
 
     read = served([member.validation for member in outputs])
+    keeping = None
+    if keep_adult_normals is not None:
+        calibrated = calibration.calibrate(np.mean([member.validation for member in outputs], axis=0))
+        keeping = covid_caught_keeping_adult_normals(
+            calibrated, truth.validation, truth.validation_adult_normal, calibration, keep_adult_normals
+        )
     framed = {name: served([member.framed[name] for member in outputs]) for name in outputs[0].framed}
     framed_labels = {name: LABELS.index(FRAMINGS[name].label) for name in framed}
     adult_normal = truth.validation_adult_normal
@@ -162,10 +172,13 @@ def score(
         framed_read_as_labelled={
             name: int((answers == framed_labels[name]).sum()) for name, answers in framed.items()
         },
+        covid_caught_keeping=keeping,
     )
 
 
-def spread_table(figures: Sequence[EnsembleFigures], truth: Truth, framed_films: dict[str, int]) -> str:
+def spread_table(
+    figures: Sequence[EnsembleFigures], truth: Truth, framed_films: dict[str, int], keep: int | None = None
+) -> str:
     """One row per ensemble, then each count's minimum, median, maximum and standard deviation."""
     n = len(truth.validation)
     adults = int(truth.validation_adult_normal.sum())
@@ -175,6 +188,9 @@ def spread_table(figures: Sequence[EnsembleFigures], truth: Truth, framed_films:
         f"adult normals Normal (of {adults})": lambda f: f.adult_normals_normal,
         f"COVID-19 caught (of {covid})": lambda f: f.covid_caught,
     }
+    if figures and figures[0].covid_caught_keeping is not None:
+        heading = f"COVID-19 caught, threshold set to keep {keep} adult normals Normal"
+        columns[heading] = lambda f: f.covid_caught_keeping
     for name, films in framed_films.items():
         framing = FRAMINGS[name]
         heading = f"{framing.age} {framing.label} read {framing.label}, {name} (of {films})"
@@ -211,11 +227,16 @@ class Readings:
     min_confidence: float
     adult_normal_floor: float | None
 
-    def ensembles(self, size: int) -> list[EnsembleFigures]:
-        """Every ``size``-member ensemble, scored as served."""
+    def ensembles(self, size: int, keep_adult_normals: int | None = None) -> list[EnsembleFigures]:
+        """Every ``size``-member ensemble, scored as served (``score``)."""
         return [
             score(
-                combination, self.truth, self.flag_sensitivity, self.min_confidence, self.adult_normal_floor
+                combination,
+                self.truth,
+                self.flag_sensitivity,
+                self.min_confidence,
+                self.adult_normal_floor,
+                keep_adult_normals,
             )
             for combination in itertools.combinations(self.outputs, size)
         ]
@@ -265,14 +286,16 @@ def read_members(bundles: Sequence[Path], data: Sequence[Path]) -> Readings:
     )
 
 
-def ensemble_spread(bundles: Sequence[Path], size: int, data: Sequence[Path]) -> str:
+def ensemble_spread(
+    bundles: Sequence[Path], size: int, data: Sequence[Path], keep_adult_normals: int | None = None
+) -> str:
     readings = read_members(bundles, data)
-    figures = readings.ensembles(size)
+    figures = readings.ensembles(size, keep_adult_normals)
     names = [member.name for member in readings.outputs]
     return (
         f"{len(figures)} ensembles of {size} from {len(names)} members ({', '.join(names)}), float32, "
         f"grouped validation split ({len(readings.truth.validation)} films), as served, consistency check "
-        "aside\n\n" + spread_table(figures, readings.truth, readings.framed_films)
+        "aside\n\n" + spread_table(figures, readings.truth, readings.framed_films, keep_adult_normals)
     )
 
 
@@ -282,8 +305,18 @@ def main() -> None:
     )
     parser.add_argument("bundles", type=Path, nargs="+")
     parser.add_argument("--size", type=int, default=3, help="members per ensemble (default 3)")
+    parser.add_argument(
+        "--keep-adult-normals",
+        type=int,
+        metavar="N",
+        help="also count COVID-19 caught at the threshold keeping N adult normals Normal (the release: 943)",
+    )
     arguments = parser.parse_args()
-    print(ensemble_spread(arguments.bundles, arguments.size, [TRAINING_SET, ADULT_SET]))
+    print(
+        ensemble_spread(
+            arguments.bundles, arguments.size, [TRAINING_SET, ADULT_SET], arguments.keep_adult_normals
+        )
+    )
 
 
 if __name__ == "__main__":

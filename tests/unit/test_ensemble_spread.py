@@ -96,3 +96,30 @@ def test_the_table_summarises_the_rows_it_shows() -> None:
 def test_one_ensemble_gets_no_summary() -> None:
     table = spread_table([_figures(10, 4, 2, 1)], TRUTH, FRAMED_FILMS)
     assert "minimum" not in table and len(table.splitlines()) == 3
+
+
+def test_with_adult_normals_to_keep_the_ensemble_counts_covid_caught_at_that_operating_point() -> None:
+    validation = np.array(
+        [
+            [0.9, 0.05, 0.05],  # the two adult normals
+            [0.9, 0.05, 0.05],
+            [0.9, 0.05, 0.05],  # the child's normal
+            [0.05, 0.9, 0.05],
+            [0.92, 0.03, 0.05],  # a COVID-19 film scored under the adult normals
+            [0.05, 0.05, 0.9],
+        ]
+    )
+    members = [_member("seed 0", validation)]
+
+    def keeping(keep: int | None) -> int | None:
+        return score(members, TRUTH, [("COVID-19", 0.98)], 0.6, None, keep).covid_caught_keeping
+
+    assert (keeping(None), keeping(2), keeping(0), keeping(3)) == (None, 1, 2, None)
+    figures = score(members, TRUTH, [("COVID-19", 0.98)], 0.6, None, 0)
+    assert figures.covid_caught == 1  # as served; keeping no adult normal flags every film
+    header, *_, median, _, _ = spread_table([figures, figures], TRUTH, FRAMED_FILMS, keep=0).splitlines()
+    headings = [cell.strip() for cell in header.split("|")[1:-1]]
+    column = headings.index("COVID-19 caught, threshold set to keep 0 adult normals Normal")
+    assert median.split("|")[1:-1][column].strip() == "2"
+    no_column = spread_table([_score(*members)], TRUTH, FRAMED_FILMS)
+    assert "threshold set to keep" not in no_column

@@ -153,12 +153,12 @@ def score(
     def served(probabilities: list[np.ndarray]) -> np.ndarray:
         return decide(LABELS, calibration.calibrate(np.mean(probabilities, axis=0)), calibration)[0]
 
-    read = served([member.validation for member in outputs])
+    validation = calibration.calibrate(np.mean([member.validation for member in outputs], axis=0))
+    read = decide(LABELS, validation, calibration)[0]
     keeping = None
     if keep_adult_normals is not None:
-        calibrated = calibration.calibrate(np.mean([member.validation for member in outputs], axis=0))
         keeping = covid_caught_keeping_adult_normals(
-            calibrated, truth.validation, truth.validation_adult_normal, calibration, keep_adult_normals
+            validation, truth.validation, truth.validation_adult_normal, calibration, keep_adult_normals
         )
     framed = {name: served([member.framed[name] for member in outputs]) for name in outputs[0].framed}
     framed_labels = {name: LABELS.index(FRAMINGS[name].label) for name in framed}

@@ -71,51 +71,86 @@ def _spread(values: Sequence[float]) -> str:
     return f"{middle:.4g} [{low:.4g}, {high:.4g}] (all: {min(values):.4g} to {max(values):.4g})"
 
 
-def threshold_bootstrap(bundle: Path, resamples: int, seed: int, data: Sequence[Path]) -> str:
+@dataclass(frozen=True)
+class TuningReadings:
+    """A bundle's served model on its tuning and validation splits, and the recipe's rule to refit."""
+
+    version: str
+    calibration: Calibration  # the bundle's own
+    raw_tune: np.ndarray
+    tune_truth: np.ndarray
+    tune_adult_normal: np.ndarray
+    tune_groups: list[str]
+    raw_validation: np.ndarray
+    validation_truth: np.ndarray
+    validation_adult_normal: np.ndarray
+    flag_sensitivity: tuple[tuple[str, float], ...]
+    min_confidence: float
+    adult_normal_floor: float | None
+
+    def refit(self, rows: np.ndarray) -> Calibration:
+        """The served rule fitted on these tuning rows, as training fits it on all of them."""
+        rule, _ = fit_screening_calibration(
+            self.raw_tune[rows],
+            self.tune_truth[rows],
+            self.tune_adult_normal[rows],
+            self.flag_sensitivity,
+            self.min_confidence,
+            self.adult_normal_floor,
+        )
+        return rule
+
+    def served(self, rule: Calibration) -> ServedCounts:
+        return served_counts(rule, self.raw_validation, self.validation_truth, self.validation_adult_normal)
+
+
+def read_tuning(bundle: Path, data: Sequence[Path]) -> TuningReadings:
     loaded = load_bundle(FolderSource(bundle))
     _, config, prepared = prepare_as_trained(bundle, list(data))
     recipe = RECIPES[config.recipe]
     tune, validation = prepared.split.tune, prepared.split.validation
     adult_normal = adult_normals(prepared.cohorts, prepared.labels)
-    raw_tune = loaded.classifier.predict(prepared.inputs[tune])
-    raw_validation = loaded.classifier.predict(prepared.inputs[validation])
+    return TuningReadings(
+        version=loaded.version,
+        calibration=loaded.calibration,
+        raw_tune=loaded.classifier.predict(prepared.inputs[tune]),
+        tune_truth=prepared.labels[tune],
+        tune_adult_normal=adult_normal[tune],
+        tune_groups=[prepared.cohorts[i].group for i in tune],
+        raw_validation=loaded.classifier.predict(prepared.inputs[validation]),
+        validation_truth=prepared.labels[validation],
+        validation_adult_normal=adult_normal[validation],
+        flag_sensitivity=tuple(recipe.flag_sensitivity),
+        min_confidence=recipe.min_confidence,
+        adult_normal_floor=config.adult_normal_floor,
+    )
 
-    def fitted(rows: np.ndarray) -> Calibration:
-        rule, _ = fit_screening_calibration(
-            raw_tune[rows],
-            prepared.labels[tune][rows],
-            adult_normal[tune][rows],
-            recipe.flag_sensitivity,
-            recipe.min_confidence,
-            config.adult_normal_floor,
-        )
-        return rule
 
-    def counted(rule: Calibration) -> ServedCounts:
-        return served_counts(rule, raw_validation, prepared.labels[validation], adult_normal[validation])
-
-    whole = fitted(np.arange(len(tune)))
-    own = counted(loaded.calibration)
+def threshold_bootstrap(bundle: Path, resamples: int, seed: int, data: Sequence[Path]) -> str:
+    readings = read_tuning(bundle, data)
+    tuned, checked = len(readings.tune_truth), len(readings.validation_truth)
+    whole = readings.refit(np.arange(tuned))
+    own = readings.served(readings.calibration)
     draws = [
-        counted(fitted(rows))
-        for rows in group_resamples([prepared.cohorts[i].group for i in tune], resamples, seed)
+        readings.served(readings.refit(rows))
+        for rows in group_resamples(readings.tune_groups, resamples, seed)
     ]
-    covid_films = int((prepared.labels[validation] == LABELS.index("COVID-19")).sum())
+    covid_films = int((readings.validation_truth == LABELS.index("COVID-19")).sum())
     thresholds = [d.threshold if d.threshold is not None else 0.5 for d in draws]
     lines = [
-        f"bundle {loaded.version}: the served rule refitted on {resamples} patient-group resamples of its "
-        f"{len(tune)} tuning films (seed {seed}); the grouped validation split ({len(validation)} films) "
+        f"bundle {readings.version}: the served rule refitted on {resamples} patient-group resamples of its "
+        f"{tuned} tuning films (seed {seed}); the grouped validation split ({checked} films) "
         "read as served under each, consistency check aside",
         "",
         f"refitted on the whole tuning split: temperature {whole.temperature:g}, COVID-19 threshold "
-        f"{whole.flag_thresholds.get('COVID-19')} (the bundle's: {loaded.calibration.temperature:g}, "
-        f"{loaded.calibration.flag_thresholds.get('COVID-19')})",
+        f"{whole.flag_thresholds.get('COVID-19')} (the bundle's: {readings.calibration.temperature:g}, "
+        f"{readings.calibration.flag_thresholds.get('COVID-19')})",
         "",
         "| | the bundle's rule | median [95% of resamples] (lowest to highest) |",
         "|---|---|---|",
         f"| COVID-19 threshold (0.5: argmax) | {own.threshold} | {_spread(thresholds)} |",
-        f"| read correctly (of {len(validation)}) | {own.correct} | {_spread([d.correct for d in draws])} |",
-        f"| adult normals read Normal (of {int(adult_normal[validation].sum())}) "
+        f"| read correctly (of {checked}) | {own.correct} | {_spread([d.correct for d in draws])} |",
+        f"| adult normals read Normal (of {int(readings.validation_adult_normal.sum())}) "
         f"| {own.adult_normals_normal} | {_spread([d.adult_normals_normal for d in draws])} |",
         f"| COVID-19 caught (of {covid_films}) | {own.covid_caught} "
         f"| {_spread([d.covid_caught for d in draws])} |",

@@ -619,3 +619,18 @@ def test_the_release_rule_judges_only_the_candidates_own_members(
 
     with pytest.raises(SystemExit, match="was built from"):
         members_figures(small_ensemble, [small_bundle], [TRAINING_SET])
+
+
+@pytest.mark.slow
+def test_the_threshold_bootstrap_refits_what_training_fitted(small_screening_bundle: Path) -> None:
+    """bench.threshold_bootstrap's spread means something only if its refit on the whole tuning split is the
+    rule training wrote into the bundle: same temperature, same flag thresholds."""
+    from bench.threshold_bootstrap import read_tuning
+
+    readings = read_tuning(small_screening_bundle, [TRAINING_SET])
+    whole = readings.refit(np.arange(len(readings.tune_truth)))
+    assert (whole.temperature, whole.flag_thresholds) == (
+        readings.calibration.temperature,
+        readings.calibration.flag_thresholds,
+    )
+    assert readings.served(whole) == readings.served(readings.calibration)

@@ -33,6 +33,7 @@ import numpy as np
 
 from bench.aspect_probe import NARROWER, group_films
 from bench.operating_point import covid_caught_keeping_adult_normals
+from bench.served_counts import served_counts
 from bench.upload_robustness import cropped, letterboxed, png_bytes
 from function.bundle import FolderSource, load_bundle
 from function.bundle_format import LABELS, MODEL_KERAS, VALIDATION_FILES
@@ -148,13 +149,12 @@ def score(
         min_confidence,
         adult_normal_floor,
     )
-    normal, covid = LABELS.index("Normal"), LABELS.index("COVID-19")
 
     def served(probabilities: list[np.ndarray]) -> np.ndarray:
         return decide(LABELS, calibration.calibrate(np.mean(probabilities, axis=0)), calibration)[0]
 
     validation = calibration.calibrate(np.mean([member.validation for member in outputs], axis=0))
-    read = decide(LABELS, validation, calibration)[0]
+    counts = served_counts(calibration, validation, truth.validation, truth.validation_adult_normal)
     keeping = None
     if keep_adult_normals is not None:
         keeping = covid_caught_keeping_adult_normals(
@@ -162,13 +162,12 @@ def score(
         )
     framed = {name: served([member.framed[name] for member in outputs]) for name in outputs[0].framed}
     framed_labels = {name: LABELS.index(FRAMINGS[name].label) for name in framed}
-    adult_normal = truth.validation_adult_normal
     return EnsembleFigures(
         members=tuple(member.name for member in outputs),
-        threshold=calibration.flag_thresholds.get("COVID-19"),
-        correct=int((read == truth.validation).sum()),
-        adult_normals_normal=int((read[adult_normal] == normal).sum()),
-        covid_caught=int((read[truth.validation == covid] == covid).sum()),
+        threshold=counts.threshold,
+        correct=counts.correct,
+        adult_normals_normal=counts.adult_normals_normal,
+        covid_caught=counts.covid_caught,
         framed_read_as_labelled={
             name: int((answers == framed_labels[name]).sum()) for name, answers in framed.items()
         },

@@ -21,24 +21,15 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.served_counts import ServedCounts, served_counts
 from function.bundle import FolderSource, load_bundle
 from function.bundle_format import LABELS
-from function.calibration import Calibration, decide
+from function.calibration import Calibration
 from tests.conftest import ADULT_SET, TRAINING_SET
 from training.bundle_split import prepare_as_trained
 from training.calibration import fit_screening_calibration
 from training.cohorts import adult_normals
 from training.recipes import RECIPES
-
-
-@dataclass(frozen=True)
-class ServedCounts:
-    """What one fitted rule makes of the validation split."""
-
-    threshold: float | None  # COVID-19's; None: argmax alone
-    correct: int
-    adult_normals_normal: int
-    covid_caught: int
 
 
 def group_resamples(groups: Sequence[str], resamples: int, seed: int) -> list[np.ndarray]:
@@ -51,19 +42,6 @@ def group_resamples(groups: Sequence[str], resamples: int, seed: int) -> list[np
         np.concatenate([rows_of[g] for g in rng.integers(0, len(names), len(names))])
         for _ in range(resamples)
     ]
-
-
-def served_counts(
-    calibration: Calibration, raw: np.ndarray, truth: np.ndarray, adult_normal: np.ndarray
-) -> ServedCounts:
-    read, _ = decide(LABELS, calibration.calibrate(raw), calibration)
-    normal, covid = LABELS.index("Normal"), LABELS.index("COVID-19")
-    return ServedCounts(
-        threshold=calibration.flag_thresholds.get("COVID-19"),
-        correct=int((read == truth).sum()),
-        adult_normals_normal=int((read[adult_normal] == normal).sum()),
-        covid_caught=int((read[truth == covid] == covid).sum()),
-    )
 
 
 def _spread(values: Sequence[float]) -> str:
@@ -101,7 +79,9 @@ class TuningReadings:
         return rule
 
     def served(self, rule: Calibration) -> ServedCounts:
-        return served_counts(rule, self.raw_validation, self.validation_truth, self.validation_adult_normal)
+        return served_counts(
+            rule, rule.calibrate(self.raw_validation), self.validation_truth, self.validation_adult_normal
+        )
 
 
 def read_tuning(bundle: Path, data: Sequence[Path]) -> TuningReadings:

@@ -1,4 +1,4 @@
-"""bench.threshold_bootstrap: resamples draw whole patient groups, and the served counts are the rule's."""
+"""bench.threshold_bootstrap: resamples draw whole patient groups, as many as there are, seeded."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ from collections import Counter
 
 import numpy as np
 
-from bench.threshold_bootstrap import ServedCounts, group_resamples, served_counts
-from function.bundle_format import LABELS
-from function.calibration import Calibration
+from bench.threshold_bootstrap import group_resamples
 
 GROUPS = ["a", "a", "a", "b", "c", "c", "d", "e", "e", "e", "e"]
 
@@ -26,16 +24,3 @@ def test_resamples_differ_from_each_other_and_repeat_with_their_seed() -> None:
     first = group_resamples(GROUPS, resamples=20, seed=3)
     assert len({tuple(sorted(rows)) for rows in first}) > 1
     assert all(np.array_equal(a, b) for a, b in zip(first, group_resamples(GROUPS, 20, 3), strict=True))
-
-
-def test_served_counts_read_with_the_threshold_first() -> None:
-    normal, covid = LABELS.index("Normal"), LABELS.index("COVID-19")
-    raw = np.array([[0.7, 0.3, 0.0], [0.9, 0.1, 0.0], [0.2, 0.8, 0.0], [0.95, 0.05, 0.0], [0.9, 0.1, 0.0]])
-    truth = np.array([covid, normal, covid, normal, normal])
-    adult_normal = np.array([False, True, False, True, False])  # the last normal is a child's
-    flagged = served_counts(Calibration(1.0, 0.0, {"COVID-19": 0.25}), raw, truth, adult_normal)
-    assert flagged == ServedCounts(0.25, correct=5, adult_normals_normal=2, covid_caught=2)
-    lower = served_counts(Calibration(1.0, 0.0, {"COVID-19": 0.08}), raw, truth, adult_normal)
-    assert lower == ServedCounts(0.08, correct=3, adult_normals_normal=1, covid_caught=2)
-    plain = served_counts(Calibration(), raw, truth, adult_normal)
-    assert plain == ServedCounts(None, correct=4, adult_normals_normal=2, covid_caught=1)

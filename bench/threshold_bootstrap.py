@@ -1,6 +1,6 @@
 """How far the screening threshold moves with the tuning films it is fitted on, the model held fixed.
 
-    .venv/bin/python -m bench.threshold_bootstrap models/release [--resamples 500]
+    .venv/bin/python -m bench.threshold_bootstrap models/release [--resamples 500] [--tuning-scale 2]
 
 The served rule (the temperature, then the COVID-19 threshold that keeps the recipe's share of the tuning
 split's COVID-19 films) is fitted on the tuning split alone, 723 films for the release. This refits it
@@ -10,6 +10,10 @@ evaluation's intervals are, and reads the grouped validation split as served und
 is what the tuning split's size alone leaves in the threshold and in the service's answers; beside the
 spread across reseeded ensembles (``bench.ensemble_spread``: 0.159 to 0.402), where the models change too,
 it says how much of that is the tuning split. Reporting only; consistency check aside.
+
+``--tuning-scale k`` draws k times as many patient groups into each resample: a prediction, the model
+held fixed, of the spread a tuning split k times larger would leave, before any film is moved out of
+training to get one (moving them costs the model training films, which this cannot see).
 """
 
 from __future__ import annotations
@@ -32,15 +36,18 @@ from training.cohorts import adult_normals
 from training.recipes import RECIPES
 
 
-def group_resamples(groups: Sequence[str], resamples: int, seed: int) -> list[np.ndarray]:
-    """Row indices of ``resamples`` bootstrap draws: as many patient groups as there are, drawn with
-    replacement, each bringing all of its films (a patient's films are not independent draws)."""
+def group_resamples(groups: Sequence[str], resamples: int, seed: int, scale: float = 1.0) -> list[np.ndarray]:
+    """Row indices of ``resamples`` bootstrap draws: ``scale`` times as many patient groups as there are
+    (rounded), drawn with replacement, each bringing all of its films (a patient's films are not
+    independent draws). ``scale`` 1 is the ordinary bootstrap; above 1, a larger tuning split's draws."""
+    if scale <= 0:
+        raise ValueError(f"scale is a positive multiple of the tuning split, not {scale}")
     names, group_index = np.unique(np.asarray(groups), return_inverse=True)
     rows_of = [np.flatnonzero(group_index == g) for g in range(len(names))]
+    drawn = max(1, round(scale * len(names)))
     rng = np.random.default_rng(seed)
     return [
-        np.concatenate([rows_of[g] for g in rng.integers(0, len(names), len(names))])
-        for _ in range(resamples)
+        np.concatenate([rows_of[g] for g in rng.integers(0, len(names), drawn)]) for _ in range(resamples)
     ]
 
 
@@ -106,20 +113,24 @@ def read_tuning(bundle: Path, data: Sequence[Path]) -> TuningReadings:
     )
 
 
-def threshold_bootstrap(bundle: Path, resamples: int, seed: int, data: Sequence[Path]) -> str:
+def threshold_bootstrap(
+    bundle: Path, resamples: int, seed: int, data: Sequence[Path], scale: float = 1.0
+) -> str:
     readings = read_tuning(bundle, data)
     tuned, checked = len(readings.tune_truth), len(readings.validation_truth)
     whole = readings.refit(np.arange(tuned))
     own = readings.served(readings.calibration)
     draws = [
         readings.served(readings.refit(rows))
-        for rows in group_resamples(readings.tune_groups, resamples, seed)
+        for rows in group_resamples(readings.tune_groups, resamples, seed, scale)
     ]
     covid_films = int((readings.validation_truth == LABELS.index("COVID-19")).sum())
     thresholds = [d.threshold if d.threshold is not None else 0.5 for d in draws]
     lines = [
         f"bundle {readings.version}: the served rule refitted on {resamples} patient-group resamples of its "
-        f"{tuned} tuning films (seed {seed}); the grouped validation split ({checked} films) "
+        f"{tuned} tuning films (seed {seed}"
+        + (f"; {scale:g} times as many groups per resample" if scale != 1 else "")
+        + f"); the grouped validation split ({checked} films) "
         "read as served under each, consistency check aside",
         "",
         f"refitted on the whole tuning split: temperature {whole.temperature:g}, COVID-19 threshold "
@@ -145,9 +156,20 @@ def main() -> None:
     parser.add_argument("bundle", type=Path)
     parser.add_argument("--resamples", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--tuning-scale", type=float, default=1.0, help="groups per resample, a multiple of the tuning split"
+    )
     arguments = parser.parse_args()
+    if arguments.tuning_scale <= 0:
+        parser.error(f"--tuning-scale is a positive multiple, not {arguments.tuning_scale}")
     print(
-        threshold_bootstrap(arguments.bundle, arguments.resamples, arguments.seed, [TRAINING_SET, ADULT_SET])
+        threshold_bootstrap(
+            arguments.bundle,
+            arguments.resamples,
+            arguments.seed,
+            [TRAINING_SET, ADULT_SET],
+            arguments.tuning_scale,
+        )
     )
 
 

@@ -1,7 +1,7 @@
 """Whether a candidate bundle may replace the served release: the model card's "Next release" rule, run.
 
     .venv/bin/python -m bench.release_rule build/release-candidate --release models/release \
-        --member MEMBER_0 --member MEMBER_1 --member MEMBER_2
+        --member MEMBER_0 --member MEMBER_1 --member MEMBER_2   # or: --member build/release-candidate
 
 The rule was written in docs/model-card.md ("Next release") before any member of the candidate was
 trained; this script only applies it, so that the verdict is a command anyone can rerun, not a reading
@@ -209,19 +209,29 @@ def failed_against_spread(members: EnsembleFigures, spread: SameRecipeSpread) ->
     return failures
 
 
+def check_members_given(candidate: Path, members: list[Path]) -> None:
+    """Refuse members that are not the candidate's: they must be the member bundles it was built from, or
+    the candidate itself, whose ``model.keras`` holds its members' float32 networks (the only copy of
+    members changed after training: ``training recompute-batchnorm``)."""
+    recorded = load_bundle(FolderSource(candidate)).manifest["training"].get("members")
+    if not recorded:
+        raise SystemExit(f"{candidate} is not an ensemble: it has no members to average")
+    if [member.resolve() for member in members] == [candidate.resolve()]:
+        return
+    versions = [m["bundle_version"] for m in recorded]
+    given = [load_bundle(FolderSource(member)).version for member in members]
+    if sorted(given) != sorted(versions):
+        raise SystemExit(f"{candidate} was built from {versions}, not from the members given ({given})")
+
+
 def members_figures(
     candidate: Path,
     members: list[Path],
     data: list[Path],
     keep_adult_normals: int = SAME_RECIPE.keep_adult_normals,
 ) -> EnsembleFigures:
-    """The candidate's members averaged as bench.ensemble_spread averages; they must be its members."""
-    recorded = [
-        m["bundle_version"] for m in load_bundle(FolderSource(candidate)).manifest["training"]["members"]
-    ]
-    given = [load_bundle(FolderSource(member)).version for member in members]
-    if sorted(given) != sorted(recorded):
-        raise SystemExit(f"{candidate} was built from {recorded}, not from the members given ({given})")
+    """The candidate's members averaged as bench.ensemble_spread averages (``check_members_given``)."""
+    check_members_given(candidate, members)
     readings = read_members(members, data)
     return readings.ensembles(len(readings.outputs), keep_adult_normals)[0]
 
@@ -287,7 +297,8 @@ def main() -> None:
         "--member",
         type=Path,
         action="append",
-        help="a member bundle the candidate was built from (all of them; the same-recipe conditions)",
+        help="a member bundle the candidate was built from (all of them; the same-recipe conditions), or "
+        "the candidate itself (its model.keras holds its members)",
     )
     args = parser.parse_args()
     print(release_rule(args.candidate, args.release, args.data or [TRAINING_SET, ADULT_SET], args.member))

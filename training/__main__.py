@@ -1,4 +1,6 @@
-"""The training CLI: ``python -m training {train,evaluate,gate,ensemble,publish} ...`` (see ``--help``)."""
+"""The training CLI: ``python -m training {train,evaluate,gate,ensemble,recompute-batchnorm,publish}``.
+
+See ``--help`` of each command."""
 
 from __future__ import annotations
 
@@ -163,6 +165,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_adult_normal_floor(add, "the members' own unless given; ")
 
+    recompute = commands.add_parser(
+        "recompute-batchnorm",
+        help="a bundle's batch-norm statistics recomputed on its clean fit films (training/batchnorm.py)",
+    )
+    add = recompute.add_argument
+    add("--bundle", type=Path, required=True, help="a member or an ensemble bundle (one view)")
+    add("--data", type=Path, action="append", required=True, help="the folders the bundle was trained on")
+    add("--out", type=Path, required=True, help="a new (or empty) folder for the recomputed bundle")
+
     publish = commands.add_parser("publish", help="upload a bundle to S3, manifest.json last")
     add = publish.add_argument
     add("--bundle", type=Path, required=True)
@@ -247,6 +258,10 @@ def main(argv: list[str] | None = None) -> int:
             build_ensemble(
                 args.member, args.data, args.out, args.tflite_weights, args.views, args.adult_normal_floor
             )
+        elif args.command == "recompute-batchnorm":
+            from training.batchnorm import recompute_bundle
+
+            recompute_bundle(args.bundle, args.data, args.out)
         elif args.command == "publish":
             from training.publish import publish_bundle
 

@@ -634,3 +634,99 @@ def test_the_threshold_bootstrap_refits_what_training_fitted(small_screening_bun
         readings.calibration.flag_thresholds,
     )
     assert readings.served(whole) == readings.served(readings.calibration)
+
+
+def test_the_release_rule_takes_an_ensembles_members_out_of_the_ensemble_itself(
+    small_ensemble: Path, small_bundle: Path, second_member: Path
+) -> None:
+    """``--member CANDIDATE``: its model.keras holds its members (read as the member bundles are:
+    test_the_spread_bench_takes_an_ensembles_members_out_of_it_in_order); a single network is no ensemble."""
+    from bench.release_rule import check_members_given
+
+    check_members_given(small_ensemble, [small_bundle, second_member])
+    check_members_given(small_ensemble, [small_ensemble])
+    with pytest.raises(SystemExit, match="was built from"):
+        check_members_given(small_ensemble, [small_ensemble, small_bundle])
+    with pytest.raises(SystemExit, match="not an ensemble"):
+        check_members_given(small_bundle, [small_bundle])
+
+
+def _recompute(bundle: Path, out: Path) -> Path:
+    result = _cli(
+        "recompute-batchnorm", "--bundle", str(bundle), "--data", str(TRAINING_SET), "--out", str(out)
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+def _batchnorm_statistics(bundle: Path) -> tuple[list[list[float]], list[list[float]]]:
+    """Every batch-norm layer's moving statistics, and every other weight, of the bundle's model.keras."""
+    import keras
+
+    model = keras.models.load_model(bundle / "model.keras", compile=False)
+    moving = [v.numpy().ravel().tolist() for v in model.non_trainable_variables if "moving" in v.path]
+    learned = [v.numpy().ravel().tolist() for v in model.trainable_variables]
+    return moving, learned
+
+
+@pytest.mark.slow
+def test_recompute_batchnorm_sets_the_statistics_of_the_fit_films_and_nothing_else(
+    small_screening_bundle: Path, tmp_path: Path
+) -> None:
+    """The statistics come from the fit split (not tuning, not validation), as served; the weights, the
+    split and the consistency check stay; the served rule is refitted; the manifest says what was done."""
+    import keras
+
+    from training.bundle_split import prepare_as_trained
+
+    out = _recompute(small_screening_bundle, tmp_path / "recomputed")
+    loaded = load_bundle(FolderSource(out))  # verifies
+    source = json.loads((small_screening_bundle / MANIFEST).read_text())
+    record = loaded.manifest["training"]["batchnorm_statistics"]
+    assert record["recomputed_from"] == source["bundle_version"]
+    model = keras.models.load_model(out / "model.keras", compile=False)
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert record["layers"] == len(norms) > 0
+    before, after = _batchnorm_statistics(small_screening_bundle), _batchnorm_statistics(out)
+    assert after[1] == before[1]  # no learned weight changed
+    assert after[0] != before[0]
+    _, _, prepared = prepare_as_trained(out, [TRAINING_SET])  # the split is the source's, verified
+    first_conv = model.layers[0]
+    served = np.asarray(first_conv(prepared.inputs[prepared.split.fit], training=False))
+    np.testing.assert_allclose(
+        norms[0].moving_mean.numpy(), served.mean(axis=(0, 1, 2)), rtol=1e-4, atol=1e-6
+    )
+    for copied in ("gate.json", "average.png", "validation_files.txt"):
+        assert (out / copied).read_bytes() == (small_screening_bundle / copied).read_bytes(), copied
+    assert "tuning split" in json.loads((out / "metrics.json").read_text())["calibration"]["fitted_on"]
+    assert loaded.calibration is not None
+
+
+@pytest.mark.slow
+def test_recompute_batchnorm_recomputes_each_member_of_an_ensemble(
+    small_ensemble: Path, tmp_path: Path
+) -> None:
+    out = _recompute(small_ensemble, tmp_path / "recomputed")
+    manifest = load_bundle(FolderSource(out)).manifest
+    assert (
+        manifest["training"]["members"]
+        == json.loads((small_ensemble / MANIFEST).read_text())["training"]["members"]
+    )
+    assert manifest["tflite_weights"] == "float32"  # the source's
+    before, after = _batchnorm_statistics(small_ensemble), _batchnorm_statistics(out)
+    assert after[1] == before[1] and after[0] != before[0]
+    assert manifest["training"]["batchnorm_statistics"]["layers"] == len(after[0]) // 2  # mean, variance
+
+
+def test_recompute_batchnorm_writes_only_to_a_new_folder(small_bundle: Path, tmp_path: Path) -> None:
+    (tmp_path / "taken.txt").write_text("")
+    result = _cli(
+        "recompute-batchnorm",
+        "--bundle",
+        str(small_bundle),
+        "--data",
+        str(TRAINING_SET),
+        "--out",
+        str(tmp_path),
+    )
+    assert result.returncode == 2 and "not empty" in result.stderr

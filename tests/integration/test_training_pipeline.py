@@ -684,6 +684,8 @@ def test_recompute_batchnorm_sets_the_statistics_of_the_fit_films_and_nothing_el
     source = json.loads((small_screening_bundle / MANIFEST).read_text())
     record = loaded.manifest["training"]["batchnorm_statistics"]
     assert record["recomputed_from"] == source["bundle_version"]
+    assert loaded.manifest["training"]["machine"] == source["training"]["machine"]  # where it was trained
+    assert record["machine"]
     model = keras.models.load_model(out / "model.keras", compile=False)
     norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     assert record["layers"] == len(norms) > 0

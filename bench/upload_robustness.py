@@ -1,6 +1,6 @@
 """How the served answer moves when the same radiograph arrives the way real uploads do.
 
-    .venv/bin/python -m bench.upload_robustness models/release [--every 1]
+    .venv/bin/python -m bench.upload_robustness models/release [--every 1] [--read-as-version 3]
 
 The training files are 128 px 8-bit PNGs made with one pipeline; people upload phone JPEGs, full-size
 exports, RGB or 16-bit PNGs, letterboxed or tightly cropped screenshots, slightly rotated scans, darker or
@@ -9,11 +9,16 @@ brighter films, and negatives. Each validation film of the bundle (its recompute
 the API's own path (decode, consistency check, model, calibration, screening threshold). Per way: the share
 read correctly, COVID-19 films caught, adult normals read Normal, answers refused as "not a chest
 radiograph" and "indeterminate", and how many answers equal the stored file's. Reporting only.
+
+``--read-as-version V`` feeds the bundle's models through preprocessing version V instead of the one they
+were trained with: a what-if for retraining them under V (a new version is a retrain, never a serving
+patch), fair only where V and the trained version give the same inputs for the training films.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +28,7 @@ import cv2
 import numpy as np
 
 from function.bundle import FolderSource, LoadedBundle, load_bundle
+from function.imaging import PREPROCESSING_VERSIONS, InputSpec
 from function.service import read_image
 from tests.conftest import ADULT_SET, TRAINING_SET
 from training.bundle_split import prepare_as_trained
@@ -121,8 +127,17 @@ def answer(bundle: LoadedBundle, upload: bytes) -> str:
     return response.diagnosis if response.result == "diagnosis" else response.result
 
 
-def upload_robustness(bundle_path: Path, every: int = 1) -> str:
+def read_as_version(loaded: LoadedBundle, version: str) -> LoadedBundle:
+    """The same bundle, its models fed through preprocessing ``version`` (checked: a known one)."""
+    InputSpec(loaded.input_size, version)
+    return dataclasses.replace(loaded, manifest={**loaded.manifest, "preprocessing_version": version})
+
+
+def upload_robustness(bundle_path: Path, every: int = 1, version: str | None = None) -> str:
     loaded = load_bundle(FolderSource(bundle_path))
+    trained_with = loaded.input_spec.preprocessing
+    if version is not None:
+        loaded = read_as_version(loaded, version)
     _, _, prepared = prepare_as_trained(bundle_path, [TRAINING_SET, ADULT_SET])
     films = prepared.split.validation[::every]
     tallies = {name: Tally() for name in UPLOADS}
@@ -135,7 +150,12 @@ def upload_robustness(bundle_path: Path, every: int = 1) -> str:
     stored = tallies["the stored file (8-bit PNG)"]
     lines = [
         f"bundle {loaded.version}: {len(films)} validation films (every {every}), each uploaded "
-        f"{len(UPLOADS)} ways, read by function.service.read_image (the API's rule)",
+        f"{len(UPLOADS)} ways, read by function.service.read_image (the API's rule)"
+        + (
+            f", its models fed through preprocessing version {version} (trained with {trained_with})"
+            if version is not None
+            else ""
+        ),
         "",
         "| upload | read correctly | COVID-19 caught | adult normals read Normal | "
         "not a chest radiograph | indeterminate | same answer as the stored file |",
@@ -151,8 +171,13 @@ def main() -> None:
     )
     parser.add_argument("bundle", type=Path)
     parser.add_argument("--every", type=int, default=1, help="every Nth validation film (default: all)")
+    parser.add_argument(
+        "--read-as-version",
+        choices=sorted(PREPROCESSING_VERSIONS),
+        help="feed the models through this preprocessing version (a what-if, not how the bundle is served)",
+    )
     arguments = parser.parse_args()
-    print(upload_robustness(arguments.bundle, arguments.every))
+    print(upload_robustness(arguments.bundle, arguments.every, arguments.read_as_version))
 
 
 if __name__ == "__main__":

@@ -113,8 +113,8 @@ def test_version_2_keeps_a_dark_image_whole_and_a_thin_picture_at_least_one_line
 
 
 def test_an_unknown_preprocessing_version_is_refused() -> None:
-    with pytest.raises(ValueError, match="preprocessing version '3'"):
-        InputSpec(SIZE, "3")
+    with pytest.raises(ValueError, match="preprocessing version '9'"):
+        InputSpec(SIZE, "9")
 
 
 def test_the_region_names_the_part_of_the_upload_the_model_input_shows() -> None:
@@ -123,3 +123,30 @@ def test_the_region_names_the_part_of_the_upload_the_model_input_shows() -> None
     assert InputSpec(SIZE, "1").read(screenshot)[1] == WHOLE
     left, top, right, bottom = InputSpec(SIZE, "2").read(screenshot)[1]
     assert (left * 170, top, right * 170, bottom) == pytest.approx((21, 0, 149, 1))
+
+
+# Preprocessing version 3 cuts them only from a letterboxed image: version 1 everywhere else.
+
+
+@pytest.mark.parametrize("path", [COVID_RADIOGRAPH, NORMAL_RADIOGRAPH], ids=["covid", "normal"])
+def test_version_3_reads_a_screenshot_as_version_2_does(path: Path) -> None:
+    film = gray_of(path)
+    for name, screenshot in _screenshots(film).items():
+        if not dark_bars(InputSpec(SIZE, "1").model_input(screenshot)).letterboxed:
+            assert name == "uneven bars"  # 7% on one side: under the note's 10%, so version 3 keeps it
+            continue
+        np.testing.assert_array_equal(
+            InputSpec(SIZE, "3").model_input(screenshot), InputSpec(SIZE, "2").model_input(screenshot), name
+        )
+
+
+def test_version_3_leaves_an_image_without_bars_as_version_1_reads_it() -> None:
+    """A film's own dark edge, or one bar alone, is not a screenshot's letterbox: nothing is cut."""
+    film = gray_of(COVID_RADIOGRAPH)
+    dark_edged = film.copy()
+    dark_edged[:, : film.shape[1] // 5] = 0  # one wide dark side: version 2 would cut it
+    for image in (film, dark_edged):
+        np.testing.assert_array_equal(
+            InputSpec(SIZE, "3").model_input(image), InputSpec(SIZE, "1").model_input(image)
+        )
+    assert InputSpec(SIZE, "2").picture(dark_edged) != InputSpec(SIZE, "3").picture(dark_edged)

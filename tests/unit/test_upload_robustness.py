@@ -6,10 +6,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
-from bench.upload_robustness import UPLOADS, Tally, cropped, letterboxed
+from bench.upload_robustness import UPLOADS, Tally, cropped, letterboxed, read_as_version
+from function.bundle import FolderSource, load_bundle
 from function.imaging import decode_grayscale
-from tests.conftest import TRAINING_SET
+from function.service import read_image
+from tests.conftest import RELEASE_BUNDLE, TRAINING_SET
 
 
 def _film() -> np.ndarray:
@@ -67,3 +70,14 @@ def test_the_black_bars_benchs_framings_put_the_whole_film_between_bars(shared_d
     np.testing.assert_array_equal(wide[:, 50:178], film)
     np.testing.assert_array_equal(tall[21:149], film)
     assert wide[:, :50].max() == 0 and tall[:21].max() == 0
+
+
+def test_read_as_version_feeds_the_same_models_through_another_preprocessing() -> None:
+    release = load_bundle(FolderSource(RELEASE_BUNDLE))
+    as_3 = read_as_version(release, "3")
+    assert (as_3.input_spec.preprocessing, as_3.classifier) == ("3", release.classifier)
+    assert release.input_spec.preprocessing == "1"  # the bundle itself is untouched
+    screenshot = UPLOADS["letterboxed to 4:3"](_film())
+    assert read_image(release, screenshot).notes and not read_image(as_3, screenshot).notes  # bars cut away
+    with pytest.raises(ValueError, match="preprocessing version"):
+        read_as_version(release, "9")

@@ -192,7 +192,8 @@ def test_a_bundle_of_an_unknown_preprocessing_version_is_not_served(
 ) -> None:
     with make_client(_relabelled(tmp_path / "bundle", "9")) as unknown:
         assert_model_unavailable(post_image(unknown, COVID_RADIOGRAPH.read_bytes()))
-    assert "bundle expects preprocessing version 9, this code implements 1, 2, 3" in unavailable_reasons(caplog)
+    expected = "bundle expects preprocessing version 9, this code implements 1, 2, 3"
+    assert expected in unavailable_reasons(caplog)
 
 
 def test_a_bundle_whose_two_preprocessing_versions_disagree_is_not_served(

@@ -6,7 +6,8 @@ and 12.6% of the radiographs refused as "not a chest radiograph"). The service c
 without feeding the model something it was not trained on, so it says what it saw and how to fix it.
 Bundles trained with preprocessing version 2 (``function.imaging``) have every dark margin cut away
 before the resize instead (``inside_margins``), in training and in serving alike, so the note rarely has
-bars left to find for them.
+bars left to find for them; version 3 cuts them the same way, but only from an image this note would call
+letterboxed, and leaves every other image as version 1 does.
 
 The bars are looked for in the model input (what the model sees, whatever the upload's size): a side
 has a bar as wide as its run of outer columns (rows) in which no pixel is brighter than ``DARK_LEVEL``;

@@ -208,8 +208,8 @@ class InputSpec:
         note does (a whole dark input line is robust to JPEG noise in a bar), and cut them from the
         full-resolution pixels (``function.framing.inside_margins``), so the picture is resized once, as
         if it had been uploaded without them. Version 3 leaves every image without a screenshot's bars
-        exactly as version 1 reads it (all but 19 of the 8057 stored films at 128 px, ``bench.black_bars``), so a
-        film's own dark edge stays what the model was trained on."""
+        exactly as version 1 reads it (all but 19 of the 8057 stored films at 128 px,
+        ``bench.black_bars``), so a film's own dark edge stays what the model was trained on."""
         if self.preprocessing in ("2", "3"):
             bars = dark_bars(to_model_input(gray, self.size))
             if self.preprocessing == "2" or bars.letterboxed:

@@ -113,6 +113,32 @@ def read_tuning(bundle: Path, data: Sequence[Path]) -> TuningReadings:
     )
 
 
+LOWEST = 10  # the tuning split's lowest-scoring COVID-19 films shown: where the threshold falls
+
+
+def covid_tail(readings: TuningReadings) -> str:
+    """Where the bundle's threshold sits among the COVID-19 scores (calibrated, served model): the lowest
+    tuning films and their patients, and how many films of each split score under it."""
+    covid = LABELS.index("COVID-19")
+    threshold = readings.calibration.flag_thresholds.get("COVID-19")
+    tune = readings.calibration.calibrate(readings.raw_tune)[:, covid][readings.tune_truth == covid]
+    groups = np.asarray(readings.tune_groups)[readings.tune_truth == covid]
+    lowest = np.argsort(tune, kind="stable")[:LOWEST]
+    validation = readings.calibration.calibrate(readings.raw_validation)[:, covid][
+        readings.validation_truth == covid
+    ]
+    line = (
+        f"the {LOWEST} lowest COVID-19 scores of the tuning split: "
+        f"{', '.join(f'{v:.3f}' for v in tune[lowest])} ({len(set(groups[lowest]))} patients)"
+    )
+    if threshold is None:
+        return line
+    return (
+        f"{line}; under the threshold {threshold}: tuning {int((tune < threshold).sum())} of {len(tune)}, "
+        f"validation {int((validation < threshold).sum())} of {len(validation)}"
+    )
+
+
 def threshold_bootstrap(
     bundle: Path, resamples: int, seed: int, data: Sequence[Path], scale: float = 1.0
 ) -> str:
@@ -136,6 +162,7 @@ def threshold_bootstrap(
         f"refitted on the whole tuning split: temperature {whole.temperature:g}, COVID-19 threshold "
         f"{whole.flag_thresholds.get('COVID-19')} (the bundle's: {readings.calibration.temperature:g}, "
         f"{readings.calibration.flag_thresholds.get('COVID-19')})",
+        covid_tail(readings),
         "",
         "| | the bundle's rule | median [95% of resamples] (lowest to highest) |",
         "|---|---|---|",

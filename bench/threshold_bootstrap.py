@@ -1,6 +1,7 @@
 """How far the screening threshold moves with the tuning films it is fitted on, the model held fixed.
 
     .venv/bin/python -m bench.threshold_bootstrap models/release [--resamples 500] [--tuning-scale 2]
+        [--quantile-estimator harrell-davis]
 
 The served rule (the temperature, then the COVID-19 threshold that keeps the recipe's share of the tuning
 split's COVID-19 films) is fitted on the tuning split alone, 723 films for the release. This refits it
@@ -14,6 +15,11 @@ it says how much of that is the tuning split. Reporting only; consistency check 
 ``--tuning-scale k`` draws k times as many patient groups into each resample: a prediction, the model
 held fixed, of the spread a tuning split k times larger would leave, before any film is moved out of
 training to get one (moving them costs the model training films, which this cannot see).
+
+``--quantile-estimator harrell-davis`` refits with another reading of the recall target off the tuning
+scores (``training.calibration.QUANTILE_ESTIMATORS``): is the served rule steadier if the threshold is a
+weighted average of the lowest COVID-19 films' scores rather than one film's? The bundle's own rule, fitted
+with the order statistic, stays in its column.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from function.bundle_format import LABELS
 from function.calibration import Calibration
 from tests.conftest import ADULT_SET, TRAINING_SET
 from training.bundle_split import prepare_as_trained
-from training.calibration import fit_screening_calibration
+from training.calibration import QUANTILE_ESTIMATORS, fit_screening_calibration
 from training.cohorts import adult_normals
 from training.recipes import RECIPES
 
@@ -73,7 +79,7 @@ class TuningReadings:
     min_confidence: float
     adult_normal_floor: float | None
 
-    def refit(self, rows: np.ndarray) -> Calibration:
+    def refit(self, rows: np.ndarray, estimator: str = "order-statistic") -> Calibration:
         """The served rule fitted on these tuning rows, as training fits it on all of them."""
         rule, _ = fit_screening_calibration(
             self.raw_tune[rows],
@@ -82,6 +88,7 @@ class TuningReadings:
             self.flag_sensitivity,
             self.min_confidence,
             self.adult_normal_floor,
+            estimator,
         )
         return rule
 
@@ -140,14 +147,19 @@ def covid_tail(readings: TuningReadings) -> str:
 
 
 def threshold_bootstrap(
-    bundle: Path, resamples: int, seed: int, data: Sequence[Path], scale: float = 1.0
+    bundle: Path,
+    resamples: int,
+    seed: int,
+    data: Sequence[Path],
+    scale: float = 1.0,
+    estimator: str = "order-statistic",
 ) -> str:
     readings = read_tuning(bundle, data)
     tuned, checked = len(readings.tune_truth), len(readings.validation_truth)
-    whole = readings.refit(np.arange(tuned))
+    whole = readings.refit(np.arange(tuned), estimator)
     own = readings.served(readings.calibration)
     draws = [
-        readings.served(readings.refit(rows))
+        readings.served(readings.refit(rows, estimator))
         for rows in group_resamples(readings.tune_groups, resamples, seed, scale)
     ]
     covid_films = int((readings.validation_truth == LABELS.index("COVID-19")).sum())
@@ -156,11 +168,13 @@ def threshold_bootstrap(
         f"bundle {readings.version}: the served rule refitted on {resamples} patient-group resamples of its "
         f"{tuned} tuning films (seed {seed}"
         + (f"; {scale:g} times as many groups per resample" if scale != 1 else "")
+        + (f"; recall target read by the {estimator} estimator" if estimator != "order-statistic" else "")
         + f"); the grouped validation split ({checked} films) "
         "read as served under each, consistency check aside",
         "",
-        f"refitted on the whole tuning split: temperature {whole.temperature:g}, COVID-19 threshold "
-        f"{whole.flag_thresholds.get('COVID-19')} (the bundle's: {readings.calibration.temperature:g}, "
+        f"refitted on the whole tuning split ({estimator}): temperature {whole.temperature:g}, "
+        f"COVID-19 threshold {whole.flag_thresholds.get('COVID-19')} "
+        f"(the bundle's: {readings.calibration.temperature:g}, "
         f"{readings.calibration.flag_thresholds.get('COVID-19')})",
         covid_tail(readings),
         "",
@@ -186,6 +200,12 @@ def main() -> None:
     parser.add_argument(
         "--tuning-scale", type=float, default=1.0, help="groups per resample, a multiple of the tuning split"
     )
+    parser.add_argument(
+        "--quantile-estimator",
+        choices=QUANTILE_ESTIMATORS,
+        default="order-statistic",
+        help="how each refit reads the recall target off the tuning scores (the bundles': order-statistic)",
+    )
     arguments = parser.parse_args()
     if arguments.tuning_scale <= 0:
         parser.error(f"--tuning-scale is a positive multiple, not {arguments.tuning_scale}")
@@ -196,6 +216,7 @@ def main() -> None:
             arguments.seed,
             [TRAINING_SET, ADULT_SET],
             arguments.tuning_scale,
+            arguments.quantile_estimator,
         )
     )
 

@@ -42,15 +42,39 @@ MIN_FLAG_THRESHOLD = 0.05
 """Never flag a class at under 5%: below that the "screening" rule would be noise, whatever the target."""
 
 
+QUANTILE_ESTIMATORS = ("order-statistic", "harrell-davis")
+"""How the recall target's threshold is read off the tuning scores. ``order-statistic`` (what every
+bundle so far was fitted with) takes one film's score: the largest threshold that keeps the target share.
+``harrell-davis`` averages the order statistics around it, weighted by a Beta distribution: no longer
+exactly the target share on the tuning split, but a smoother function of which films that split holds
+(measured against the first by ``bench.threshold_bootstrap --quantile-estimator``)."""
+
+
+def recall_quantile(scores: np.ndarray, target_recall: float, estimator: str = "order-statistic") -> float:
+    """The score under which ``1 - target_recall`` of ``scores`` lie, by the named estimator."""
+    if estimator == "order-statistic":
+        return float(np.quantile(scores, 1.0 - target_recall, method="lower"))
+    if estimator == "harrell-davis":
+        from scipy.stats.mstats import hdquantiles
+
+        return float(np.asarray(hdquantiles(np.asarray(scores, dtype=float), prob=[1.0 - target_recall]))[0])
+    raise ValueError(f"quantile estimator is one of {', '.join(QUANTILE_ESTIMATORS)}, not {estimator!r}")
+
+
 def flag_threshold(
-    calibrated: np.ndarray, truth: Sequence[int], class_index: int, target_recall: float
+    calibrated: np.ndarray,
+    truth: Sequence[int],
+    class_index: int,
+    target_recall: float,
+    estimator: str = "order-statistic",
 ) -> float | None:
     """The largest probability threshold for ``class_index`` that keeps ``target_recall`` of its true
-    cases on these (held-out) predictions; None when plain argmax already reaches it (threshold >= 0.5)."""
+    cases on these (held-out) predictions (``estimator``: see ``QUANTILE_ESTIMATORS``); None when plain
+    argmax already reaches it (threshold >= 0.5)."""
     scores = np.asarray(calibrated)[np.asarray(truth) == class_index, class_index]
     if not len(scores):
         return None
-    threshold = float(np.quantile(scores, 1.0 - target_recall, method="lower"))
+    threshold = recall_quantile(scores, target_recall, estimator)
     if threshold >= 0.5:
         return None
     # stored with 4 decimals, rounded down: rounding up can put the quantile's own film under the threshold
@@ -93,10 +117,11 @@ def screening_threshold(
     label: str,
     target_recall: float,
     adult_normal_floor: float | None,
+    estimator: str = "order-statistic",
 ) -> dict[str, float | None]:
     """One class's flag threshold on the tuning split, with its two anchors: the recall target's and,
     when asked for, the adult-normal floor's (the threshold is the higher; None means argmax alone)."""
-    for_recall = flag_threshold(calibrated, truth, LABELS.index(label), target_recall)
+    for_recall = flag_threshold(calibrated, truth, LABELS.index(label), target_recall, estimator)
     if adult_normal_floor is None or for_recall is None:
         return {"threshold": for_recall, "for_recall": for_recall}
     for_floor = normal_floor_threshold(
@@ -117,15 +142,19 @@ def fit_screening_calibration(
     flag_sensitivity: Sequence[tuple[str, float]],
     min_confidence: float,
     adult_normal_floor: float | None,
+    estimator: str = "order-statistic",
 ) -> tuple[Calibration, dict[str, dict[str, float | None]]]:
     """The served rule fitted on the tuning split's raw probabilities: the temperature, then each flagged
     class's screening threshold (``screening_threshold``) on the calibrated ones. One function for a
-    trained bundle, an ensemble and ``bench.ensemble_spread``, so that all three serve the same rule.
+    trained bundle, an ensemble and ``bench.ensemble_spread``, so that all three serve the same rule
+    (``estimator`` other than the default only in ``bench.threshold_bootstrap``'s comparison so far).
     Returns the rule and each threshold's anchors."""
     temperature = fit_temperature(tune_probabilities, truth)
     calibrated = apply_temperature(tune_probabilities, temperature)
     parts = {
-        label: screening_threshold(calibrated, truth, adult_normal, label, target, adult_normal_floor)
+        label: screening_threshold(
+            calibrated, truth, adult_normal, label, target, adult_normal_floor, estimator
+        )
         for label, target in flag_sensitivity
     }
     flags = {label: part["threshold"] for label, part in parts.items() if part["threshold"] is not None}

@@ -10,6 +10,7 @@ from training.calibration import (
     MIN_FLAG_THRESHOLD,
     flag_threshold,
     normal_floor_threshold,
+    recall_quantile,
     screening_threshold,
 )
 
@@ -145,3 +146,20 @@ def test_an_unreachable_floor_drops_the_threshold() -> None:
     probabilities[100:120] = _rows([0.8] * 20)  # argmax reads 20 of the 100 adult normals COVID-19
     floored = screening_threshold(probabilities, truth, adult_normal, "COVID-19", 0.98, 0.95)
     assert floored["for_adult_normal_floor"] is None and floored["threshold"] is None
+
+
+def test_the_harrell_davis_estimator_weighs_the_films_around_the_target_not_one_film() -> None:
+    """Six films far under the rest: one film's score (the order statistic) falls in the gap's floor,
+    the Harrell-Davis average between the gap's two sides (bench.threshold_bootstrap compares the two)."""
+    covid_scores = [0.03] * 6 + list(np.linspace(0.6, 1.0, 252))
+    truth = np.full(len(covid_scores), COVID)
+    one_film = flag_threshold(_rows(covid_scores), truth, COVID, 0.98)
+    averaged = flag_threshold(_rows(covid_scores), truth, COVID, 0.98, estimator="harrell-davis")
+    assert one_film == pytest.approx(0.05)  # 0.03, lifted to MIN_FLAG_THRESHOLD
+    assert averaged is not None and 0.05 < averaged < 0.6
+    assert averaged == pytest.approx(recall_quantile(np.array(covid_scores), 0.98, "harrell-davis"), abs=1e-4)
+
+
+def test_an_unknown_quantile_estimator_is_refused() -> None:
+    with pytest.raises(ValueError, match="harrell-davis"):
+        recall_quantile(np.array([0.5, 0.9]), 0.98, "mean")

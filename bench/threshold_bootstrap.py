@@ -37,7 +37,12 @@ from function.bundle_format import LABELS
 from function.calibration import Calibration
 from tests.conftest import ADULT_SET, TRAINING_SET
 from training.bundle_split import prepare_as_trained
-from training.calibration import QUANTILE_ESTIMATORS, fit_screening_calibration
+from training.calibration import (
+    DEFAULT_QUANTILE_ESTIMATOR,
+    QUANTILE_ESTIMATORS,
+    QuantileEstimator,
+    fit_screening_calibration,
+)
 from training.cohorts import adult_normals
 from training.recipes import RECIPES
 
@@ -79,7 +84,9 @@ class TuningReadings:
     min_confidence: float
     adult_normal_floor: float | None
 
-    def refit(self, rows: np.ndarray, estimator: str = "order-statistic") -> Calibration:
+    def refit(
+        self, rows: np.ndarray, estimator: QuantileEstimator = DEFAULT_QUANTILE_ESTIMATOR
+    ) -> Calibration:
         """The served rule fitted on these tuning rows, as training fits it on all of them."""
         rule, _ = fit_screening_calibration(
             self.raw_tune[rows],
@@ -152,7 +159,7 @@ def threshold_bootstrap(
     seed: int,
     data: Sequence[Path],
     scale: float = 1.0,
-    estimator: str = "order-statistic",
+    estimator: QuantileEstimator = DEFAULT_QUANTILE_ESTIMATOR,
 ) -> str:
     readings = read_tuning(bundle, data)
     tuned, checked = len(readings.tune_truth), len(readings.validation_truth)
@@ -168,7 +175,11 @@ def threshold_bootstrap(
         f"bundle {readings.version}: the served rule refitted on {resamples} patient-group resamples of its "
         f"{tuned} tuning films (seed {seed}"
         + (f"; {scale:g} times as many groups per resample" if scale != 1 else "")
-        + (f"; recall target read by the {estimator} estimator" if estimator != "order-statistic" else "")
+        + (
+            f"; recall target read by the {estimator} estimator"
+            if estimator != DEFAULT_QUANTILE_ESTIMATOR
+            else ""
+        )
         + f"); the grouped validation split ({checked} films) "
         "read as served under each, consistency check aside",
         "",
@@ -203,7 +214,7 @@ def main() -> None:
     parser.add_argument(
         "--quantile-estimator",
         choices=QUANTILE_ESTIMATORS,
-        default="order-statistic",
+        default=DEFAULT_QUANTILE_ESTIMATOR,
         help="how each refit reads the recall target off the tuning scores (the bundles': order-statistic)",
     )
     arguments = parser.parse_args()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -42,7 +43,9 @@ MIN_FLAG_THRESHOLD = 0.05
 """Never flag a class at under 5%: below that the "screening" rule would be noise, whatever the target."""
 
 
-QUANTILE_ESTIMATORS = ("order-statistic", "harrell-davis")
+QuantileEstimator = Literal["order-statistic", "harrell-davis"]
+QUANTILE_ESTIMATORS: tuple[QuantileEstimator, ...] = get_args(QuantileEstimator)
+DEFAULT_QUANTILE_ESTIMATOR: QuantileEstimator = "order-statistic"
 """How the recall target's threshold is read off the tuning scores. ``order-statistic`` (what every
 bundle so far was fitted with) takes one film's score: the largest threshold that keeps the target share.
 ``harrell-davis`` averages the order statistics around it, weighted by a Beta distribution: no longer
@@ -50,7 +53,9 @@ exactly the target share on the tuning split, but a smoother function of which f
 (measured against the first by ``bench.threshold_bootstrap --quantile-estimator``)."""
 
 
-def recall_quantile(scores: np.ndarray, target_recall: float, estimator: str = "order-statistic") -> float:
+def recall_quantile(
+    scores: np.ndarray, target_recall: float, estimator: QuantileEstimator = DEFAULT_QUANTILE_ESTIMATOR
+) -> float:
     """The score under which ``1 - target_recall`` of ``scores`` lie, by the named estimator."""
     if estimator == "order-statistic":
         return float(np.quantile(scores, 1.0 - target_recall, method="lower"))
@@ -66,7 +71,7 @@ def flag_threshold(
     truth: Sequence[int],
     class_index: int,
     target_recall: float,
-    estimator: str = "order-statistic",
+    estimator: QuantileEstimator = DEFAULT_QUANTILE_ESTIMATOR,
 ) -> float | None:
     """The largest probability threshold for ``class_index`` that keeps ``target_recall`` of its true
     cases on these (held-out) predictions (``estimator``: see ``QUANTILE_ESTIMATORS``); None when plain
@@ -117,7 +122,7 @@ def screening_threshold(
     label: str,
     target_recall: float,
     adult_normal_floor: float | None,
-    estimator: str = "order-statistic",
+    estimator: QuantileEstimator = DEFAULT_QUANTILE_ESTIMATOR,
 ) -> dict[str, float | None]:
     """One class's flag threshold on the tuning split, with its two anchors: the recall target's and,
     when asked for, the adult-normal floor's (the threshold is the higher; None means argmax alone)."""
@@ -142,7 +147,7 @@ def fit_screening_calibration(
     flag_sensitivity: Sequence[tuple[str, float]],
     min_confidence: float,
     adult_normal_floor: float | None,
-    estimator: str = "order-statistic",
+    estimator: QuantileEstimator = DEFAULT_QUANTILE_ESTIMATOR,
 ) -> tuple[Calibration, dict[str, dict[str, float | None]]]:
     """The served rule fitted on the tuning split's raw probabilities: the temperature, then each flagged
     class's screening threshold (``screening_threshold``) on the calibrated ones. One function for a

@@ -17,6 +17,7 @@ import numpy as np
 
 from function.bundle_format import (
     AVERAGE_IMAGE,
+    CROP_NOTE,
     GATE,
     MANIFEST,
     MODEL_TFLITE,
@@ -26,6 +27,7 @@ from function.bundle_format import (
 )
 from function.calibration import Calibration
 from function.classifier import Classifier
+from function.framing import CROPPED_LABEL, CropDetector
 from function.gate import FRONTAL_LABEL, GATE_METHODS, Gate
 from function.imaging import PREPROCESSING_VERSIONS, ImageError, InputSpec, average_input
 
@@ -104,6 +106,7 @@ class LoadedBundle:
     gate: Gate
     gate_config: dict[str, Any]
     calibration: Calibration
+    crop_detector: CropDetector | None = None
 
     @property
     def version(self) -> str:
@@ -137,8 +140,35 @@ def load_bundle(source: BundleSource, num_threads: int | None = None) -> LoadedB
     gate, gate_config = load_gate(source, manifest, num_threads)
     calibration = parse_calibration(manifest)
     return LoadedBundle(
-        manifest=manifest, classifier=classifier, gate=gate, gate_config=gate_config, calibration=calibration
+        manifest=manifest,
+        classifier=classifier,
+        gate=gate,
+        gate_config=gate_config,
+        calibration=calibration,
+        crop_detector=load_crop_detector(source, manifest, num_threads),
     )
+
+
+def load_crop_detector(
+    source: BundleSource, manifest: dict[str, Any], num_threads: int | None = None
+) -> CropDetector | None:
+    """The "cropped" note's detector when the manifest lists crop_note.json (older bundles have none)."""
+    if CROP_NOTE not in manifest["files"]:
+        return None
+    try:
+        config = json.loads(verify_file(manifest, CROP_NOTE, source.read(CROP_NOTE)))
+        name, labels, threshold = config["model"], config["model_labels"], float(config["threshold"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise BundleError(f"{CROP_NOTE} is malformed: {error}") from None
+    if not isinstance(name, str) or not _PLAIN_NAME.fullmatch(name) or name in (MANIFEST, MODEL_TFLITE):
+        raise BundleError(f"{CROP_NOTE} names a model {name!r} that is not a bundle file name")
+    if not (isinstance(labels, list) and all(isinstance(x, str) for x in labels) and CROPPED_LABEL in labels):
+        raise BundleError(f"{CROP_NOTE} model_labels must be a list of names including {CROPPED_LABEL!r}")
+    if not 0.0 < threshold <= 1.0:
+        raise BundleError(f"{CROP_NOTE} threshold {threshold} is not in (0, 1]")
+    content = verify_file(manifest, name, source.read(name))
+    size = int(manifest["input"]["height"])
+    return CropDetector(_classifier(content, labels, name, size, num_threads), threshold)
 
 
 def parse_calibration(manifest: dict[str, Any]) -> Calibration:

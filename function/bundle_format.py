@@ -28,7 +28,13 @@ gate.json::
     {..., "model": "gate_model.tflite", "model_labels": ["other", "frontal_chest_radiograph"],
      "model_threshold": 0.5}                           # accepted when P(frontal_chest_radiograph) >= it
 
-``SERVED_FILES`` are what the function always needs (plus gate.json's ``model`` when it names one); the
+crop_note.json (optional; ``python -m training crop-note``), the crop detector behind the "cropped" note::
+
+    {"model": "crop_model.tflite", "model_labels": ["whole", "cropped"], "threshold": 0.9,
+     "validation": {...whole films noted, crops caught...}}   # noted when P(cropped) >= threshold
+
+``SERVED_FILES`` are what the function always needs (plus gate.json's ``model`` when it names one, and
+crop_note.json and its model when the manifest lists crop_note.json); the
 rest (Keras and h5 models, plots, metrics) are for people.
 """
 
@@ -48,6 +54,8 @@ GATE = "gate.json"
 METRICS = "metrics.json"
 VALIDATION_FILES = "validation_files.txt"
 HISTORY = "history.csv"
+CROP_NOTE = "crop_note.json"
+CROP_MODEL = "crop_model.tflite"
 
 SERVED_FILES: tuple[str, ...] = (MODEL_TFLITE, AVERAGE_IMAGE, GATE)
 

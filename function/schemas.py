@@ -20,6 +20,14 @@ BLACK_BARS_NOTE_EN = (
     "The image has black bars at its sides (a screenshot?). The model was trained on radiographs without "
     "them and reads such images less reliably: upload the radiograph without the bars for a better reading."
 )
+CROPPED_NOTE = (
+    "La imagen parece recortada: le faltan bordes de la radiografía. El modelo se entrenó con radiografías "
+    "completas y lee peor las recortadas: suba la radiografía entera para una lectura más fiable."
+)
+CROPPED_NOTE_EN = (
+    "The image looks cropped: edges of the radiograph are missing. The model was trained on whole "
+    "radiographs and reads cropped ones less reliably: upload the whole radiograph for a better reading."
+)
 MODEL_UNAVAILABLE_MESSAGE = "The model is temporarily unavailable; try again shortly."
 """The only thing the public is told when the bundle cannot be loaded: the reason (S3 keys, hashes) is
 logged for operators, never sent to the page or to /health."""
@@ -74,9 +82,10 @@ class Consistency(BaseModel):
 class UploadNote(BaseModel):
     """Something about the upload itself that makes the answer less reliable, and how to fix it."""
 
-    code: Literal["black_bars"] = Field(
-        description="'black_bars': dark bars on two opposite sides, as a screenshot of a viewer has "
-        "(function/framing.py)."
+    code: Literal["black_bars", "cropped"] = Field(
+        description="'black_bars': dark bars on two opposite sides, as a screenshot of a viewer has; "
+        "'cropped': the bundle's crop detector finds the film cut tight (bundles with crop_note.json). "
+        "See function/framing.py."
     )
     message: str = Field(description="What to tell the person, in Spanish.")
     message_en: str = Field(description="The same in English.")

@@ -18,11 +18,13 @@ import numpy as np
 from function.bundle import LoadedBundle, load_bundle, source_for
 from function.bundle_format import BundleError
 from function.explain import occlusion_map
-from function.framing import dark_bars
+from function.framing import CropDetector, dark_bars
 from function.imaging import Region, decode_grayscale
 from function.schemas import (
     BLACK_BARS_NOTE,
     BLACK_BARS_NOTE_EN,
+    CROPPED_NOTE,
+    CROPPED_NOTE_EN,
     INDETERMINATE_MESSAGE,
     INDETERMINATE_MESSAGE_EN,
     MODEL_UNAVAILABLE_MESSAGE,
@@ -112,7 +114,7 @@ def read_image(bundle: LoadedBundle, data: bytes, explain: bool = False) -> Diag
     Raises ``function.imaging.ImageError`` for unreadable files.
     """
     model_input, region = bundle.input_spec.read(decode_grayscale(data))
-    notes = upload_notes(model_input)
+    notes = upload_notes(model_input, bundle.crop_detector)
     verdict = bundle.gate.check(model_input)
     consistency = Consistency(
         ssim=verdict.ssim,
@@ -176,10 +178,13 @@ def read_image(bundle: LoadedBundle, data: bytes, explain: bool = False) -> Diag
     )
 
 
-def upload_notes(model_input: np.ndarray) -> list[UploadNote]:
-    """What the person should know about the upload itself (function/framing.py); changes no reading."""
+def upload_notes(model_input: np.ndarray, crop_detector: CropDetector | None = None) -> list[UploadNote]:
+    """What the person should know about the upload itself (function/framing.py); changes no reading.
+    A letterboxed upload gets the bars' note only: the crop detector was not trained on bars."""
     if dark_bars(model_input).letterboxed:
         return [UploadNote(code="black_bars", message=BLACK_BARS_NOTE, message_en=BLACK_BARS_NOTE_EN)]
+    if crop_detector is not None and crop_detector.cropped(model_input):
+        return [UploadNote(code="cropped", message=CROPPED_NOTE, message_en=CROPPED_NOTE_EN)]
     return []
 
 

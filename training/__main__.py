@@ -1,4 +1,5 @@
-"""The training CLI: ``python -m training {train,evaluate,gate,ensemble,recompute-batchnorm,publish}``.
+"""The training CLI: ``python -m training COMMAND``: train, evaluate, gate, crop-note, ensemble,
+recompute-batchnorm, publish.
 
 See ``--help`` of each command."""
 
@@ -14,6 +15,7 @@ from typing import Any
 from function.bundle_format import INT8_DYNAMIC_WEIGHTS, TFLITE_WEIGHTS, BundleError
 from function.imaging import DEFAULT_PREPROCESSING, PREPROCESSING_VERSIONS
 from training.checkpoint import CheckpointMismatch
+from training.crop_note import EPOCHS as CROP_EPOCHS
 from training.data import DatasetError
 from training.recipes import ARCHITECTURE_NAMES, RECIPES, TUNING_STRATA
 from training.views import VIEW_SETS
@@ -143,6 +145,15 @@ def _parser() -> argparse.ArgumentParser:
     add("--data", type=Path, action="append", required=True, help="the folders the bundle was trained on")
     add("--negatives", type=Path, required=True, help="a not-chest-xray folder (one subfolder per kind)")
 
+    crop_note = commands.add_parser(
+        "crop-note",
+        help="add (or retrain) a bundle's crop detector, behind the 'cropped' upload note, in place",
+    )
+    add = crop_note.add_argument
+    add("--bundle", type=Path, required=True)
+    add("--data", type=Path, action="append", required=True, help="the folders the bundle was trained on")
+    add("--epochs", type=int, default=CROP_EPOCHS)
+
     ensemble = commands.add_parser(
         "ensemble", help="one bundle averaging the probabilities of bundles trained on one split"
     )
@@ -252,6 +263,15 @@ def main(argv: list[str] | None = None) -> int:
 
             gate = rebuild_gate(args.bundle, args.data, args.negatives)
             print(f"gate: rejects {gate['rejection_rate']}, false rejection {gate['false_rejection_rate']}")
+        elif args.command == "crop-note":
+            from training.crop_note import build_crop_note
+
+            note = build_crop_note(args.bundle, args.data, args.epochs)
+            validation = note["validation"]
+            print(
+                f"crop note: threshold {note['threshold']}; validation whole films noted "
+                f"{validation['whole_films_noted']}, crops caught {validation['crops_caught']}"
+            )
         elif args.command == "ensemble":
             from training.ensemble import build_ensemble
 

@@ -128,3 +128,22 @@ def write_manifest(
     }
     write_json(out / MANIFEST, manifest)
     return manifest
+
+
+MANIFEST_OWN_FIELDS = ("bundle_format", "bundle_version", "created", "preprocessing_version", "files")
+"""What ``write_manifest`` sets itself; every other field of a bundle's manifest is carried over."""
+
+
+def rewrite_manifest(bundle: Path, manifest: dict[str, Any], change: str, record: dict[str, Any]) -> None:
+    """A new manifest (new version, every file re-hashed) for a bundle changed in place with its classifier
+    untouched, keeping its fields and recording ``change``: when, from which version, ``record``."""
+    fields = {key: value for key, value in manifest.items() if key not in MANIFEST_OWN_FIELDS}
+    fields[change] = {
+        "at": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        **record,
+        "previous_bundle_version": manifest["bundle_version"],
+    }
+    model_sha256 = sha256_hex((bundle / MODEL_TFLITE).read_bytes())
+    write_manifest(
+        bundle, fields, model_sha256=model_sha256, preprocessing=str(manifest["preprocessing_version"])
+    )

@@ -82,7 +82,9 @@ def _augment_negatives(images: np.ndarray, copies: int, rng: np.random.Generator
     return np.concatenate([images] + [_jitter(images, rng, True) for _ in range(copies)])
 
 
-def gate_cnn(size: int):  # -> keras.Sequential (keras imported lazily: the function never loads this)
+def gate_cnn(
+    size: int, classes: int = len(GATE_LABELS)
+):  # -> keras.Sequential (keras imported lazily: the function never loads this)
     """Four Conv-BN-ReLU blocks and global average pooling: about 98k parameters. Batch norm uses a
     fast-moving average (momentum 0.9), as in the classifier: with few steps per epoch the default lags.
     With batch norm, the lateral weight and the jittered positives together, lateral films went from 15
@@ -104,7 +106,7 @@ def gate_cnn(size: int):  # -> keras.Sequential (keras imported lazily: the func
             *blocks[:-1],  # no pooling after the last block
             layers.GlobalAveragePooling2D(),
             layers.Dropout(0.3),
-            layers.Dense(len(GATE_LABELS), activation="softmax"),
+            layers.Dense(classes, activation="softmax"),
         ],
         name="gate_cnn",
     )

@@ -9,19 +9,15 @@ An interrupted rebuild resumes the second stage's fit from its checkpoint (``BUN
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from function.bundle_format import GATE, MODEL_TFLITE
+from function.bundle_format import GATE
 from training.bundle_split import prepare_as_trained
 from training.checkpoint import remove as remove_checkpoints
 from training.recipes import RECIPES
 from training.repeatable import make_repeatable
 from training.train import build_gate
-
-MANIFEST_OWN_FIELDS = ("bundle_format", "bundle_version", "created", "preprocessing_version", "files")
 
 
 def rebuild_gate(bundle: Path, data: list[Path], negatives: Path) -> dict[str, Any]:
@@ -34,15 +30,6 @@ def rebuild_gate(bundle: Path, data: list[Path], negatives: Path) -> dict[str, A
     gate = build_gate(config, RECIPES[config.recipe], prepared.inputs, prepared.split, bundle)
 
     export.write_json(bundle / GATE, gate)
-    fields = {key: value for key, value in manifest.items() if key not in MANIFEST_OWN_FIELDS}
-    fields["gate_rebuilt"] = {
-        "at": datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
-        "negatives": negatives.name,
-        "previous_bundle_version": manifest["bundle_version"],
-    }
-    model_sha256 = hashlib.sha256((bundle / MODEL_TFLITE).read_bytes()).hexdigest()
-    export.write_manifest(
-        bundle, fields, model_sha256=model_sha256, preprocessing=str(manifest["preprocessing_version"])
-    )
+    export.rewrite_manifest(bundle, manifest, "gate_rebuilt", {"negatives": negatives.name})
     remove_checkpoints(bundle)  # the check's fit is checkpointed in the bundle until it is written
     return gate

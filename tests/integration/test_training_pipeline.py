@@ -295,6 +295,39 @@ def test_gate_rebuilds_the_check_in_place_and_leaves_the_classifier(
     load_bundle(FolderSource(bundle))  # the rewritten manifest verifies
 
 
+@pytest.mark.slow
+def test_crop_note_adds_its_detector_in_place_and_the_service_notes_by_it(
+    small_screening_bundle: Path, tmp_path: Path
+) -> None:
+    from function.service import read_image
+    from training.crop_note import NOTED_WHOLE_FILMS
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(small_screening_bundle, bundle)
+    before = json.loads((bundle / MANIFEST).read_text())
+    result = _cli("crop-note", "--bundle", str(bundle), "--data", str(TRAINING_SET), "--epochs", "1")
+    assert result.returncode == 0, result.stderr[-3000:]
+    after = json.loads((bundle / MANIFEST).read_text())
+    note = json.loads((bundle / "crop_note.json").read_text())
+    assert after["crop_note_added"]["previous_bundle_version"] == before["bundle_version"]
+    assert {"crop_note.json", "crop_model.tflite"} <= set(after["files"])
+    for unchanged in ("model.tflite", "gate.json", "metrics.json"):
+        assert after["files"][unchanged] == before["files"][unchanged], unchanged
+    tuned = note["tuning"]
+    # the threshold rule: at most NOTED_WHOLE_FILMS of the tuning split's whole films noted (ties aside)
+    assert tuned["whole_films_noted"] <= NOTED_WHOLE_FILMS + 1 / tuned["films"]
+    assert set(note["validation"]["crops_caught"]) == {
+        "cut 5% a side", "cut 8% a side", "cut 12% a side", "cut 8% top and bottom",
+    }  # fmt: skip
+    loaded = load_bundle(FolderSource(bundle))
+    assert loaded.crop_detector is not None and loaded.crop_detector.threshold == note["threshold"]
+    for path in sorted((TRAINING_SET / "COVID" / "images").glob("*.png"))[:5]:
+        data = path.read_bytes()
+        model_input = loaded.input_spec.from_bytes(data)
+        noted = [n.code for n in read_image(loaded, data).notes] == ["cropped"]
+        assert noted == loaded.crop_detector.cropped(model_input), path.name
+
+
 def test_gate_refuses_data_that_does_not_reproduce_the_split(
     small_screening_bundle: Path, tmp_path: Path
 ) -> None:

@@ -1,0 +1,208 @@
+"""The crop note's detector: a small CNN that tells a tightly cropped film from a whole one.
+
+A crop is the upload every recipe reads worst (``bench.upload_robustness``: cut 8% a side, the release
+reads 53% of adult normals Normal against 95% of the whole films), and the black-bars note cannot see it:
+nothing is added, something is missing. The model learned the framing of whole films, so a crop is read
+as an unfamiliar framing, most often "COVID-19". This detector lets the service say so ("cropped" note,
+``function.framing.CropDetector``); like the black-bars note it changes no reading.
+
+It is trained on the bundle's fit split only: each film whole, and cut by 3% to 15% on each side (a side
+left uncut a quarter of the time), both through the served resize (``function.imaging.to_model_input``).
+Whole films are also resampled through 96 to 128 px half the time, as the crops are by their upscale, so
+that softness is never the cue. The threshold lets ``NOTED_WHOLE_FILMS`` of the tuning split's whole
+films get the note; the validation split is only measured (``crop_note.json``: whole films noted, per class
+and age group, and crops of 5%, 8% and 12% a side and 8% top and bottom caught).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from function.bundle_format import CROP_MODEL, CROP_NOTE, LABELS
+from function.classifier import Classifier
+from function.framing import CROP_LABELS, CROPPED_LABEL
+from function.imaging import to_model_input
+
+MIN_CUT, MAX_CUT = 0.03, 0.15
+"""Each cut side loses this share of its length: from barely visible to a crop of the lungs alone."""
+UNCUT_SIDE = 0.25
+"""How often a side of a training crop is left whole: a screenshot crop is rarely even."""
+NOTED_WHOLE_FILMS = 0.02
+"""The share of whole films (tuning split) the note may fall on: the price of catching crops."""
+EPOCHS = 20
+MEASURED_CROPS: dict[str, tuple[float, float, float, float]] = {
+    "cut 5% a side": (0.05, 0.05, 0.05, 0.05),
+    "cut 8% a side": (0.08, 0.08, 0.08, 0.08),
+    "cut 12% a side": (0.12, 0.12, 0.12, 0.12),
+    "cut 8% top and bottom": (0.08, 0.08, 0.0, 0.0),
+}
+"""(top, bottom, left, right) shares cut: the crops the validation split is measured on."""
+
+
+def cut(gray: np.ndarray, sides: Sequence[float]) -> np.ndarray:
+    """``gray`` without the (top, bottom, left, right) shares of its height and width."""
+    height, width = gray.shape
+    top, bottom = (round(share * height) for share in sides[:2])
+    left, right = (round(share * width) for share in sides[2:])
+    return gray[top : height - bottom, left : width - right]
+
+
+def _as_gray(model_input: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(model_input[..., 0] * 255.0), 0, 255).astype(np.uint8)
+
+
+def whole_variant(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The model input of a whole film, half the time resampled through a smaller side first."""
+    size = gray.shape[0]
+    if rng.random() < 0.5:
+        side = int(rng.integers(round(size * 0.75), size + 1))
+        gray = cv2.resize(gray, (side, side), interpolation=cv2.INTER_AREA)
+    return to_model_input(gray, size)
+
+
+def cropped_variant(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The model input of a random crop of the film: every side cut by MIN_CUT..MAX_CUT or left whole,
+    at least one side cut by 5% or more."""
+    sides = rng.uniform(MIN_CUT, MAX_CUT, size=4)
+    sides[rng.random(4) < UNCUT_SIDE] = 0.0
+    if sides.max() < 0.05:
+        sides[int(rng.integers(4))] = rng.uniform(0.05, MAX_CUT)
+    return to_model_input(cut(gray, sides), gray.shape[0])
+
+
+def training_pairs(
+    inputs: np.ndarray, rng: np.random.Generator, copies: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """``copies`` whole and ``copies`` cropped variants of every film: model inputs and 0/1 labels."""
+    images: list[np.ndarray] = []
+    labels: list[int] = []
+    for model_input in inputs:
+        gray = _as_gray(model_input)
+        for _ in range(copies):
+            images += [whole_variant(gray, rng), cropped_variant(gray, rng)]
+            labels += [0, 1]
+    return np.stack(images), np.array(labels, dtype=np.int64)
+
+
+def train_crop_model(inputs: np.ndarray, seed: int, epochs: int = EPOCHS) -> Any:
+    """Fit the gate's small CNN (``training.gate_model.gate_cnn``) to whole vs cropped."""
+    import keras
+
+    from training.gate_model import gate_cnn
+
+    images, labels = training_pairs(inputs, np.random.default_rng(seed))
+    keras.utils.set_random_seed(seed)
+    model = gate_cnn(inputs.shape[1], classes=len(CROP_LABELS))
+    batch_size = 64
+    steps = epochs * -(-len(images) // batch_size)
+    model.compile(  # as the gate: a schedule that settles the last epoch, smoothed labels
+        optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=steps)),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.05),
+        metrics=["accuracy"],
+    )
+    one_hot = np.eye(len(CROP_LABELS), dtype=np.float32)[labels]
+    model.fit(images, one_hot, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=2)
+    return model
+
+
+def cropped_probability(detector: Classifier, inputs: np.ndarray) -> np.ndarray:
+    return detector.predict(inputs)[:, CROP_LABELS.index(CROPPED_LABEL)]
+
+
+def crop_report(
+    score: Callable[[np.ndarray], np.ndarray],
+    threshold: float,
+    inputs: np.ndarray,
+    labels: np.ndarray,
+    adult: np.ndarray,
+) -> dict[str, Any]:
+    """Share of whole films noted (all, per class, adults and children) and of each measured crop caught."""
+
+    def noted(images: np.ndarray) -> np.ndarray:
+        return score(images) >= threshold
+
+    grays = [_as_gray(model_input) for model_input in inputs]
+    size = inputs.shape[1]
+    whole = noted(inputs)
+    per_class = {label: whole[labels == index] for index, label in enumerate(LABELS)}
+    crops = {
+        name: noted(np.stack([to_model_input(cut(gray, sides), size) for gray in grays]))
+        for name, sides in MEASURED_CROPS.items()
+    }
+    return {
+        "films": len(inputs),
+        "whole_films_noted": _share(whole),
+        "whole_films_noted_per_class": {label: _share(values) for label, values in per_class.items()},
+        "whole_films_noted_adult": _share(whole[adult]),
+        "whole_films_noted_pediatric_or_unknown": _share(whole[~adult]),
+        "crops_caught": {name: _share(values) for name, values in crops.items()},
+        "adult_normals_cropped_8pct_caught": _share(crops["cut 8% a side"][adult & (labels == 0)]),
+    }
+
+
+def _share(values: np.ndarray) -> float | None:
+    return round(float(values.mean()), 4) if len(values) else None
+
+
+def build_crop_note(bundle: Path, data: list[Path], epochs: int = EPOCHS) -> dict[str, Any]:
+    """Train the detector on the bundle's fit split, choose its threshold on the tuning split, measure it
+    on the validation split; write ``crop_model.tflite`` and ``crop_note.json`` and a new manifest."""
+    from training import export
+    from training.bundle_split import prepare_as_trained
+    from training.cohorts import adult_normals
+    from training.repeatable import make_repeatable
+
+    manifest, config, prepared = prepare_as_trained(bundle, data)
+    make_repeatable(None)
+    split, inputs = prepared.split, prepared.inputs
+    if not len(split.tune):
+        raise ValueError(f"{bundle.name} has no tuning split to choose the crop note's threshold on")
+    model = train_crop_model(inputs[split.fit], config.seed, epochs)
+    tflite = export.to_tflite(model)
+    (bundle / CROP_MODEL).write_bytes(tflite)
+    detector = Classifier(tflite, CROP_LABELS)
+    tune_scores = cropped_probability(detector, inputs[split.tune])
+    threshold = float(np.quantile(tune_scores, 1.0 - NOTED_WHOLE_FILMS, method="higher"))
+
+    adult = np.array([cohort.age == "adult" for cohort in prepared.cohorts])
+    validation = split.validation
+    labels = prepared.labels[validation]
+    note = {
+        "model": CROP_MODEL,
+        "model_labels": list(CROP_LABELS),
+        "threshold": round(threshold, 6),
+        "threshold_rule": f"percentile {100 * (1 - NOTED_WHOLE_FILMS):g} of the tuning split's whole films' "
+        f"P({CROPPED_LABEL})",
+        "training": {
+            "films": f"the fit split ({len(split.fit)} films), each twice whole and twice cropped",
+            "crops": f"{MIN_CUT:.0%} to {MAX_CUT:.0%} of each side, "
+            f"a side uncut {UNCUT_SIDE:.0%} of the time",
+            "epochs": epochs,
+            "seed": config.seed,
+        },
+        "tuning": crop_report(
+            lambda images: cropped_probability(detector, images),
+            threshold,
+            inputs[split.tune],
+            prepared.labels[split.tune],
+            adult[split.tune],
+        ),
+        "validation": crop_report(
+            lambda images: cropped_probability(detector, images),
+            threshold,
+            inputs[validation],
+            labels,
+            adult[validation],
+        ),
+        "adult_normals_in_validation": int(
+            adult_normals(prepared.cohorts, prepared.labels)[validation].sum()
+        ),
+    }
+    export.write_json(bundle / CROP_NOTE, note)
+    export.rewrite_manifest(bundle, manifest, "crop_note_added", {"epochs": epochs})
+    return note

@@ -8,7 +8,8 @@ brighter films, and negatives. Each validation film of the bundle (its recompute
 ``validation_files.txt``) is re-encoded each of those ways and sent through ``function.service.read_image``,
 the API's own path (decode, consistency check, model, calibration, screening threshold). Per way: the share
 read correctly, COVID-19 films caught, adult normals read Normal, answers refused as "not a chest
-radiograph" and "indeterminate", and how many answers equal the stored file's. Reporting only.
+radiograph" and "indeterminate", how many answers equal the stored file's, and the share given the
+"cropped" note (bundles with a crop detector; 0 for the others). Reporting only.
 
 ``--read-as-version V`` feeds the bundle's models through preprocessing version V instead of the one they
 were trained with: a what-if for retraining them under V (a new version is a retrain, never a serving
@@ -96,11 +97,13 @@ class Tally:
     answers: list[str] = field(default_factory=list)
     truth: list[str] = field(default_factory=list)
     adult: list[bool] = field(default_factory=list)
+    noted_cropped: list[bool] = field(default_factory=list)
 
-    def add(self, truth: str, answer: str, adult: bool) -> None:
+    def add(self, truth: str, answer: str, adult: bool, noted_cropped: bool = False) -> None:
         self.truth.append(truth)
         self.answers.append(answer)
         self.adult.append(adult)
+        self.noted_cropped.append(noted_cropped)
 
     def row(self, name: str, stored: Tally) -> str:
         n = len(self.answers)
@@ -117,14 +120,16 @@ class Tally:
             f"{counts['not_chest_xray'] / n:.1%}",
             f"{counts['indeterminate'] / n:.1%}",
             f"{same / n:.1%}",
+            f"{sum(self.noted_cropped) / n:.1%}",
         ]
         return f"| {name} | " + " | ".join(cells) + " |"
 
 
-def answer(bundle: LoadedBundle, upload: bytes) -> str:
-    """The label the API reads, or ``not_chest_xray`` / ``indeterminate``."""
+def answer(bundle: LoadedBundle, upload: bytes) -> tuple[str, bool]:
+    """The label the API reads, or ``not_chest_xray`` / ``indeterminate``; and whether it notes a crop."""
     response = read_image(bundle, upload)
-    return response.diagnosis if response.result == "diagnosis" else response.result
+    label = response.diagnosis if response.result == "diagnosis" and response.diagnosis else response.result
+    return label, any(note.code == "cropped" for note in response.notes)
 
 
 def read_as_version(loaded: LoadedBundle, version: str) -> LoadedBundle:
@@ -146,7 +151,8 @@ def upload_robustness(bundle_path: Path, every: int = 1, version: str | None = N
         gray = cv2.imread(str(example.path), cv2.IMREAD_GRAYSCALE)
         truth = loaded.labels[example.label]
         for name, encode in UPLOADS.items():
-            tallies[name].add(truth, answer(loaded, encode(gray)), cohort.age == "adult")
+            label, noted_cropped = answer(loaded, encode(gray))
+            tallies[name].add(truth, label, cohort.age == "adult", noted_cropped)
     stored = tallies["the stored file (8-bit PNG)"]
     lines = [
         f"bundle {loaded.version}: {len(films)} validation films (every {every}), each uploaded "
@@ -158,8 +164,8 @@ def upload_robustness(bundle_path: Path, every: int = 1, version: str | None = N
         ),
         "",
         "| upload | read correctly | COVID-19 caught | adult normals read Normal | "
-        "not a chest radiograph | indeterminate | same answer as the stored file |",
-        "|---|---|---|---|---|---|---|",
+        'not a chest radiograph | indeterminate | same answer as the stored file | "cropped" note |',
+        "|---|---|---|---|---|---|---|---|",
     ]
     lines += [tally.row(name, stored) for name, tally in tallies.items()]
     return "\n".join(lines)

@@ -55,10 +55,10 @@ def test_the_table_row_counts_readings_refusals_and_agreement() -> None:
         strict=True,
     ):
         stored.add(truth, first, adult)
-        variant.add(truth, second, adult)
+        variant.add(truth, second, adult, noted_cropped=truth == "Normal" and adult)
     cells = [cell.strip() for cell in variant.row("v", stored).strip("|").split("|")]
-    # read correctly, COVID-19 caught, adult normals Normal, refused, indeterminate, same as stored
-    assert cells == ["v", "50.0%", "50.0%", "0.0%", "25.0%", "25.0%", "50.0%"]
+    # read correctly, COVID-19 caught, adult normals Normal, refused, indeterminate, same as stored, noted
+    assert cells == ["v", "50.0%", "50.0%", "0.0%", "25.0%", "25.0%", "50.0%", "25.0%"]
 
 
 def test_the_black_bars_benchs_framings_put_the_whole_film_between_bars(shared_data: Path) -> None:

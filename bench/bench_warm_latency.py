@@ -4,10 +4,11 @@ Each call is ``function.app.handler(event, context)`` with an API Gateway HTTP A
 API Gateway delivers it), so the figure covers Mangum, routing, JSON and base64 parsing, decode, resize,
 gate and LiteRT inference. For context it also times the decode alone, the reading without the HTTP
 layer, and the step from decoded pixels to model input under each preprocessing version (version 2 also
-looks for dark margins to cut: ``function.imaging``), whatever version the bundle itself uses. The bundle
-is read from the local models/release (a warm container has it in memory anyway).
+looks for dark margins to cut: ``function.imaging``), whatever version the bundle itself uses, and the
+crop detector alone when the bundle has one (``function.framing.CropDetector``). The bundle is read from
+a local folder, models/release unless ``--bundle`` names another (a warm container has it in memory).
 
-    .venv/bin/python -m bench.bench_warm_latency --calls 200
+    .venv/bin/python -m bench.bench_warm_latency --calls 200 [--bundle FOLDER]
 """
 
 from __future__ import annotations
@@ -59,8 +60,9 @@ def percentile(samples: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--bundle", default=str(REPO_ROOT / "models" / "release"), help="a bundle folder")
     args = parser.parse_args()
-    os.environ.setdefault("CXR_BUNDLE_LOCATION", str(REPO_ROOT / "models" / "release"))
+    os.environ["CXR_BUNDLE_LOCATION"] = args.bundle
     os.environ.setdefault("CXR_LOG_LEVEL", "WARNING")  # no access line per call on the terminal
 
     from function.app import app, handler
@@ -77,9 +79,9 @@ def main() -> None:
     versions = " | ".join(f"model input, version {version} p50" for version in specs)
     print(
         "| upload | size (KB) | handler p50 (ms) | p90 | p99 | mean | decode p50 | reading w/o HTTP p50 | "
-        f"{versions} |"
+        f"{versions} | crop detector p50 |"
     )
-    print("|---" * (8 + len(specs)) + "|")
+    print("|---" * (9 + len(specs)) + "|")
     for fmt, data in upscaled_files().items():
         event = diagnose_event(data)
 
@@ -105,7 +107,14 @@ def main() -> None:
             *(percentile(samples, 50) for samples in model_inputs),
         ]
         row = " | ".join(f"{value:.1f}" for value in cells)
-        print(f"| {fmt} {SIDE}x{SIDE} | {len(data) / 1024:.0f} | {row} |")
+        detector = bundle.crop_detector
+        if detector is None:
+            crop = "-"
+        else:
+            model_input = bundle.input_spec.model_input(gray)
+            samples = timings(lambda d=detector, x=model_input: d.cropped(x), args.calls)
+            crop = f"{percentile(samples, 50):.1f}"
+        print(f"| {fmt} {SIDE}x{SIDE} | {len(data) / 1024:.0f} | {row} | {crop} |")
 
 
 if __name__ == "__main__":

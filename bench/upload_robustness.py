@@ -82,6 +82,9 @@ UPLOADS: dict[str, Callable[[np.ndarray], bytes]] = {
     ),
     "letterboxed to 4:3": lambda gray: png_bytes(letterboxed(gray)),
     "cropped 8% each side": lambda gray: png_bytes(cropped(gray)),
+    f"upscaled to {UPSCALED_SIDE} px, cropped 8% each side, JPEG 90": lambda gray: jpeg_bytes(
+        cropped(cv2.resize(gray, (UPSCALED_SIDE, UPSCALED_SIDE), interpolation=cv2.INTER_CUBIC)), 90
+    ),
     "rotated 5 degrees": lambda gray: png_bytes(rotated(gray)),
     "darker (gamma 1.5)": lambda gray: png_bytes(_gamma(gray, 1.5)),
     "brighter (gamma 0.67)": lambda gray: png_bytes(_gamma(gray, 0.67)),

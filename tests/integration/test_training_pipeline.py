@@ -277,19 +277,31 @@ def test_the_screening_recipe_writes_its_architecture_calibration_and_learned_ga
     assert loaded.gate.frontal_threshold == gate["model_threshold"]
 
 
+def _changed_in_place(
+    trained: Path, tmp_path: Path, change: str, command: str, *options: str
+) -> tuple[Path, dict, dict]:
+    """A copy of ``trained`` changed by ``python -m training COMMAND --bundle copy --data ...``: the copy
+    and its manifest before and after, checked to name the version it replaced and to keep its model,
+    validation list and metrics."""
+    bundle = tmp_path / "bundle"
+    shutil.copytree(trained, bundle)
+    before = json.loads((bundle / MANIFEST).read_text())
+    result = _cli(command, "--bundle", str(bundle), "--data", str(TRAINING_SET), *options)
+    assert result.returncode == 0, result.stderr[-3000:]
+    after = json.loads((bundle / MANIFEST).read_text())
+    assert after[change]["previous_bundle_version"] == before["bundle_version"]
+    for unchanged in ("model.tflite", "validation_files.txt", "metrics.json"):
+        assert after["files"][unchanged] == before["files"][unchanged], unchanged
+    return bundle, before, after
+
+
 @pytest.mark.slow
 def test_gate_rebuilds_the_check_in_place_and_leaves_the_classifier(
     small_screening_bundle: Path, tmp_path: Path
 ) -> None:
-    bundle = tmp_path / "bundle"
-    shutil.copytree(small_screening_bundle, bundle)
-    before = json.loads((bundle / MANIFEST).read_text())
-    result = _cli("gate", "--bundle", str(bundle), "--data", str(TRAINING_SET), "--negatives", str(NOT_CHEST))
-    assert result.returncode == 0, result.stderr[-3000:]
-    after = json.loads((bundle / MANIFEST).read_text())
-    assert after["gate_rebuilt"]["previous_bundle_version"] == before["bundle_version"]
-    for unchanged in ("model.tflite", "validation_files.txt", "metrics.json"):
-        assert after["files"][unchanged] == before["files"][unchanged], unchanged
+    bundle, before, after = _changed_in_place(
+        small_screening_bundle, tmp_path, "gate_rebuilt", "gate", "--negatives", str(NOT_CHEST)
+    )
     assert after["calibration"] == before["calibration"] and after["training"] == before["training"]
     assert not list(bundle.glob(".resume*"))  # the check's fit was checkpointed in the bundle
     load_bundle(FolderSource(bundle))  # the rewritten manifest verifies
@@ -302,17 +314,12 @@ def test_crop_note_adds_its_detector_in_place_and_the_service_notes_by_it(
     from function.service import read_image
     from training.crop_note import NOTED_WHOLE_FILMS
 
-    bundle = tmp_path / "bundle"
-    shutil.copytree(small_screening_bundle, bundle)
-    before = json.loads((bundle / MANIFEST).read_text())
-    result = _cli("crop-note", "--bundle", str(bundle), "--data", str(TRAINING_SET), "--epochs", "1")
-    assert result.returncode == 0, result.stderr[-3000:]
-    after = json.loads((bundle / MANIFEST).read_text())
+    bundle, before, after = _changed_in_place(
+        small_screening_bundle, tmp_path, "crop_note_added", "crop-note", "--epochs", "1"
+    )
     note = json.loads((bundle / "crop_note.json").read_text())
-    assert after["crop_note_added"]["previous_bundle_version"] == before["bundle_version"]
     assert {"crop_note.json", "crop_model.tflite"} <= set(after["files"])
-    for unchanged in ("model.tflite", "gate.json", "metrics.json"):
-        assert after["files"][unchanged] == before["files"][unchanged], unchanged
+    assert after["files"]["gate.json"] == before["files"]["gate.json"]
     tuned = note["tuning"]
     # the threshold rule: at most NOTED_WHOLE_FILMS of the tuning split's whole films noted (ties aside)
     assert tuned["whole_films_noted"] <= NOTED_WHOLE_FILMS + 1 / tuned["films"]

@@ -24,10 +24,11 @@ from typing import Any
 import cv2
 import numpy as np
 
-from function.bundle_format import CROP_MODEL, CROP_NOTE, LABELS
+from function.bundle_format import CROP_MODEL, CROP_NOTE, LABELS, BundleError
 from function.classifier import Classifier
 from function.framing import CROP_LABELS, CROPPED_LABEL
 from function.imaging import to_model_input
+from training.cohorts import Cohort, adult_normals
 
 MIN_CUT, MAX_CUT = 0.03, 0.15
 """Each cut side loses this share of its length: from barely visible to a crop of the lungs alone."""
@@ -150,9 +151,10 @@ def crop_report(
     threshold: float,
     inputs: np.ndarray,
     labels: np.ndarray,
-    adult: np.ndarray,
+    cohorts: Sequence[Cohort],
 ) -> dict[str, Any]:
     """Share of whole films noted (all, per class, adults and children) and of each measured crop caught."""
+    adult = np.array([cohort.age == "adult" for cohort in cohorts], dtype=bool)
 
     def noted(images: np.ndarray) -> np.ndarray:
         return score(images) >= threshold
@@ -172,7 +174,8 @@ def crop_report(
         "whole_films_noted_adult": _share(whole[adult]),
         "whole_films_noted_pediatric_or_unknown": _share(whole[~adult]),
         "crops_caught": {name: _share(values) for name, values in crops.items()},
-        "adult_normals_cropped_8pct_caught": _share(crops["cut 8% a side"][adult & (labels == 0)]),
+        "adult_normals": int(adult_normals(cohorts, labels).sum()),
+        "adult_normals_cropped_8pct_caught": _share(crops["cut 8% a side"][adult_normals(cohorts, labels)]),
     }
 
 
@@ -185,14 +188,13 @@ def build_crop_note(bundle: Path, data: list[Path], epochs: int = EPOCHS) -> dic
     on the validation split; write ``crop_model.tflite`` and ``crop_note.json`` and a new manifest."""
     from training import export
     from training.bundle_split import prepare_as_trained
-    from training.cohorts import adult_normals
     from training.repeatable import make_repeatable
 
     manifest, config, prepared = prepare_as_trained(bundle, data)
     make_repeatable(None)
     split, inputs = prepared.split, prepared.inputs
     if not len(split.tune):
-        raise ValueError(f"{bundle.name} has no tuning split to choose the crop note's threshold on")
+        raise BundleError(f"{bundle.name} has no tuning split to choose the crop note's threshold on")
     model = train_crop_model(inputs[split.fit], config.seed, epochs)
     tflite = export.to_tflite(model)
     (bundle / CROP_MODEL).write_bytes(tflite)
@@ -200,9 +202,15 @@ def build_crop_note(bundle: Path, data: list[Path], epochs: int = EPOCHS) -> dic
     tune_scores = cropped_probability(detector, inputs[split.tune])
     threshold = float(np.quantile(tune_scores, 1.0 - NOTED_WHOLE_FILMS, method="higher"))
 
-    adult = np.array([cohort.age == "adult" for cohort in prepared.cohorts])
-    validation = split.validation
-    labels = prepared.labels[validation]
+    def report(rows: np.ndarray) -> dict[str, Any]:
+        return crop_report(
+            lambda images: cropped_probability(detector, images),
+            threshold,
+            inputs[rows],
+            prepared.labels[rows],
+            [prepared.cohorts[row] for row in rows],
+        )
+
     note = {
         "model": CROP_MODEL,
         "model_labels": list(CROP_LABELS),
@@ -213,26 +221,13 @@ def build_crop_note(bundle: Path, data: list[Path], epochs: int = EPOCHS) -> dic
             "films": f"the fit split ({len(split.fit)} films), each twice whole and twice cropped",
             "crops": f"{MIN_CUT:.0%} to {MAX_CUT:.0%} of each side, "
             f"a side uncut {UNCUT_SIDE:.0%} of the time",
+            "processing": "as_uploaded, alike for whole films and crops: exported larger or smaller, "
+            "turned a little, darker or brighter, JPEG-compressed",
             "epochs": epochs,
             "seed": config.seed,
         },
-        "tuning": crop_report(
-            lambda images: cropped_probability(detector, images),
-            threshold,
-            inputs[split.tune],
-            prepared.labels[split.tune],
-            adult[split.tune],
-        ),
-        "validation": crop_report(
-            lambda images: cropped_probability(detector, images),
-            threshold,
-            inputs[validation],
-            labels,
-            adult[validation],
-        ),
-        "adult_normals_in_validation": int(
-            adult_normals(prepared.cohorts, prepared.labels)[validation].sum()
-        ),
+        "tuning": report(split.tune),
+        "validation": report(split.validation),
     }
     export.write_json(bundle / CROP_NOTE, note)
     export.rewrite_manifest(bundle, manifest, "crop_note_added", {"epochs": epochs})

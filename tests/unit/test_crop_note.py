@@ -143,3 +143,14 @@ def test_whole_films_get_the_same_upload_processing_as_crops() -> None:
     inputs = np.stack([plain] * 3)
     images, labels = training_pairs(inputs, rng)
     assert images.shape == (12, 128, 128, 1) and labels.tolist() == [0, 1] * 6
+
+
+def test_the_paths_bench_uploads_each_whole_film_at_the_size_and_format_it_names() -> None:
+    from bench.crop_note_paths import PATHS
+
+    film = _film()
+    for name, upload in PATHS.items():
+        data = upload(film)
+        side = int(name.split(" px")[0]) if " px" in name else 128
+        assert decode_grayscale(data).shape == (side, side), name
+        assert data[:2] == (b"\xff\xd8" if "JPEG" in name else b"\x89P"), name

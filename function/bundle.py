@@ -160,10 +160,7 @@ def load_crop_detector(
         name, labels, threshold = config["model"], config["model_labels"], float(config["threshold"])
     except (ValueError, KeyError, TypeError) as error:
         raise BundleError(f"{CROP_NOTE} is malformed: {error}") from None
-    if not isinstance(name, str) or not _PLAIN_NAME.fullmatch(name) or name in (MANIFEST, MODEL_TFLITE):
-        raise BundleError(f"{CROP_NOTE} names a model {name!r} that is not a bundle file name")
-    if not (isinstance(labels, list) and all(isinstance(x, str) for x in labels) and CROPPED_LABEL in labels):
-        raise BundleError(f"{CROP_NOTE} model_labels must be a list of names including {CROPPED_LABEL!r}")
+    _check_model_reference(CROP_NOTE, name, labels, CROPPED_LABEL)
     if not 0.0 < threshold <= 1.0:
         raise BundleError(f"{CROP_NOTE} threshold {threshold} is not in (0, 1]")
     content = verify_file(manifest, name, source.read(name))
@@ -247,11 +244,7 @@ def _parse_gate(raw: bytes) -> dict[str, Any]:
 
 def _check_second_stage(config: dict[str, Any]) -> None:
     """Stage-2 fields: a plain file name, labels including FRONTAL_LABEL, a threshold in [0, 1]."""
-    name, labels = config["model"], config.get("model_labels")
-    if not isinstance(name, str) or not _PLAIN_NAME.fullmatch(name) or name in (MANIFEST, MODEL_TFLITE):
-        raise BundleError(f"{GATE} names a stage-2 model {name!r} that is not a bundle file name")
-    if not (isinstance(labels, list) and all(isinstance(x, str) for x in labels) and FRONTAL_LABEL in labels):
-        raise BundleError(f"{GATE} model_labels must be a list of names including {FRONTAL_LABEL!r}")
+    _check_model_reference(GATE, config["model"], config.get("model_labels"), FRONTAL_LABEL)
     try:
         threshold = float(config["model_threshold"])
     except (KeyError, TypeError, ValueError):
@@ -259,3 +252,14 @@ def _check_second_stage(config: dict[str, Any]) -> None:
     if not 0.0 <= threshold <= 1.0:
         raise BundleError(f"{GATE} model_threshold {threshold} is not in [0, 1]")
     config["model_threshold"] = threshold
+
+
+def _check_model_reference(owner: str, name: Any, labels: Any, required_label: str) -> None:
+    """A model named by ``owner`` (gate.json, crop_note.json): a plain bundle file name other than the
+    manifest and the classifier, and a list of label names that includes ``required_label``."""
+    if not isinstance(name, str) or not _PLAIN_NAME.fullmatch(name) or name in (MANIFEST, MODEL_TFLITE):
+        raise BundleError(f"{owner} names a model {name!r} that is not a bundle file name")
+    if not (
+        isinstance(labels, list) and all(isinstance(x, str) for x in labels) and required_label in labels
+    ):
+        raise BundleError(f"{owner} model_labels must be a list of names including {required_label!r}")

@@ -60,9 +60,13 @@ def percentile(samples: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200)
-    parser.add_argument("--bundle", default=str(REPO_ROOT / "models" / "release"), help="a bundle folder")
+    parser.add_argument(
+        "--bundle", help="a bundle folder (default: CXR_BUNDLE_LOCATION if set, else models/release)"
+    )
     args = parser.parse_args()
-    os.environ["CXR_BUNDLE_LOCATION"] = args.bundle
+    if args.bundle:
+        os.environ["CXR_BUNDLE_LOCATION"] = args.bundle
+    os.environ.setdefault("CXR_BUNDLE_LOCATION", str(REPO_ROOT / "models" / "release"))
     os.environ.setdefault("CXR_LOG_LEVEL", "WARNING")  # no access line per call on the terminal
 
     from function.app import app, handler

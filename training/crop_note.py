@@ -155,6 +155,7 @@ def crop_report(
 ) -> dict[str, Any]:
     """Share of whole films noted (all, per class, adults and children) and of each measured crop caught."""
     adult = np.array([cohort.age == "adult" for cohort in cohorts], dtype=bool)
+    adult_normal = adult_normals(cohorts, labels)
 
     def noted(images: np.ndarray) -> np.ndarray:
         return score(images) >= threshold
@@ -174,8 +175,8 @@ def crop_report(
         "whole_films_noted_adult": _share(whole[adult]),
         "whole_films_noted_pediatric_or_unknown": _share(whole[~adult]),
         "crops_caught": {name: _share(values) for name, values in crops.items()},
-        "adult_normals": int(adult_normals(cohorts, labels).sum()),
-        "adult_normals_cropped_8pct_caught": _share(crops["cut 8% a side"][adult_normals(cohorts, labels)]),
+        "adult_normals": int(adult_normal.sum()),
+        "adult_normals_cropped_8pct_caught": _share(crops["cut 8% a side"][adult_normal]),
     }
 
 

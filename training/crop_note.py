@@ -8,11 +8,11 @@ as an unfamiliar framing, most often "COVID-19". This detector lets the service 
 
 It is trained on the bundle's fit split only: each film whole, and cut by 3% to 15% on each side (a side
 left uncut a quarter of the time), both through the served resize (``function.imaging.to_model_input``)
-after the same random upload processing (``as_uploaded``: exported larger or smaller, turned a little,
-darker or brighter, JPEG-compressed), so that the cut is the only difference between the classes.
-The threshold lets ``NOTED_WHOLE_FILMS`` of the tuning split's whole
-films get the note; the validation split is only measured (``crop_note.json``: whole films noted, per class
-and age group, and crops of 5%, 8% and 12% a side and 8% top and bottom caught).
+after the same random upload processing (``as_uploaded``: exported larger or smaller to the same picture
+size, turned a little, darker or brighter, JPEG-compressed), so that the cut is the only difference between
+the classes. The threshold lets ``NOTED_WHOLE_FILMS`` of the tuning split's whole films, as stored and as
+uploaded, get the note; the validation split is only measured (``crop_note.json``: whole films noted, per
+class and age group, as uploaded, and crops of 5%, 8% and 12% a side and 8% top and bottom caught).
 """
 
 from __future__ import annotations
@@ -67,23 +67,50 @@ def random_sides(rng: np.random.Generator) -> np.ndarray:
     return sides
 
 
+EXPORT_FILTERS = (cv2.INTER_CUBIC, cv2.INTER_LINEAR, cv2.INTER_LANCZOS4)
+"""How an upload may have been enlarged: the second detector noted 31% of whole films enlarged bilinearly,
+10-13% bicubic or Lanczos, having been trained on bicubic alone (``bench.crop_note_paths``)."""
+UPLOAD_SEED_OFFSET = 1
+"""The tuning and report uploads draw from ``seed + UPLOAD_SEED_OFFSET``, apart from the training draws."""
+
+
+def picture_scale(rng: np.random.Generator) -> float:
+    """How many times the stored film's side the upload's picture is, after any cut: a full-size export
+    (1.5 to 8 times) half the time, a smaller one (0.75 to 1) a fifth, the stored size otherwise."""
+    draw = rng.random()
+    if draw < 0.5:
+        return float(rng.uniform(1.5, 8.0))
+    if draw < 0.7:
+        return float(rng.uniform(0.75, 1.0))
+    return 1.0
+
+
 def as_uploaded(
     gray: np.ndarray, rng: np.random.Generator, sides: Sequence[float] | None = None
 ) -> np.ndarray:
-    """The model input of the film as one upload might bring it, cut by ``sides`` or whole.
+    """The model input of the film as one upload might bring it, cut by ``sides`` or whole."""
+    return to_model_input(uploaded_picture(gray, rng, sides), gray.shape[0])
+
+
+def uploaded_picture(
+    gray: np.ndarray, rng: np.random.Generator, sides: Sequence[float] | None = None
+) -> np.ndarray:
+    """The film as one upload might bring it, cut by ``sides`` or whole, before the served resize.
 
     Every step but the cut is drawn alike for both classes, so that only the cut tells them apart: a
     detector trained on pristine whole films against resampled crops learned "not the stored pixels"
-    instead (it noted 48% of whole films uploaded at 1024 px; docs/model-card.md, "The crop note")."""
+    instead (it noted 48% of whole films uploaded at 1024 px; docs/model-card.md, "The crop note").
+    The picture a crop leaves has the same drawn size as a whole film's (the film is exported larger by
+    what the cut takes), so a crop is not blurrier than a whole film of the same upload size: the second
+    detector, whose crops were cut from the export and then enlarged, noted 10-13% of enlarged whole films."""
     size = gray.shape[0]
+    kept = 1.0 if sides is None else float(np.sqrt((1 - sides[0] - sides[1]) * (1 - sides[2] - sides[3])))
+    scale = picture_scale(rng) / kept
     image = gray
-    draw = rng.random()
-    if draw < 0.4:  # a full-size export
-        side = round(size * rng.uniform(1.5, 8.0))
-        image = cv2.resize(image, (side, side), interpolation=cv2.INTER_CUBIC)
-    elif draw < 0.6:  # a small export
-        side = round(size * rng.uniform(0.75, 1.0))
-        image = cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA)
+    if scale != 1.0:
+        side = round(size * scale)
+        filter_ = cv2.INTER_AREA if scale < 1.0 else int(rng.choice(EXPORT_FILTERS))
+        image = cv2.resize(image, (side, side), interpolation=filter_)
     if rng.random() < 0.25:  # a crooked scan, corners black
         height, width = image.shape
         turn = cv2.getRotationMatrix2D((width / 2, height / 2), rng.uniform(-6.0, 6.0), 1.0)
@@ -96,7 +123,14 @@ def as_uploaded(
     if rng.random() < 0.5:
         quality = int(rng.integers(30, 96))
         image = cv2.imdecode(cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], 0)
-    return to_model_input(np.ascontiguousarray(image), size)
+    return np.ascontiguousarray(image)
+
+
+def uploaded_wholes(inputs: np.ndarray, seed: int) -> np.ndarray:
+    """Each film whole, once as an upload might bring it: what the threshold is set on besides the stored
+    films (the second detector's threshold, set on stored films alone, let 13% of enlarged ones be noted)."""
+    rng = np.random.default_rng(seed + UPLOAD_SEED_OFFSET)
+    return np.stack([whole_variant(_as_gray(model_input), rng) for model_input in inputs])
 
 
 def whole_variant(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -150,10 +184,12 @@ def crop_report(
     score: Callable[[np.ndarray], np.ndarray],
     threshold: float,
     inputs: np.ndarray,
+    uploaded: np.ndarray,
     labels: np.ndarray,
     cohorts: Sequence[Cohort],
 ) -> dict[str, Any]:
-    """Share of whole films noted (all, per class, adults and children) and of each measured crop caught."""
+    """Share of whole films noted, as stored (all, per class, adults and children) and as uploaded
+    (``uploaded``: one ``as_uploaded`` copy of each), and of each measured crop caught."""
     adult = np.array([cohort.age == "adult" for cohort in cohorts], dtype=bool)
     adult_normal = adult_normals(cohorts, labels)
 
@@ -174,6 +210,7 @@ def crop_report(
         "whole_films_noted_per_class": {label: _share(values) for label, values in per_class.items()},
         "whole_films_noted_adult": _share(whole[adult]),
         "whole_films_noted_pediatric_or_unknown": _share(whole[~adult]),
+        "whole_films_as_uploaded_noted": _share(noted(uploaded)),
         "crops_caught": {name: _share(values) for name, values in crops.items()},
         "adult_normals": int(adult_normal.sum()),
         "adult_normals_cropped_8pct_caught": _share(crops["cut 8% a side"][adult_normal]),
@@ -200,7 +237,8 @@ def build_crop_note(bundle: Path, data: list[Path], epochs: int = EPOCHS) -> dic
     tflite = export.to_tflite(model)
     (bundle / CROP_MODEL).write_bytes(tflite)
     detector = Classifier(tflite, CROP_LABELS)
-    tune_scores = cropped_probability(detector, inputs[split.tune])
+    tune_wholes = np.concatenate([inputs[split.tune], uploaded_wholes(inputs[split.tune], config.seed)])
+    tune_scores = cropped_probability(detector, tune_wholes)
     threshold = float(np.quantile(tune_scores, 1.0 - NOTED_WHOLE_FILMS, method="higher"))
 
     def report(rows: np.ndarray) -> dict[str, Any]:
@@ -208,6 +246,7 @@ def build_crop_note(bundle: Path, data: list[Path], epochs: int = EPOCHS) -> dic
             lambda images: cropped_probability(detector, images),
             threshold,
             inputs[rows],
+            uploaded_wholes(inputs[rows], config.seed),
             prepared.labels[rows],
             [prepared.cohorts[row] for row in rows],
         )
@@ -216,14 +255,15 @@ def build_crop_note(bundle: Path, data: list[Path], epochs: int = EPOCHS) -> dic
         "model": CROP_MODEL,
         "model_labels": list(CROP_LABELS),
         "threshold": round(threshold, 6),
-        "threshold_rule": f"percentile {100 * (1 - NOTED_WHOLE_FILMS):g} of the tuning split's whole films' "
-        f"P({CROPPED_LABEL})",
+        "threshold_rule": f"percentile {100 * (1 - NOTED_WHOLE_FILMS):g} of P({CROPPED_LABEL}) over the "
+        "tuning split's whole films, each as stored and once as uploaded (uploaded_wholes)",
         "training": {
             "films": f"the fit split ({len(split.fit)} films), each twice whole and twice cropped",
             "crops": f"{MIN_CUT:.0%} to {MAX_CUT:.0%} of each side, "
             f"a side uncut {UNCUT_SIDE:.0%} of the time",
-            "processing": "as_uploaded, alike for whole films and crops: exported larger or smaller, "
-            "turned a little, darker or brighter, JPEG-compressed",
+            "processing": "as_uploaded, alike for whole films and crops: exported larger (bicubic, "
+            "bilinear or Lanczos) or smaller to the same picture size after the cut, turned a little, "
+            "darker or brighter, JPEG-compressed",
             "epochs": epochs,
             "seed": config.seed,
         },

@@ -321,8 +321,10 @@ def test_crop_note_adds_its_detector_in_place_and_the_service_notes_by_it(
     assert {"crop_note.json", "crop_model.tflite"} <= set(after["files"])
     assert after["files"]["gate.json"] == before["files"]["gate.json"]
     tuned = note["tuning"]
-    # the threshold rule: at most NOTED_WHOLE_FILMS of the tuning split's whole films noted (ties aside)
-    assert tuned["whole_films_noted"] <= NOTED_WHOLE_FILMS + 1 / tuned["films"]
+    # the threshold rule: at most NOTED_WHOLE_FILMS of the tuning split's whole films, as stored and as
+    # uploaded, noted (ties aside)
+    pooled = (tuned["whole_films_noted"] + tuned["whole_films_as_uploaded_noted"]) / 2
+    assert pooled <= NOTED_WHOLE_FILMS + 1 / (2 * tuned["films"]) + 1e-4
     assert set(note["validation"]["crops_caught"]) == {
         "cut 5% a side", "cut 8% a side", "cut 12% a side", "cut 8% top and bottom",
     }  # fmt: skip

@@ -15,7 +15,6 @@ from typing import Any
 from function.bundle_format import INT8_DYNAMIC_WEIGHTS, TFLITE_WEIGHTS, BundleError
 from function.imaging import DEFAULT_PREPROCESSING, PREPROCESSING_VERSIONS
 from training.checkpoint import CheckpointMismatch
-from training.crop_note import EPOCHS as CROP_EPOCHS
 from training.data import DatasetError
 from training.recipes import ARCHITECTURE_NAMES, RECIPES, TUNING_STRATA
 from training.views import VIEW_SETS
@@ -152,7 +151,7 @@ def _parser() -> argparse.ArgumentParser:
     add = crop_note.add_argument
     add("--bundle", type=Path, required=True)
     add("--data", type=Path, action="append", required=True, help="the folders the bundle was trained on")
-    add("--epochs", type=int, default=CROP_EPOCHS)
+    add("--epochs", type=int, help="training epochs (default: training.crop_note.EPOCHS)")
 
     ensemble = commands.add_parser(
         "ensemble", help="one bundle averaging the probabilities of bundles trained on one split"

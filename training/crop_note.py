@@ -221,9 +221,13 @@ def _share(values: np.ndarray) -> float | None:
     return round(float(values.mean()), 4) if len(values) else None
 
 
-def build_crop_note(bundle: Path, data: list[Path], epochs: int = EPOCHS) -> dict[str, Any]:
+def build_crop_note(bundle: Path, data: list[Path], epochs: int | None = None) -> dict[str, Any]:
     """Train the detector on the bundle's fit split, choose its threshold on the tuning split, measure it
-    on the validation split; write ``crop_model.tflite`` and ``crop_note.json`` and a new manifest."""
+    on the validation split; write ``crop_model.tflite`` and ``crop_note.json`` and a new manifest.
+
+    ``epochs`` None means ``EPOCHS``: the CLI leaves the default here so that its start-up need not import
+    this module (OpenCV and all) for every command."""
+    epochs = EPOCHS if epochs is None else epochs
     from training import export
     from training.bundle_split import prepare_as_trained
     from training.repeatable import make_repeatable

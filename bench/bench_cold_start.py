@@ -1,13 +1,13 @@
 """Cold start: process start -> first answered POST /diagnose, LiteRT function vs the same app on TensorFlow.
 
-The bundle (models/release) is published to moto's S3 server on loopback; each trial is a fresh Python
-process (``bench.cold_start_child``) that imports the app, loads the bundle from S3 through boto3
-(``AWS_ENDPOINT_URL_S3``), verifies it and answers one API Gateway HTTP API event carrying a real
-radiograph. Variants alternate within one run so both see the same machine load; the table gives the
-wall time from ``Popen`` to the answer, the child's CPU time (user + system, which other load on the
+The bundle (models/release, or ``--bundle``) is published to moto's S3 server on loopback; each trial
+is a fresh Python process (``bench.cold_start_child``) that imports the app, loads the bundle from S3
+through boto3 (``AWS_ENDPOINT_URL_S3``), verifies it and answers one API Gateway HTTP API event carrying
+a real radiograph. Variants alternate within one run so both see the same machine load; the table gives
+the wall time from ``Popen`` to the answer, the child's CPU time (user + system, which other load on the
 machine inflates less than wall time), and the TensorFlow/LiteRT ratio of the wall-time medians.
 
-    .venv/bin/python -m bench.bench_cold_start --trials 7
+    .venv/bin/python -m bench.bench_cold_start --trials 7 [--bundle FOLDER]
 """
 
 from __future__ import annotations
@@ -42,14 +42,16 @@ def start_s3() -> tuple[Any, str]:
     return server, f"http://{host}:{port}"
 
 
-def publish(endpoint: str, bucket: str = "cxr-bench", prefix: str = "bundles/release/") -> str:
+def publish(
+    endpoint: str, bundle: Path = BUNDLE, bucket: str = "cxr-bench", prefix: str = "bundles/release/"
+) -> str:
     import boto3
 
     client = boto3.client(
         "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
     )
     client.create_bucket(Bucket=bucket)
-    files = sorted((p for p in BUNDLE.iterdir() if p.is_file()), key=lambda p: p.name == "manifest.json")
+    files = sorted((p for p in bundle.iterdir() if p.is_file()), key=lambda p: p.name == "manifest.json")
     for path in files:
         client.put_object(Bucket=bucket, Key=prefix + path.name, Body=path.read_bytes())
     return f"s3://{bucket}/{prefix}"
@@ -96,11 +98,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=5, help="timed cold starts per variant")
     parser.add_argument("--json", type=Path, help="also write the raw trials here")
+    parser.add_argument("--bundle", type=Path, default=BUNDLE, help="bundle folder (default models/release)")
     args = parser.parse_args()
 
     server, endpoint = start_s3()
     try:
-        location = publish(endpoint)
+        location = publish(endpoint, args.bundle)
         environment = {
             **os.environ,
             "CXR_BUNDLE_LOCATION": location,
@@ -120,7 +123,8 @@ def main() -> None:
         server.stop()
 
     print(f"machine: {machine()}")
-    print(f"bundle: {json.loads((BUNDLE / 'manifest.json').read_text())['bundle_version']} on {endpoint}")
+    version = json.loads((args.bundle / "manifest.json").read_text())["bundle_version"]
+    print(f"bundle: {version} on {endpoint}")
     print(f"trials per variant: {args.trials}\n")
     print("| runtime | wall p50 (s) | min | max | import p50 | first request p50 (load + answer) | CPU p50 |")
     print("|---|---|---|---|---|---|---|")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -29,6 +29,9 @@ from function.classifier import Classifier
 from function.framing import CROP_LABELS, CROPPED_LABEL
 from function.imaging import to_model_input
 from training.cohorts import Cohort, adult_normals
+
+if TYPE_CHECKING:
+    from training.train import Prepared
 
 MIN_CUT, MAX_CUT = 0.03, 0.15
 """Each cut side loses this share of its length: from barely visible to a crop of the lungs alone."""
@@ -221,6 +224,37 @@ def _share(values: np.ndarray) -> float | None:
     return round(float(values.mean()), 4) if len(values) else None
 
 
+def split_reports(
+    detector: Classifier, threshold: float, prepared: Prepared, seed: int
+) -> dict[str, dict[str, Any]]:
+    """``crop_report`` of the tuning and the validation split: what ``crop_note.json`` records, and what
+    ``measure_crop_note`` recomputes from a bundle."""
+    rows = {"tuning": prepared.split.tune, "validation": prepared.split.validation}
+    return {
+        name: crop_report(
+            lambda images: cropped_probability(detector, images),
+            threshold,
+            prepared.inputs[indices],
+            uploaded_wholes(prepared.inputs[indices], seed),
+            prepared.labels[indices],
+            [prepared.cohorts[index] for index in indices],
+        )
+        for name, indices in rows.items()
+    }
+
+
+def measure_crop_note(bundle: Path, data: list[Path]) -> dict[str, dict[str, Any]]:
+    """The bundle's served crop detector measured again on its recomputed split (``split_reports``)."""
+    from function.bundle import FolderSource, load_bundle
+    from training.bundle_split import prepare_as_trained
+
+    detector = load_bundle(FolderSource(bundle)).crop_detector
+    if detector is None:
+        raise BundleError(f"{bundle.name} has no crop detector ({CROP_NOTE})")
+    _, config, prepared = prepare_as_trained(bundle, data)
+    return split_reports(detector.model, detector.threshold, prepared, config.seed)
+
+
 def build_crop_note(bundle: Path, data: list[Path], epochs: int | None = None) -> dict[str, Any]:
     """Train the detector on the bundle's fit split, choose its threshold on the tuning split, measure it
     on the validation split; write ``crop_model.tflite`` and ``crop_note.json`` and a new manifest.
@@ -243,24 +277,15 @@ def build_crop_note(bundle: Path, data: list[Path], epochs: int | None = None) -
     detector = Classifier(tflite, CROP_LABELS)
     tune_wholes = np.concatenate([inputs[split.tune], uploaded_wholes(inputs[split.tune], config.seed)])
     tune_scores = cropped_probability(detector, tune_wholes)
-    threshold = float(np.quantile(tune_scores, 1.0 - NOTED_WHOLE_FILMS, method="higher"))
-
-    def report(rows: np.ndarray) -> dict[str, Any]:
-        return crop_report(
-            lambda images: cropped_probability(detector, images),
-            threshold,
-            inputs[rows],
-            uploaded_wholes(inputs[rows], config.seed),
-            prepared.labels[rows],
-            [prepared.cohorts[row] for row in rows],
-        )
+    # rounded before the reports are made, so that crop_note.json records what the served threshold does
+    threshold = round(float(np.quantile(tune_scores, 1.0 - NOTED_WHOLE_FILMS, method="higher")), 6)
 
     note = {
         "model": CROP_MODEL,
         "model_labels": list(CROP_LABELS),
-        "threshold": round(threshold, 6),
+        "threshold": threshold,
         "threshold_rule": f"percentile {100 * (1 - NOTED_WHOLE_FILMS):g} of P({CROPPED_LABEL}) over the "
-        "tuning split's whole films, each as stored and once as uploaded (uploaded_wholes)",
+        "tuning split's whole films, each as stored and once as uploaded (uploaded_wholes), to 6 decimals",
         "training": {
             "films": f"the fit split ({len(split.fit)} films), each twice whole and twice cropped",
             "crops": f"{MIN_CUT:.0%} to {MAX_CUT:.0%} of each side, "
@@ -271,8 +296,7 @@ def build_crop_note(bundle: Path, data: list[Path], epochs: int | None = None) -
             "epochs": epochs,
             "seed": config.seed,
         },
-        "tuning": report(split.tune),
-        "validation": report(split.validation),
+        **split_reports(detector, threshold, prepared, config.seed),
     }
     export.write_json(bundle / CROP_NOTE, note)
     export.rewrite_manifest(bundle, manifest, "crop_note_added", {"epochs": epochs})

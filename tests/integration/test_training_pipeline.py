@@ -131,6 +131,20 @@ def test_evaluate_reproduces_the_committed_bundles_metrics(bundle: Path, shared_
     assert report["n"] == sum(manifest["data"]["validation"].values())
 
 
+def test_the_releases_crop_note_records_what_its_served_detector_does(shared_data: Path) -> None:
+    """crop_note.json is what the model card's crop-note figures come from: the served detector, at its
+    served threshold, must reproduce it on the recomputed split (a threshold rounded after the reports
+    were made once moved one tuning film)."""
+    from training.crop_note import measure_crop_note
+
+    manifest = json.loads((RELEASE_BUNDLE / MANIFEST).read_text())
+    data = [shared_data / name for name in manifest["training"]["data"]]
+    recorded = json.loads((RELEASE_BUNDLE / "crop_note.json").read_text())
+    measured = measure_crop_note(RELEASE_BUNDLE, data)
+    assert measured == {"tuning": recorded["tuning"], "validation": recorded["validation"]}
+    assert measured["validation"]["films"] == sum(manifest["data"]["validation"].values())
+
+
 def test_evaluate_reproduces_the_served_rules_figures(shared_data: Path) -> None:
     """The release's screening flag threshold changes readings; evaluate --served-rule scores exactly the
     readings training reported for it (and they differ from the argmax's)."""

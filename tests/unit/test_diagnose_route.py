@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from bench.upload_robustness import letterboxed
+from bench.upload_robustness import cropped, jpeg_bytes, letterboxed
 from function.imaging import decode_grayscale
 from function.schemas import DISCLAIMER, DISCLAIMER_EN, NOT_CHEST_XRAY_MESSAGE, NOT_CHEST_XRAY_MESSAGE_EN
 from tests.api_support import (
@@ -23,6 +24,7 @@ from tests.api_support import (
     release_with_manifest,
     unavailable_reasons,
 )
+from tests.conftest import ADULT_SET
 from tests.upload_samples import COVID_RADIOGRAPH, NORMAL_RADIOGRAPH, PHOTO, b64, data_url, encode
 
 RESPONSE_FIELDS = {
@@ -141,6 +143,26 @@ def test_a_screenshot_with_black_bars_gets_a_note_the_film_none(client: TestClie
     assert [note["code"] for note in framed["notes"]] == ["black_bars"]
     note = framed["notes"][0]
     assert "franjas negras" in note["message"] and "black bars" in note["message_en"]
+
+
+def test_the_release_notes_a_crop_of_a_full_size_export_and_not_the_export(client: TestClient) -> None:
+    """The released crop detector through the route, on adult normals (the films a crop misreads most):
+    the model card measured 97.5% of such crops noted and 1.8% of the whole exports."""
+    films = sorted((ADULT_SET / "Normal" / "images").glob("*.png"))[:10]
+    whole_noted = crops_noted = 0
+    for path in films:
+        export = cv2.resize(decode_grayscale(path.read_bytes()), (1024, 1024), interpolation=cv2.INTER_CUBIC)
+        whole_noted += "cropped" in _note_codes(client, jpeg_bytes(export, 90))
+        crop = _diagnosis(client, jpeg_bytes(cropped(export), 90))
+        if "cropped" in [note["code"] for note in crop["notes"]]:
+            crops_noted += 1
+            note = next(note for note in crop["notes"] if note["code"] == "cropped")
+            assert "recortada" in note["message"] and "cropped" in note["message_en"]
+    assert whole_noted <= 1 and crops_noted >= 8
+
+
+def _note_codes(client: TestClient, image: bytes) -> list[str]:
+    return [note["code"] for note in _diagnosis(client, image)["notes"]]
 
 
 def test_the_note_comes_with_a_refusal_too(client: TestClient) -> None:

@@ -174,3 +174,14 @@ def test_the_paths_bench_uploads_each_whole_film_at_the_size_and_format_it_names
         side = int(name.split(" px")[0]) if " px" in name else 128
         assert decode_grayscale(data).shape == (side, side), name
         assert data[:2] == (b"\xff\xd8" if "JPEG" in name else b"\x89P"), name
+
+
+def test_the_paths_bench_cuts_the_export_on_the_sides_it_names() -> None:
+    from bench.crop_note_paths import CROPS, cropped_export
+
+    film = _film()
+    for name, sides in CROPS.items():
+        data = cropped_export(sides)(film)
+        top, bottom, left, right = (round(share * 1024) for share in sides)
+        assert data[:2] == b"\xff\xd8", name
+        assert decode_grayscale(data).shape == (1024 - top - bottom, 1024 - left - right), name

@@ -14,16 +14,17 @@ import re
 import shutil
 from pathlib import Path
 
+import cv2
 import httpx2
 import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import Page, Request, Route, expect
 
-from bench.upload_robustness import letterboxed, png_bytes
+from bench.upload_robustness import cropped, jpeg_bytes, letterboxed, png_bytes
 from function.service import percent  # the page writes probabilities exactly as the API message does
 from tests.browser.conftest import PageWatch, local_stack, local_stack_process, screenshot
-from tests.conftest import NOT_CHEST, RELEASE_BUNDLE, REPO_ROOT, TRAINING_SET
+from tests.conftest import ADULT_SET, NOT_CHEST, RELEASE_BUNDLE, REPO_ROOT, TRAINING_SET
 
 pytestmark = pytest.mark.browser
 
@@ -245,6 +246,30 @@ def test_a_screenshot_with_black_bars_shows_the_note_in_both_languages(
     screenshot(page, "black-bars-note")
     page.click("#lang-toggle")
     expect(note).to_have_text(answer["notes"][0]["message_en"])
+
+
+def test_a_cropped_film_shows_the_crop_note_in_both_languages(
+    page: Page, stack_url: str, tmp_path: Path
+) -> None:
+    """The released crop detector's note, from the page: a crop of a full-size export of an adult normal
+    (the upload the release misreads most), 860 px, so the page sends the file as it is."""
+    crops = []
+    for source in sorted(images(ADULT_SET / "Normal" / "images"))[:5]:
+        with Image.open(source) as film:
+            export = cv2.resize(np.asarray(film.convert("L")), (1024, 1024), interpolation=cv2.INTER_CUBIC)
+        crops.append(tmp_path / f"cropped-{source.stem}.jpg")
+        crops[-1].write_bytes(jpeg_bytes(cropped(export), 90))
+    crop, answer = pick(stack_url, crops, lambda a: "cropped" in [note["code"] for note in a["notes"]])
+    open_page(page, stack_url)
+    sent = choose_and_diagnose(page, crop)
+    assert len(sent) == 1 and sent_image(sent[0]) == crop.read_bytes()
+
+    message = next(note for note in answer["notes"] if note["code"] == "cropped")
+    note = page.locator(RESULT).locator('.result-note[data-note="cropped"]')
+    expect(note).to_have_text(message["message"])
+    screenshot(page, "cropped-note")
+    page.click("#lang-toggle")
+    expect(note).to_have_text(message["message_en"])
 
 
 def test_dicom_is_sent_as_it_is(page: Page, stack_url: str) -> None:

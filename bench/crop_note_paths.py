@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bench.upload_robustness import jpeg_bytes, png_bytes
+from bench.upload_robustness import UPSCALED_SIDE, jpeg_bytes, png_bytes
 from function.bundle import FolderSource, load_bundle
 from function.service import read_image
 from tests.conftest import ADULT_SET, TRAINING_SET
@@ -67,8 +67,10 @@ detector sees (the third detector caught 4.5% of films cut 8% top and bottom, 70
 
 
 def cropped_export(sides: tuple[float, float, float, float]) -> Callable[[np.ndarray], bytes]:
+    """The film enlarged as ``bench.upload_robustness``'s full-size export, cut by ``sides``, as JPEG 90."""
+
     def upload(gray: np.ndarray) -> bytes:
-        export = cv2.resize(gray, (1024, 1024), interpolation=cv2.INTER_CUBIC)
+        export = cv2.resize(gray, (UPSCALED_SIDE, UPSCALED_SIDE), interpolation=cv2.INTER_CUBIC)
         return jpeg_bytes(cut(export, sides), 90)
 
     return upload

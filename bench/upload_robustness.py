@@ -33,6 +33,7 @@ from function.imaging import PREPROCESSING_VERSIONS, InputSpec
 from function.service import read_image
 from tests.conftest import ADULT_SET, TRAINING_SET
 from training.bundle_split import prepare_as_trained
+from training.crop_note import cut
 
 UPSCALED_SIDE = 1024
 
@@ -59,9 +60,7 @@ def letterboxed(gray: np.ndarray) -> np.ndarray:
 
 def cropped(gray: np.ndarray, fraction: float = 0.08) -> np.ndarray:
     """A tight crop: ``fraction`` of the side cut away on every edge (markers and corners gone)."""
-    height, width = gray.shape
-    top, left = round(height * fraction), round(width * fraction)
-    return gray[top : height - top, left : width - left]
+    return cut(gray, (fraction,) * 4)
 
 
 def rotated(gray: np.ndarray, degrees: float = 5.0) -> np.ndarray:

@@ -13,13 +13,13 @@ again, to show which crops the detector misses. Reporting only.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from bench.report_cli import print_bundle_report
 from bench.upload_robustness import UPSCALED_SIDE, jpeg_bytes, png_bytes
 from function.bundle import FolderSource, load_bundle
 from function.service import read_image
@@ -103,13 +103,7 @@ def crop_note_paths(bundle_path: Path, every: int) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("bundle", type=Path)
-    parser.add_argument("--every", type=int, default=4, help="every Nth validation film (default 4)")
-    arguments = parser.parse_args()
-    print(crop_note_paths(arguments.bundle, arguments.every))
+    print_bundle_report(__doc__ or "", crop_note_paths, every=4)
 
 
 if __name__ == "__main__":

@@ -7,10 +7,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def print_bundle_report(description: str, report: Callable[[Path], str]) -> None:
-    """Parse ``BUNDLE`` from the command line, print ``report(BUNDLE)``; ``description`` is the --help."""
+def print_bundle_report(description: str, report: Callable[..., str], every: int | None = None) -> None:
+    """Parse ``BUNDLE`` from the command line, print ``report(BUNDLE)``; ``description`` is the --help.
+
+    With ``every``, the report also takes ``--every N`` (every Nth validation film, by default ``every``):
+    ``report(BUNDLE, N)``."""
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("bundle", type=Path)
-    print(report(parser.parse_args().bundle))
+    if every is not None:
+        parser.add_argument(
+            "--every", type=int, default=every, help=f"every Nth validation film (default {every})"
+        )
+    arguments = parser.parse_args()
+    print(report(arguments.bundle) if every is None else report(arguments.bundle, arguments.every))

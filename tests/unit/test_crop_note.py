@@ -19,6 +19,7 @@ from function.bundle_format import CROP_MODEL, CROP_NOTE, BundleError
 from function.framing import CROP_LABELS
 from function.imaging import decode_grayscale, to_model_input
 from tests.api_support import make_client
+from tests.conftest import REPO_ROOT
 from tests.gate_bundles import (
     copy_reference,
     expected_frontal_probability,
@@ -195,3 +196,22 @@ def test_the_paths_bench_cuts_the_export_on_the_sides_it_names() -> None:
         top, bottom, left, right = (round(share * 1024) for share in sides)
         assert data[:2] == b"\xff\xd8", name
         assert decode_grayscale(data).shape == (1024 - top - bottom, 1024 - left - right), name
+
+
+def test_the_page_redraw_bench_chooses_files_the_page_must_redraw() -> None:
+    """Every file is larger than the page sends (so Chromium's canvas redraws it), of the format it names."""
+    import re
+
+    from bench.page_redraw import CUTS, EXPORT_SIDE, PAGE_SIDE, UPLOADS
+
+    page_side = re.search(r"const MAX_SIDE = (\d+);", (REPO_ROOT / "frontend" / "app.js").read_text())
+    assert page_side and int(page_side.group(1)) == PAGE_SIDE
+    film = _film()
+    for name, (suffix, upload) in UPLOADS.items():
+        data = upload(film)
+        assert data[:2] == (b"\xff\xd8" if suffix == ".jpg" else b"\x89P"), name
+        sides = next((sides for cut_name, sides in CUTS.items() if name.startswith(cut_name)), (0,) * 4)
+        top, bottom, left, right = (round(share * EXPORT_SIDE) for share in sides)
+        shape = decode_grayscale(data).shape
+        assert shape == (EXPORT_SIDE - top - bottom, EXPORT_SIDE - left - right), name
+        assert min(shape) > PAGE_SIDE, name

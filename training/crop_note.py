@@ -6,9 +6,8 @@ nothing is added, something is missing. The model learned the framing of whole f
 as an unfamiliar framing, most often "COVID-19". This detector lets the service say so ("cropped" note,
 ``function.framing.CropDetector``); like the black-bars note it changes no reading.
 
-It is trained on the bundle's fit split only: each film whole, and cut by 3% to 15% on each side (half
-the crops cut only chosen sides, most often top and bottom; the others each side, a side left uncut a
-quarter of the time), both through the served resize (``function.imaging.to_model_input``)
+It is trained on the bundle's fit split only: each film whole, and cut by 3% to 15% on each side (a side
+left uncut a quarter of the time), both through the served resize (``function.imaging.to_model_input``)
 after the same random upload processing (``as_uploaded``: exported larger or smaller to the same picture
 size, turned a little, darker or brighter, JPEG-compressed), so that the cut is the only difference between
 the classes. The threshold lets ``NOTED_WHOLE_FILMS`` of the tuning split's whole films, as stored and as
@@ -62,30 +61,10 @@ def _as_gray(model_input: np.ndarray) -> np.ndarray:
     return np.clip(np.round(model_input[..., 0] * 255.0), 0, 255).astype(np.uint8)
 
 
-FOCUSED_CROPS = 0.5
-"""How often a training crop cuts only the sides of one of ``FOCUSED_SIDES`` instead of each side at
-random: the third detector, whose crops left both left and right whole one draw in sixteen, caught 4.5% of
-films cut 8% top and bottom only (35% of such crops of a 1024 px export, ``bench.crop_note_paths``)."""
-FOCUSED_SIDES: dict[tuple[int, ...], float] = {
-    (0, 1): 0.4,  # top and bottom: the third detector's blind spot
-    (2, 3): 0.2,  # left and right
-    **{(side,): 0.05 for side in range(4)},  # one side
-    **{(vertical, horizontal): 0.05 for vertical in (0, 1) for horizontal in (2, 3)},  # a corner
-}
-"""Which sides (0 top, 1 bottom, 2 left, 3 right) a focused crop cuts, and how often among them."""
-
-
 def random_sides(rng: np.random.Generator) -> np.ndarray:
-    """(top, bottom, left, right) shares to cut, each MIN_CUT..MAX_CUT or none, at least one 5% or more:
-    ``FOCUSED_CROPS`` of the time only the sides of a drawn ``FOCUSED_SIDES`` entry, otherwise each side
-    left whole ``UNCUT_SIDE`` of the time."""
+    """(top, bottom, left, right) shares to cut: each MIN_CUT..MAX_CUT or none, at least one 5% or more."""
     sides = rng.uniform(MIN_CUT, MAX_CUT, size=4)
-    if rng.random() < FOCUSED_CROPS:
-        patterns = list(FOCUSED_SIDES)
-        chosen = patterns[int(rng.choice(len(patterns), p=list(FOCUSED_SIDES.values())))]
-        sides[[side for side in range(4) if side not in chosen]] = 0.0
-    else:
-        sides[rng.random(4) < UNCUT_SIDE] = 0.0
+    sides[rng.random(4) < UNCUT_SIDE] = 0.0
     if sides.max() < 0.05:
         sides[int(rng.integers(4))] = rng.uniform(0.05, MAX_CUT)
     return sides
@@ -309,9 +288,8 @@ def build_crop_note(bundle: Path, data: list[Path], epochs: int | None = None) -
         "tuning split's whole films, each as stored and once as uploaded (uploaded_wholes), to 6 decimals",
         "training": {
             "films": f"the fit split ({len(split.fit)} films), each twice whole and twice cropped",
-            "crops": f"{MIN_CUT:.0%} to {MAX_CUT:.0%} of each cut side; {FOCUSED_CROPS:.0%} of crops cut "
-            "only top and bottom (40% of those), left and right (20%), one side (20%) or a corner (20%), "
-            f"the others each side but a side uncut {UNCUT_SIDE:.0%} of the time",
+            "crops": f"{MIN_CUT:.0%} to {MAX_CUT:.0%} of each side, "
+            f"a side uncut {UNCUT_SIDE:.0%} of the time",
             "processing": "as_uploaded, alike for whole films and crops: exported larger (bicubic, "
             "bilinear or Lanczos) or smaller to the same picture size after the cut, turned a little, "
             "darker or brighter, JPEG-compressed",

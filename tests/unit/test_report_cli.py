@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bench.report_cli import print_bundle_report
@@ -28,4 +26,4 @@ def test_every_is_read_from_the_command_line(
 def test_a_report_without_every_refuses_the_option(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.argv", ["report", "b", "--every", "9"])
     with pytest.raises(SystemExit):
-        print_bundle_report("help", lambda bundle: str(Path(bundle)))
+        print_bundle_report("help", lambda bundle: bundle.name)

@@ -82,6 +82,8 @@ def through_page(page: Page, path: Path) -> tuple[dict, bytes]:
     page.wait_for_selector('#diagnose[aria-disabled="false"]')
     with page.expect_response(lambda response: response.url.endswith("/diagnose")) as response:
         page.click("#diagnose")
+    if not response.value.ok:
+        raise SystemExit(f"the API answered {response.value.status} to {path.name}: {response.value.text()}")
     sent = base64.b64decode(json.loads(response.value.request.post_data or "{}")["image"])
     return response.value.json(), sent
 

@@ -303,6 +303,54 @@ def test_large_image_is_scaled_down_in_the_browser(page: Page, stack_url: str, t
     expect(page.locator(RESULT)).to_have_attribute("data-state", api_answer(stack_url, scaled)["result"])
 
 
+def test_a_large_jpeg_is_sent_as_a_1024_px_jpeg(page: Page, stack_url: str, tmp_path: Path) -> None:
+    """A phone photo of a film: redrawn in the canvas, sent as JPEG (not a PNG several times its size)."""
+    source = sorted(images(ADULT_SET / "Normal" / "images"))[0]
+    photo = tmp_path / "foto-placa.jpg"
+    with Image.open(source) as film:
+        photo.write_bytes(jpeg_bytes(cv2.resize(np.asarray(film.convert("L")), (4096, 3072)), 90))
+    open_page(page, stack_url)
+    sent = choose_and_diagnose(page, photo)
+
+    assert len(sent) == 1
+    uploaded_bytes = sent_image(sent[0])
+    with Image.open(io.BytesIO(uploaded_bytes)) as uploaded:
+        assert uploaded.format == "JPEG" and uploaded.size == (1024, 768)
+    as_uploaded = tmp_path / "as-uploaded.jpg"
+    as_uploaded.write_bytes(uploaded_bytes)
+    expect(page.locator(RESULT)).to_have_attribute("data-state", api_answer(stack_url, as_uploaded)["result"])
+
+
+def test_a_redrawn_png_over_the_upload_limit_is_sent_as_jpeg(
+    page: Page, stack_url: str, tmp_path: Path
+) -> None:
+    """With a deployment's lower limit (config.js), a redrawn PNG too large to send goes as JPEG instead."""
+    limit = 300_000
+    page.route(
+        "**/config.js",
+        lambda route: route.fulfill(
+            content_type="text/javascript",
+            body=f'window.CXR_CONFIG = {{ apiBaseUrl: "", maxUploadBytes: {limit} }};',
+        ),
+    )
+    source = sorted(images(ADULT_SET / "Normal" / "images"))[0]
+    large = tmp_path / "large-radiograph.png"
+    with Image.open(source) as film:
+        large.write_bytes(png_bytes(cv2.resize(np.asarray(film.convert("L")), (2048, 2048))))
+    assert large.stat().st_size > limit
+    open_page(page, stack_url)
+    sent = choose_and_diagnose(page, large)
+
+    assert len(sent) == 1
+    uploaded_bytes = sent_image(sent[0])
+    assert len(uploaded_bytes) <= limit
+    with Image.open(io.BytesIO(uploaded_bytes)) as uploaded:
+        assert uploaded.format == "JPEG" and uploaded.size == (1024, 1024)
+    as_uploaded = tmp_path / "as-uploaded.jpg"
+    as_uploaded.write_bytes(uploaded_bytes)
+    expect(page.locator(RESULT)).to_have_attribute("data-state", api_answer(stack_url, as_uploaded)["result"])
+
+
 # ---------------------------------------------------------------------------------------------- errors
 
 

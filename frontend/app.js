@@ -296,8 +296,8 @@
   }
 
   /** The canvas encoded now, as a Blob. Not toBlob: Chromium encodes for toBlob in idle time, and a redrawn
-   * 2048 px PNG then left 1 to 7 s after the click (bench.page_latency, docs/benchmarks.md); toDataURL
-   * encodes at once (the whole redraw about 55 ms). */
+   * 2048 px PNG then left 1 to 7 s after the click (bench.bench_page_latency, docs/benchmarks.md);
+   * toDataURL encodes at once (the whole redraw about 55 ms). */
   function canvasBlob(canvas, type, quality) {
     const url = canvas.toDataURL(type, quality);
     const binary = atob(url.slice(url.indexOf(",") + 1));

@@ -1,6 +1,6 @@
 """How long a person waits on the page: from choosing a file to the reading on the screen.
 
-    .venv/bin/python -m bench.page_latency [--bundle models/release] [--repeats 20]
+    .venv/bin/python -m bench.bench_page_latency [--bundle models/release] [--repeats 20]
 
 The promise is a reading "within a second" of pressing Diagnosticar. The handler benches time the
 function alone; this times what the person sees, in Debian's Chromium (Playwright) against ``make run``'s

@@ -1,10 +1,10 @@
-"""bench.page_latency's uploads: the formats they name, and a redraw exactly where the name says so."""
+"""bench.bench_page_latency's uploads: the formats they name, and a redraw exactly where the name says so."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from bench.page_latency import UPLOADS
+from bench.bench_page_latency import UPLOADS
 from bench.page_redraw import PAGE_SIDE
 from function.imaging import decode_grayscale
 

@@ -24,11 +24,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from bench.bench_cold_start import machine
+from bench.page_session import page_on_stack
 from bench.upload_robustness import jpeg_bytes, png_bytes
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, local_stack
 from tests.conftest import ADULT_SET, RELEASE_BUNDLE
 
 RESULT = "#result-region .result"
@@ -87,12 +87,8 @@ def page_latency(bundle: Path, repeats: int) -> str:
     rows = []
     with (
         tempfile.TemporaryDirectory() as scratch,
-        local_stack(bundle, log_name="page-latency-stack") as url,
-        sync_playwright() as playwright,
+        page_on_stack(bundle, "page-latency-stack", MARK_THE_CLICK) as (page, url),
     ):
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport=DESKTOP, locale="es-ES")
-        page.add_init_script(MARK_THE_CLICK)
         for name, (suffix, upload) in UPLOADS.items():
             path = Path(scratch) / f"film{suffix}"
             data = upload(gray)
@@ -107,7 +103,6 @@ def page_latency(bundle: Path, repeats: int) -> str:
                 f"| {milliseconds(answer, 0.5)} / {milliseconds(answer, 0.95)} "
                 f"| {milliseconds(total, 0.5)} / {milliseconds(total, 0.95)} |"
             )
-        browser.close()
     return "\n".join(
         [
             f"machine: {machine()}",

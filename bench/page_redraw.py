@@ -24,13 +24,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
+from bench.page_session import page_on_stack
 from bench.report_cli import print_bundle_report
 from bench.upload_robustness import jpeg_bytes, png_bytes
 from function.bundle import FolderSource, LoadedBundle, load_bundle
 from function.service import read_image
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, local_stack
 from tests.conftest import ADULT_SET, TRAINING_SET
 from training.bundle_split import prepare_as_trained
 from training.crop_note import cut
@@ -103,11 +103,8 @@ def page_redraw(bundle_path: Path, every: int) -> str:
     tallies = {name: Tally() for name in UPLOADS}
     with (
         tempfile.TemporaryDirectory() as scratch,
-        local_stack(bundle_path, log_name="page-redraw-stack") as url,
-        sync_playwright() as playwright,
+        page_on_stack(bundle_path, "page-redraw-stack") as (page, url),
     ):
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport=DESKTOP, locale="es-ES")
         page.goto(url + "/")
         for index in films:
             source = prepared.examples[index].path
@@ -126,7 +123,6 @@ def page_redraw(bundle_path: Path, every: int) -> str:
                 tally.page_same += answer_key(answer) == stored
                 tally.direct_noted += is_noted(direct)
                 tally.direct_same += answer_key(direct) == stored
-        browser.close()
     count = len(films)
     lines = [
         f"bundle {loaded.version}: {count} validation films (every {every}), {EXPORT_SIDE} px bicubic "

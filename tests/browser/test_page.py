@@ -285,6 +285,21 @@ def test_dicom_is_sent_as_it_is(page: Page, stack_url: str) -> None:
     expect(page.locator(RESULT)).to_have_attribute("data-state", answer["result"])
 
 
+def assert_sent_redrawn(
+    page: Page, stack_url: str, sent: list[Request], image_format: str, size: tuple[int, int], tmp_path: Path
+) -> bytes:
+    """One request, carrying the picture redrawn at ``size`` as ``image_format``; the page shows what the
+    API answers for exactly those bytes. Returns them."""
+    assert len(sent) == 1
+    uploaded_bytes = sent_image(sent[0])
+    with Image.open(io.BytesIO(uploaded_bytes)) as uploaded:
+        assert (uploaded.format, uploaded.size) == (image_format, size)
+    as_uploaded = tmp_path / f"as-uploaded.{image_format.lower()}"
+    as_uploaded.write_bytes(uploaded_bytes)
+    expect(page.locator(RESULT)).to_have_attribute("data-state", api_answer(stack_url, as_uploaded)["result"])
+    return uploaded_bytes
+
+
 def test_large_image_is_scaled_down_in_the_browser(page: Page, stack_url: str, tmp_path: Path) -> None:
     source = sorted(images(TRAINING_SET / "Normal" / "images"))[0]
     large = tmp_path / "large-radiograph.png"
@@ -293,14 +308,7 @@ def test_large_image_is_scaled_down_in_the_browser(page: Page, stack_url: str, t
     page.set_input_files("#file-input", str(large))
     expect(page.locator("#file-details")).to_contain_text("1024 × 768")
     sent = choose_and_diagnose(page, large)
-
-    assert len(sent) == 1
-    uploaded_bytes = sent_image(sent[0])
-    with Image.open(io.BytesIO(uploaded_bytes)) as uploaded:
-        assert uploaded.format == "PNG" and uploaded.size == (1024, 768)
-    scaled = tmp_path / "as-uploaded.png"
-    scaled.write_bytes(uploaded_bytes)
-    expect(page.locator(RESULT)).to_have_attribute("data-state", api_answer(stack_url, scaled)["result"])
+    assert_sent_redrawn(page, stack_url, sent, "PNG", (1024, 768), tmp_path)
 
 
 def test_a_large_jpeg_is_sent_as_a_1024_px_jpeg(page: Page, stack_url: str, tmp_path: Path) -> None:
@@ -311,14 +319,7 @@ def test_a_large_jpeg_is_sent_as_a_1024_px_jpeg(page: Page, stack_url: str, tmp_
         photo.write_bytes(jpeg_bytes(cv2.resize(np.asarray(film.convert("L")), (4096, 3072)), 90))
     open_page(page, stack_url)
     sent = choose_and_diagnose(page, photo)
-
-    assert len(sent) == 1
-    uploaded_bytes = sent_image(sent[0])
-    with Image.open(io.BytesIO(uploaded_bytes)) as uploaded:
-        assert uploaded.format == "JPEG" and uploaded.size == (1024, 768)
-    as_uploaded = tmp_path / "as-uploaded.jpg"
-    as_uploaded.write_bytes(uploaded_bytes)
-    expect(page.locator(RESULT)).to_have_attribute("data-state", api_answer(stack_url, as_uploaded)["result"])
+    assert_sent_redrawn(page, stack_url, sent, "JPEG", (1024, 768), tmp_path)
 
 
 def test_a_redrawn_png_over_the_upload_limit_is_sent_as_jpeg(
@@ -340,15 +341,7 @@ def test_a_redrawn_png_over_the_upload_limit_is_sent_as_jpeg(
     assert large.stat().st_size > limit
     open_page(page, stack_url)
     sent = choose_and_diagnose(page, large)
-
-    assert len(sent) == 1
-    uploaded_bytes = sent_image(sent[0])
-    assert len(uploaded_bytes) <= limit
-    with Image.open(io.BytesIO(uploaded_bytes)) as uploaded:
-        assert uploaded.format == "JPEG" and uploaded.size == (1024, 1024)
-    as_uploaded = tmp_path / "as-uploaded.jpg"
-    as_uploaded.write_bytes(uploaded_bytes)
-    expect(page.locator(RESULT)).to_have_attribute("data-state", api_answer(stack_url, as_uploaded)["result"])
+    assert len(assert_sent_redrawn(page, stack_url, sent, "JPEG", (1024, 1024), tmp_path)) <= limit
 
 
 # ---------------------------------------------------------------------------------------------- errors

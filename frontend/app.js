@@ -295,11 +295,12 @@
     return blob;
   }
 
-  /** The canvas encoded now, as a Blob. Not toBlob: Chromium encodes for toBlob in idle time, and a redrawn
-   * 2048 px PNG then left 1 to 7 s after the click (bench.bench_page_latency, docs/benchmarks.md);
+  /** The canvas encoded now, as a Blob. Not toBlob: Chromium encodes for it asynchronously, seemingly in
+   * idle time, and a redrawn 2048 px PNG then left 1 to 7 s after the click (bench.bench_page_latency, docs/benchmarks.md);
    * toDataURL encodes at once (the whole redraw about 55 ms). */
   function canvasBlob(canvas, type, quality) {
     const url = canvas.toDataURL(type, quality);
+    if (url.indexOf(";base64,") < 0) throw new Error("encode failed"); // "data:," when the canvas cannot be read
     const binary = atob(url.slice(url.indexOf(",") + 1));
     const bytes = new Uint8Array(binary.length);
     for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);

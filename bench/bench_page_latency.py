@@ -31,24 +31,24 @@ from playwright.sync_api import Page
 from bench.bench_cold_start import machine
 from bench.page_session import page_on_stack
 from bench.upload_robustness import jpeg_bytes, png_bytes
+from tests.browser.conftest import RESULT
 from tests.conftest import ADULT_SET, RELEASE_BUNDLE
 
-RESULT = "#result-region .result"
 MARK_THE_CLICK = """
 document.addEventListener("click", (event) => {
   if (event.target.closest && event.target.closest("#diagnose")) window.__clickedAt = performance.now();
 }, true);
 """
 """An init script: the page's own clock at the click on Diagnosticar."""
-MARK_THE_CARD = """() => {
+MARK_THE_CARD = """(card) => {
   window.__cardAt = null;
   new MutationObserver(() => {
-    if (window.__cardAt === null && document.querySelector("#result-region .result")) {
+    if (window.__cardAt === null && document.querySelector(card)) {
       window.__cardAt = performance.now();
     }
   }).observe(document.body, { childList: true, subtree: true, attributes: true });
 }"""
-"""Run once the file is chosen: the page's own clock when the result card appears."""
+"""Run once the file is chosen, with the card's selector: the page's own clock when the card appears."""
 SINCE_THE_CLICK = """() => {
   const request = performance.getEntriesByType("resource").find((entry) => entry.name.endsWith("/diagnose"));
   return [(request.startTime - window.__clickedAt) / 1000, (window.__cardAt - window.__clickedAt) / 1000];
@@ -83,7 +83,7 @@ def one_wait(page: Page, url: str, path: Path) -> tuple[float, float, float]:
     page.set_input_files("#file-input", str(path))
     page.wait_for_selector('#diagnose[aria-disabled="false"]')
     ready = time.perf_counter()
-    page.evaluate(MARK_THE_CARD)
+    page.evaluate(MARK_THE_CARD, RESULT)
     page.click("#diagnose")
     page.wait_for_selector(RESULT, timeout=60_000)
     request, card = page.evaluate(SINCE_THE_CLICK)

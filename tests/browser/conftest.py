@@ -37,6 +37,8 @@ SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 STARTUP_SECONDS = 90
+RESULT = "#result-region .result"
+"""The page's result card: present once an answer (a reading, a refusal or an error) is shown."""
 
 RECORD_CSP_VIOLATIONS = """
 window.__cspViolations = [];

@@ -23,12 +23,11 @@ from playwright.sync_api import Page, Request, Route, expect
 
 from bench.upload_robustness import cropped, jpeg_bytes, letterboxed, png_bytes
 from function.service import percent  # the page writes probabilities exactly as the API message does
-from tests.browser.conftest import PageWatch, local_stack, local_stack_process, screenshot
+from tests.browser.conftest import RESULT, PageWatch, local_stack, local_stack_process, screenshot
 from tests.conftest import ADULT_SET, NOT_CHEST, RELEASE_BUNDLE, REPO_ROOT, TRAINING_SET
 
 pytestmark = pytest.mark.browser
 
-RESULT = "#result-region .result"
 SPANISH_LABELS = {"Normal": "Normal", "COVID-19": "COVID-19", "Viral Pneumonia": "Neumonía viral"}
 NOT_CHEST_ES = "La imagen no es una radiografía de tórax"
 ERROR_KINDS = (

@@ -36,7 +36,7 @@ import numpy as np
 from function.bundle import FolderSource, LoadedBundle, load_bundle
 from function.bundle_format import LABELS
 from function.calibration import decide
-from tests.conftest import ADULT_SET, TRAINING_SET
+from infra.locations import ADULT_SET, TRAINING_SET
 from training.augment import reshaped
 from training.bundle_split import prepare_as_trained
 from training.cohorts import Cohort

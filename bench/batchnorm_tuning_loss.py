@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.ensemble_spread import member_networks
-from tests.conftest import ADULT_SET, TRAINING_SET
+from infra.locations import ADULT_SET, TRAINING_SET
 from training.batchnorm import recompute_network
 from training.bundle_split import prepare_as_trained
 from training.calibration import negative_log_likelihood

@@ -25,10 +25,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from infra.locations import RELEASE_BUNDLE, REPO_ROOT
 from training.machine import host_cpu
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-BUNDLE = REPO_ROOT / "models" / "release"
 VARIANTS = ("litert", "tensorflow")
 
 
@@ -43,7 +42,7 @@ def start_s3() -> tuple[Any, str]:
 
 
 def publish(
-    endpoint: str, bundle: Path = BUNDLE, bucket: str = "cxr-bench", prefix: str = "bundles/release/"
+    endpoint: str, bundle: Path = RELEASE_BUNDLE, bucket: str = "cxr-bench", prefix: str = "bundles/release/"
 ) -> str:
     import boto3
 
@@ -98,7 +97,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=5, help="timed cold starts per variant")
     parser.add_argument("--json", type=Path, help="also write the raw trials here")
-    parser.add_argument("--bundle", type=Path, default=BUNDLE, help="bundle folder (default models/release)")
+    parser.add_argument(
+        "--bundle", type=Path, default=RELEASE_BUNDLE, help="bundle folder (default models/release)"
+    )
     args = parser.parse_args()
 
     server, endpoint = start_s3()

@@ -20,7 +20,8 @@ import numpy as np
 
 from bench.bench_cold_start import machine
 from bench.bench_warm_latency import percentile, timings, upscaled_files
-from bench.lambda_event import REPO_ROOT, LambdaContext, diagnose_event
+from bench.lambda_event import LambdaContext, diagnose_event
+from infra.locations import RELEASE_BUNDLE
 
 
 def with_fields(event: dict, **fields: object) -> dict:
@@ -33,7 +34,7 @@ def with_fields(event: dict, **fields: object) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=100)
-    parser.add_argument("--bundle", default=str(REPO_ROOT / "models" / "release"))
+    parser.add_argument("--bundle", default=str(RELEASE_BUNDLE))
     args = parser.parse_args()
     os.environ["CXR_BUNDLE_LOCATION"] = args.bundle
     os.environ.setdefault("CXR_LOG_LEVEL", "WARNING")

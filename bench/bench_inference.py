@@ -18,9 +18,9 @@ from pathlib import Path
 
 from function.bundle import FolderSource, load_bundle
 from function.bundle_format import FLOAT32_WEIGHTS
+from infra.locations import RELEASE_BUNDLE
 from tests.upload_samples import COVID_RADIOGRAPH
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 WARM_UP = 20
 
 
@@ -39,7 +39,7 @@ def timings_ms(bundle: Path, threads: int, calls: int) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("bundles", type=Path, nargs="*", default=[REPO_ROOT / "models" / "release"])
+    parser.add_argument("bundles", type=Path, nargs="*", default=[RELEASE_BUNDLE])
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()

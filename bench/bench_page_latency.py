@@ -29,10 +29,9 @@ import numpy as np
 from playwright.sync_api import Page
 
 from bench.bench_cold_start import machine
-from bench.page_session import page_on_stack
 from bench.upload_robustness import jpeg_bytes, png_bytes
-from tests.browser.conftest import RESULT
-from tests.conftest import ADULT_SET, RELEASE_BUNDLE
+from infra.locations import ADULT_SET, RELEASE_BUNDLE
+from infra.page_driver import RESULT, page_on_stack
 
 MARK_THE_CLICK = """
 document.addEventListener("click", (event) => {

@@ -25,7 +25,8 @@ import numpy as np
 from PIL import Image
 
 from bench.bench_cold_start import machine
-from bench.lambda_event import RADIOGRAPH, REPO_ROOT, LambdaContext, diagnose_event
+from bench.lambda_event import RADIOGRAPH, LambdaContext, diagnose_event
+from infra.locations import RELEASE_BUNDLE
 
 SIDE = 1024
 
@@ -66,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.bundle:
         os.environ["CXR_BUNDLE_LOCATION"] = args.bundle
-    os.environ.setdefault("CXR_BUNDLE_LOCATION", str(REPO_ROOT / "models" / "release"))
+    os.environ.setdefault("CXR_BUNDLE_LOCATION", str(RELEASE_BUNDLE))
     os.environ.setdefault("CXR_LOG_LEVEL", "WARNING")  # no access line per call on the terminal
 
     from function.app import app, handler

@@ -26,7 +26,7 @@ import numpy as np
 from bench.upload_robustness import UPLOADS, jpeg_bytes, letterboxed, png_bytes
 from function.imaging import InputSpec, decode_grayscale
 from function.service import upload_notes
-from tests.conftest import ADULT_SET, TRAINING_SET
+from infra.locations import ADULT_SET, TRAINING_SET
 from training.data import list_examples
 
 

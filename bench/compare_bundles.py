@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from function.bundle import FolderSource, load_bundle
-from tests.conftest import ADULT_SET, TRAINING_SET
+from infra.locations import ADULT_SET, TRAINING_SET
 from training.data import load_images
 from training.evaluate import bundle_validation_set
 

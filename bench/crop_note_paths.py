@@ -23,7 +23,7 @@ from bench.report_cli import print_bundle_report
 from bench.upload_robustness import UPSCALED_SIDE, jpeg_bytes, png_bytes
 from function.bundle import FolderSource, load_bundle
 from function.service import read_image
-from tests.conftest import ADULT_SET, TRAINING_SET
+from infra.locations import ADULT_SET, TRAINING_SET
 from training.bundle_split import prepare_as_trained
 from training.crop_note import cut
 

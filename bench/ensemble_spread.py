@@ -39,7 +39,7 @@ from function.bundle import FolderSource, load_bundle
 from function.bundle_format import LABELS, MODEL_KERAS, VALIDATION_FILES
 from function.calibration import decide
 from function.imaging import InputSpec, decode_grayscale
-from tests.conftest import ADULT_SET, TRAINING_SET
+from infra.locations import ADULT_SET, TRAINING_SET
 from training.augment import reshaped
 from training.bundle_split import prepare_as_trained
 from training.calibration import fit_screening_calibration

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from function.bundle_format import AVERAGE_IMAGE
 from function.imaging import average_input
-from tests.conftest import ADULT_SET, NOT_CHEST, TRAINING_SET
+from infra.locations import ADULT_SET, NOT_CHEST, TRAINING_SET
 from training.bundle_split import prepare_as_trained
 from training.calibrate_gate import calibrate_gate
 from training.gate_model import NegativeSplit, split_negatives

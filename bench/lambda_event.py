@@ -5,11 +5,10 @@ from __future__ import annotations
 import base64
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = (REPO_ROOT.parent / "shared" / "data").resolve()
+from infra.locations import REPO_ROOT, SHARED_DATA
+
 RADIOGRAPH = SHARED_DATA / "covid19-radiography-128" / "COVID" / "images" / "COVID-2.png"
 _TEMPLATE = json.loads((REPO_ROOT / "events" / "http-api-diagnose.json").read_text())
 

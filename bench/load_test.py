@@ -20,7 +20,6 @@ import base64
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,10 +30,10 @@ from typing import Any
 import httpx2
 
 from bench.bench_cold_start import machine
+from infra.locations import REPO_ROOT, SHARED_DATA
+from infra.ports import free_port
 from tests.process_memory import rss_mib
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = (REPO_ROOT.parent / "shared" / "data").resolve()
 RADIOGRAPHS = [
     SHARED_DATA / "covid19-radiography-128" / c / "images" for c in ("COVID", "Normal", "Viral Pneumonia")
 ]
@@ -83,12 +82,6 @@ function done(summary, latency, requests)
     table.concat(p, ", ")))
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def build_bodies(folder: Path, per_class: int, per_negative_kind: int) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ import numpy as np
 
 from function.bundle import FolderSource, load_bundle
 from function.calibration import decide
-from tests.conftest import ADULT_SET, TRAINING_SET
+from infra.locations import ADULT_SET, TRAINING_SET
 from training.calibration import expected_calibration_error
 from training.cohorts import cohorts_for
 from training.data import load_images

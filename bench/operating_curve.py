@@ -17,7 +17,7 @@ import numpy as np
 from bench.report_cli import print_bundle_report
 from function.bundle import FolderSource, load_bundle
 from function.calibration import decide
-from tests.conftest import ADULT_SET, TRAINING_SET
+from infra.locations import ADULT_SET, TRAINING_SET
 from training.cohorts import cohorts_for
 from training.data import load_images
 from training.evaluate import bundle_validation_set

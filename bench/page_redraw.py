@@ -26,12 +26,12 @@ import cv2
 import numpy as np
 from playwright.sync_api import Page
 
-from bench.page_session import page_on_stack
 from bench.report_cli import print_bundle_report
 from bench.upload_robustness import jpeg_bytes, png_bytes
 from function.bundle import FolderSource, LoadedBundle, load_bundle
 from function.service import read_image
-from tests.conftest import ADULT_SET, TRAINING_SET
+from infra.locations import ADULT_SET, TRAINING_SET
+from infra.page_driver import page_on_stack
 from training.bundle_split import prepare_as_trained
 from training.crop_note import cut
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from function.bundle import FolderSource, load_bundle
-from tests.conftest import ADULT_SET, TRAINING_SET
+from infra.locations import ADULT_SET, TRAINING_SET
 from training.bundle_split import prepare_as_trained
 
 

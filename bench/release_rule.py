@@ -60,7 +60,7 @@ from bench.operating_point import covid_caught_keeping_adult_normals
 from function.bundle import FolderSource, load_bundle
 from function.bundle_format import LABELS
 from function.calibration import Calibration, decide
-from tests.conftest import ADULT_SET, TRAINING_SET
+from infra.locations import ADULT_SET, TRAINING_SET
 from training.bundle_split import prepare_as_trained
 from training.cohorts import Cohort, adult_normals
 from training.evaluate import validation_hashes

@@ -35,7 +35,7 @@ from bench.served_counts import ServedCounts, served_counts
 from function.bundle import FolderSource, load_bundle
 from function.bundle_format import LABELS
 from function.calibration import Calibration
-from tests.conftest import ADULT_SET, TRAINING_SET
+from infra.locations import ADULT_SET, TRAINING_SET
 from training.bundle_split import prepare_as_trained
 from training.calibration import (
     DEFAULT_QUANTILE_ESTIMATOR,

@@ -19,7 +19,7 @@ import numpy as np
 
 from bench.report_cli import print_bundle_report
 from function.bundle import FolderSource, LoadedBundle, load_bundle
-from tests.conftest import ADULT_SET, TRAINING_SET
+from infra.locations import ADULT_SET, TRAINING_SET
 from training.bundle_split import prepare_as_trained
 from training.calibration import MIN_FLAG_THRESHOLD
 from training.train import Prepared

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from function.bundle_format import LABELS
-from tests.conftest import ADULT_SET, TRAINING_SET
+from infra.locations import ADULT_SET, TRAINING_SET
 from training.cohorts import Cohort, cohorts_for
 from training.data import list_examples
 from training.recipes import TUNING_STRATA

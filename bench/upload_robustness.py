@@ -31,7 +31,7 @@ import numpy as np
 from function.bundle import FolderSource, LoadedBundle, load_bundle
 from function.imaging import PREPROCESSING_VERSIONS, InputSpec
 from function.service import read_image
-from tests.conftest import ADULT_SET, TRAINING_SET
+from infra.locations import ADULT_SET, TRAINING_SET
 from training.bundle_split import prepare_as_trained
 from training.crop_note import cut
 

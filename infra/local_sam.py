@@ -37,8 +37,9 @@ import yaml
 
 from infra.cfn_yaml import load_template
 from infra.local_s3 import DUMMY_CREDENTIALS, LocalS3Server, upload_bundle
+from infra.locations import RELEASE_BUNDLE, REPO_ROOT
+from infra.ports import free_port
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 INFRA = REPO_ROOT / "infra"
 TEMPLATE = REPO_ROOT / "template.yaml"
 SAM = Path(os.environ.get("CXR_SAM", REPO_ROOT / ".venv-sam" / "bin" / "sam"))
@@ -147,12 +148,6 @@ def local_template(built: Path, s3_endpoint: str, destination: Path) -> Path:
     variables["AWS_ENDPOINT_URL_S3"] = s3_endpoint
     destination.write_text(yaml.safe_dump(template, sort_keys=False))
     return destination
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -379,7 +374,7 @@ def measure(bundle: Path, radiograph: Path, large_image: Path | None) -> dict[st
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bundle", type=Path, default=REPO_ROOT / "models" / "release")
+    parser.add_argument("--bundle", type=Path, default=RELEASE_BUNDLE)
     parser.add_argument("--radiograph", type=Path, required=True, help="a PNG/JPEG radiograph to post")
     parser.add_argument("--large-image", type=Path, help="an image near the upload limits, for peak memory")
     args = parser.parse_args(argv)

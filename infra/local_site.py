@@ -16,8 +16,7 @@ from pathlib import Path
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-FRONTEND = REPO_ROOT / "frontend"
+from infra.locations import FRONTEND
 
 
 def page_csp(api_origins: Iterable[str] = ()) -> str:

@@ -19,9 +19,9 @@ import sys
 from pathlib import Path
 
 from infra.local_s3 import LocalS3Server, upload_bundle
-from infra.local_site import FRONTEND, REPO_ROOT, LocalSite
+from infra.local_site import LocalSite
+from infra.locations import FRONTEND, RELEASE_BUNDLE
 
-DEFAULT_BUNDLE = REPO_ROOT / "models" / "release"
 CLEARED_AWS_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 """Removed so a developer's real AWS session is never used or sent to the local server."""
 
@@ -32,7 +32,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--port", type=int, default=int(os.environ.get("PORT", "8000")), help="default: $PORT or 8000"
     )
-    parser.add_argument("--bundle", type=Path, default=DEFAULT_BUNDLE, help="bundle folder to serve")
+    parser.add_argument("--bundle", type=Path, default=RELEASE_BUNDLE, help="bundle folder to serve")
     parser.add_argument("--frontend", type=Path, default=FRONTEND, help=argparse.SUPPRESS)
     parser.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from function.app import create_app
 from function.schemas import MODEL_UNAVAILABLE_MESSAGE
 from function.settings import Settings
-from tests.conftest import RELEASE_BUNDLE
+from infra.locations import RELEASE_BUNDLE
 from tests.upload_samples import b64
 
 

@@ -1,4 +1,4 @@
-"""Shared test locations: the repo, the released bundle and the read-only data beside the repo (../shared)."""
+"""Suite-wide fixtures and ordering. Where the repo, its bundles and ../shared/data are: infra.locations."""
 
 from __future__ import annotations
 
@@ -6,13 +6,7 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-RELEASE_BUNDLE = REPO_ROOT / "models" / "release"
-PAPER_BUNDLE = REPO_ROOT / "models" / "paper"  # the paper's protocol, kept as the reference
-SHARED_DATA = (REPO_ROOT.parent / "shared" / "data").resolve()
-TRAINING_SET = SHARED_DATA / "covid19-radiography-128"
-ADULT_SET = SHARED_DATA / "covid19-radiography-adult-128"
-NOT_CHEST = SHARED_DATA / "not-chest-xray"
+from infra.locations import SHARED_DATA, TRAINING_SET
 
 
 @pytest.fixture(scope="session")

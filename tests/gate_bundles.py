@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from function.bundle_format import GATE, MANIFEST, sha256_hex
-from tests.conftest import PAPER_BUNDLE
+from infra.locations import PAPER_BUNDLE
 
 STAGE2_FILE = "gate_model.tflite"
 STAGE2_LABELS = ["other", "frontal_chest_radiograph"]

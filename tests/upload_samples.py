@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tests.conftest import NOT_CHEST, TRAINING_SET
+from infra.locations import NOT_CHEST, TRAINING_SET
 
 COVID_RADIOGRAPH = TRAINING_SET / "COVID" / "images" / "COVID-2.png"
 NORMAL_RADIOGRAPH = TRAINING_SET / "Normal" / "images" / "Normal-1.png"

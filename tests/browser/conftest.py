@@ -7,13 +7,6 @@ uncaught script errors; a test that leaves any behind fails at teardown.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,24 +14,11 @@ import httpx2
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.conftest import RELEASE_BUNDLE, REPO_ROOT
+from infra.locations import REPO_ROOT
+from infra.page_driver import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
+from infra.stack_process import local_stack
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-STARTUP_SECONDS = 90
-RESULT = "#result-region .result"
-"""The page's result card: present once an answer (a reading, a refusal or an error) is shown."""
 
 RECORD_CSP_VIOLATIONS = """
 window.__cspViolations = [];
@@ -46,80 +26,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
   window.__cspViolations.push(event.violatedDirective + " " + event.blockedURI);
 });
 """
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class StackProcess:
-    """A running ``python -m infra.local_stack``: its URL, its log, and (once stopped) its exit code."""
-
-    def __init__(self, url: str, log_path: Path) -> None:
-        self.url = url
-        self.log_path = log_path
-        self.returncode: int | None = None
-
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-
-@contextlib.contextmanager
-def local_stack(bundle: Path = RELEASE_BUNDLE, log_name: str = "local-stack") -> Iterator[str]:
-    """Run ``python -m infra.local_stack`` on a free port until /health answers; yield its base URL."""
-    with local_stack_process(bundle, log_name) as stack:
-        yield stack.url
-
-
-@contextlib.contextmanager
-def local_stack_process(
-    bundle: Path = RELEASE_BUNDLE, log_name: str = "local-stack"
-) -> Iterator[StackProcess]:
-    """Like ``local_stack``, yielding the process's details. Stopped with SIGINT, as Ctrl-C would.
-
-    Its output goes to test-artifacts/<log_name>.log.
-    """
-    if not (bundle / "manifest.json").is_file():
-        pytest.fail(f"no model bundle at {bundle}: the browser tests serve models/release")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = REPO_ROOT / "test-artifacts" / f"{log_name}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "infra.local_stack", "--port", str(port), "--bundle", str(bundle)],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        stack = StackProcess(url, log_path)
-        try:
-            _wait_until_answering(url, process, log_path)
-            yield stack
-        finally:
-            process.send_signal(signal.SIGINT)
-            try:
-                stack.returncode = process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_until_answering(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"local stack exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            httpx2.get(f"{url}/health", timeout=30)  # any answer: the tampered stack answers 503
-            return
-        except httpx2.TransportError:
-            time.sleep(0.25)
-    pytest.fail(f"local stack did not answer within {STARTUP_SECONDS} s:\n{log_path.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="session")

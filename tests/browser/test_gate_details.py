@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import local_stack
+from infra.stack_process import local_stack
 from tests.browser.test_page import RESULT, api_answer, choose_and_diagnose, open_page
 from tests.gate_bundles import mean_brightness_model, reference_size, with_stage2
 from tests.upload_samples import COVID_RADIOGRAPH

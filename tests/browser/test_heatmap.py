@@ -17,10 +17,11 @@ from PIL import Image
 from playwright.sync_api import Page, Request, Route, expect
 
 from bench.upload_robustness import letterboxed
+from infra.locations import NOT_CHEST, TRAINING_SET
+from infra.stack_process import local_stack
 from tests.api_support import release_with_manifest
-from tests.browser.conftest import local_stack, screenshot
+from tests.browser.conftest import screenshot
 from tests.browser.test_page import RESULT, choose_and_diagnose, images, open_page, pick
-from tests.conftest import NOT_CHEST, TRAINING_SET
 
 pytestmark = pytest.mark.browser
 

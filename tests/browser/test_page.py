@@ -23,8 +23,10 @@ from playwright.sync_api import Page, Request, Route, expect
 
 from bench.upload_robustness import cropped, jpeg_bytes, letterboxed, png_bytes
 from function.service import percent  # the page writes probabilities exactly as the API message does
-from tests.browser.conftest import RESULT, PageWatch, local_stack, local_stack_process, screenshot
-from tests.conftest import ADULT_SET, NOT_CHEST, RELEASE_BUNDLE, REPO_ROOT, TRAINING_SET
+from infra.locations import ADULT_SET, NOT_CHEST, RELEASE_BUNDLE, REPO_ROOT, TRAINING_SET
+from infra.page_driver import RESULT
+from infra.stack_process import local_stack, local_stack_process
+from tests.browser.conftest import PageWatch, screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from function.bundle_format import MANIFEST
-from tests.conftest import RELEASE_BUNDLE
+from infra.locations import RELEASE_BUNDLE
 
 FAKE_AWS_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",

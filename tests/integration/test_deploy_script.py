@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from infra.local_s3 import DUMMY_CREDENTIALS, REGION, LocalS3Server
-from tests.conftest import RELEASE_BUNDLE, REPO_ROOT
+from infra.locations import RELEASE_BUNDLE, REPO_ROOT
 
 STACK = "cxr-deploy-test"
 API_URL = "https://abc123def4.execute-api.us-east-1.amazonaws.com"

@@ -28,8 +28,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from infra.local_s3 import LocalS3Server, upload_bundle
+from infra.locations import RELEASE_BUNDLE
 from tests.api_support import assert_model_unavailable, make_client, post_image, unavailable_reasons
-from tests.conftest import RELEASE_BUNDLE
 from tests.upload_samples import COVID_RADIOGRAPH
 
 HANG_LIMIT_S = 120

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from function.app import handler
+from infra.locations import REPO_ROOT
 from tests.api_support import release_manifest
-from tests.conftest import REPO_ROOT
 from tests.upload_samples import COVID_RADIOGRAPH, PHOTO, b64, data_url
 
 EVENTS = REPO_ROOT / "events"

@@ -18,7 +18,7 @@ import uvicorn
 
 from function.app import create_app
 from function.settings import Settings
-from tests.conftest import RELEASE_BUNDLE
+from infra.locations import RELEASE_BUNDLE
 from tests.upload_samples import COVID_RADIOGRAPH, b64
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import REPO_ROOT
+from infra.locations import REPO_ROOT
+from infra.ports import free_port
 from tests.upload_samples import COVID_RADIOGRAPH, NORMAL_RADIOGRAPH, PHOTO, dicom, encode, gray_of, png_16bit
 
 ALLOWED_ORIGIN = "https://screening.example.org"
@@ -91,16 +91,10 @@ class Server:
             return bytes(self.output)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Iterator[Server]:
     directories = {name: tmp_path_factory.mktemp(name) for name in ("cwd", "tmpdir", "home")}
-    port = _free_port()
+    port = free_port()
     environment = {
         key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "CXR_", "PYTHON"))
     }

@@ -27,7 +27,7 @@ from function.bundle import FolderSource, LoadedBundle, load_bundle
 from function.service import read_image
 from infra import local_sam
 from infra.cfn_yaml import load_template
-from tests.conftest import RELEASE_BUNDLE
+from infra.locations import RELEASE_BUNDLE
 
 pytestmark = [pytest.mark.sam, pytest.mark.slow]
 

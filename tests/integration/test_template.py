@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from infra.cfn_yaml import load_template
-from tests.conftest import REPO_ROOT
+from infra.locations import REPO_ROOT
 
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 SAM = Path(os.environ.get("CXR_SAM", REPO_ROOT / ".venv-sam" / "bin" / "sam"))

@@ -17,7 +17,7 @@ from bench.release_rule import release_rule, rule_figures
 from function.bundle import FolderSource, load_bundle
 from function.bundle_format import MANIFEST, SERVED_FILES, sha256_hex
 from function.imaging import InputSpec
-from tests.conftest import ADULT_SET, NOT_CHEST, PAPER_BUNDLE, RELEASE_BUNDLE, REPO_ROOT, TRAINING_SET
+from infra.locations import ADULT_SET, NOT_CHEST, PAPER_BUNDLE, RELEASE_BUNDLE, REPO_ROOT, TRAINING_SET
 
 EXPECTED_FILES = {
     "manifest.json",

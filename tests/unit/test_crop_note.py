@@ -18,8 +18,8 @@ from function.bundle import FolderSource, load_bundle
 from function.bundle_format import CROP_MODEL, CROP_NOTE, BundleError
 from function.framing import CROP_LABELS
 from function.imaging import decode_grayscale, to_model_input
+from infra.locations import REPO_ROOT
 from tests.api_support import make_client
-from tests.conftest import REPO_ROOT
 from tests.gate_bundles import (
     copy_reference,
     expected_frontal_probability,

@@ -15,6 +15,7 @@ from PIL import Image
 from bench.upload_robustness import cropped, jpeg_bytes, letterboxed
 from function.imaging import decode_grayscale
 from function.schemas import DISCLAIMER, DISCLAIMER_EN, NOT_CHEST_XRAY_MESSAGE, NOT_CHEST_XRAY_MESSAGE_EN
+from infra.locations import ADULT_SET
 from tests.api_support import (
     assert_model_unavailable,
     make_client,
@@ -24,7 +25,6 @@ from tests.api_support import (
     release_with_manifest,
     unavailable_reasons,
 )
-from tests.conftest import ADULT_SET
 from tests.upload_samples import COVID_RADIOGRAPH, NORMAL_RADIOGRAPH, PHOTO, b64, data_url, encode
 
 RESPONSE_FIELDS = {

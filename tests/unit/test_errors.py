@@ -20,8 +20,8 @@ from function.bundle import FolderSource, load_bundle
 from function.gate import Gate
 from function.service import BundleHolder
 from function.settings import Settings
+from infra.locations import RELEASE_BUNDLE
 from tests.api_support import assert_model_unavailable, error_of, make_client, post_image, unavailable_reasons
-from tests.conftest import RELEASE_BUNDLE
 from tests.upload_samples import COVID_RADIOGRAPH, b64, gray_of
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from function.calibration import Calibration, apply_temperature
-from tests.conftest import ADULT_SET, TRAINING_SET
+from infra.locations import ADULT_SET, TRAINING_SET
 from training.calibration import expected_calibration_error, fit_temperature
 from training.cohorts import Cohort, bootstrap_interval, cohorts_for, grouped_split, read_cohorts
 from training.data import list_examples
@@ -213,7 +213,7 @@ def test_the_released_gates_held_back_negatives_are_reproduced(shared_data: Path
     import json
 
     from function.imaging import InputSpec
-    from tests.conftest import NOT_CHEST, RELEASE_BUNDLE
+    from infra.locations import NOT_CHEST, RELEASE_BUNDLE
     from training.gate_model import split_negatives
 
     manifest = json.loads((RELEASE_BUNDLE / "manifest.json").read_text())

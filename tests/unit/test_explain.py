@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from function.bundle import FolderSource, LoadedBundle, load_bundle
 from function.explain import class_log_odds, occlusion_map, patch_starts
 from function.service import HEATMAP_MAX_SIDE, percent
+from infra.locations import RELEASE_BUNDLE, TRAINING_SET
 from tests.api_support import error_of, make_client, release_manifest
-from tests.conftest import RELEASE_BUNDLE, TRAINING_SET
 from tests.gate_bundles import copy_reference
 from tests.upload_samples import COVID_RADIOGRAPH, NORMAL_RADIOGRAPH, PHOTO, b64
 

@@ -8,8 +8,8 @@ import pytest
 
 from function.settings import DEFAULT_MAX_UPLOAD_BYTES, LAMBDA_PAYLOAD_BYTES, REPO_RELEASE_BUNDLE, Settings
 from function.uploads import base64_length
+from infra.locations import REPO_ROOT
 from tests.api_support import make_client
-from tests.conftest import REPO_ROOT
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

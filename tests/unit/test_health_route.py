@@ -14,6 +14,7 @@ from function.bundle import LoadedBundle, load_bundle, source_for
 from function.schemas import MODEL_UNAVAILABLE_MESSAGE
 from function.service import BundleHolder
 from function.settings import Settings
+from infra.locations import RELEASE_BUNDLE
 from tests.api_support import (
     assert_model_unavailable,
     make_client,
@@ -21,7 +22,6 @@ from tests.api_support import (
     release_manifest,
     unavailable_reasons,
 )
-from tests.conftest import RELEASE_BUNDLE
 from tests.upload_samples import COVID_RADIOGRAPH
 
 

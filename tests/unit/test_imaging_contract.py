@@ -22,7 +22,7 @@ from function.imaging import (
     decode_grayscale,
     to_model_input,
 )
-from tests.conftest import TRAINING_SET
+from infra.locations import TRAINING_SET
 
 
 def _encode(image: Image.Image, fmt: str = "PNG", **options: object) -> bytes:

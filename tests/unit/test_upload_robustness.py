@@ -12,7 +12,7 @@ from bench.upload_robustness import UPLOADS, Tally, cropped, letterboxed, read_a
 from function.bundle import FolderSource, load_bundle
 from function.imaging import decode_grayscale
 from function.service import read_image
-from tests.conftest import RELEASE_BUNDLE, TRAINING_SET
+from infra.locations import RELEASE_BUNDLE, TRAINING_SET
 
 
 def _film() -> np.ndarray:

@@ -1,4 +1,5 @@
-"""A page of ``make run``'s stack open in Debian's Chromium, for the benches that drive the page."""
+"""Driving the page in Debian's Chromium with Playwright: the browser's settings, the viewports, the page's
+result card, and the page of a running local stack, shared by the browser tests and the page benches."""
 
 from __future__ import annotations
 
@@ -8,7 +9,23 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, local_stack
+from infra.stack_process import local_stack
+
+CHROMIUM = "/usr/bin/chromium"
+"""Debian's package (``infra/install_system_deps.sh``), not a Playwright download: none is reachable here."""
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+RESULT = "#result-region .result"
+"""The page's result card: present once an answer (a reading, a refusal or an error) is shown."""
 
 
 @contextlib.contextmanager

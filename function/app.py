@@ -226,12 +226,12 @@ def configure_logging(level: str) -> None:
     pydicom_log.setLevel(logging.CRITICAL)
     if _only_critical not in pydicom_log.filters:
         pydicom_log.addFilter(_only_critical)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
 def _only_critical(record: logging.LogRecord) -> bool:
     return record.levelno >= logging.CRITICAL
-    if not logging.getLogger().handlers:
-        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
 def create_app(settings: Settings | None = None, holder: BundleHolder | None = None) -> FastAPI:

@@ -13,10 +13,11 @@
 #   --skip-page         do not upload the page
 #   -h, --help          this text
 #
-# Steps: sam build; sam deploy; read the stack outputs (ApiUrl, SiteUrl, SiteBucketName, SiteDistributionId,
-# ArtifactsBucketName, ArtifactsPrefix); python -m training publish (manifest.json last); copy frontend/ to a
-# staging folder and write its config.js with the API URL (the repo's frontend/config.js is never changed,
-# so `make run` keeps using its own origin); aws s3 sync --delete to the site bucket; CloudFront invalidation.
+# Steps: sam build; sam deploy (the script stops if its change set was declined); read the stack outputs
+# (ApiUrl, SiteUrl, SiteBucketName, SiteDistributionId, ArtifactsBucketName, ArtifactsPrefix); python -m
+# training publish (manifest.json last); copy frontend/ to a staging folder and write its config.js with the
+# API URL (the repo's frontend/config.js is never changed, so `make run` keeps using its own origin);
+# aws s3 sync --delete to the site bucket; CloudFront invalidation.
 # Needs: the SAM CLI, the AWS CLI, Docker (sam build builds the function's container image), Python with
 # boto3 (the repo's .venv), and credentials allowed to deploy the stack.
 set -euo pipefail
@@ -100,7 +101,12 @@ if [[ "$DO_STACK" == 1 ]]; then
   step "sam build"
   "$SAM" build --config-env "$CONFIG_ENV"
   step "sam deploy"
-  "$SAM" deploy --config-env "$CONFIG_ENV" --stack-name "$STACK_NAME" --region "$REGION" "${SAM_DEPLOY_ARGS[@]}"
+  DEPLOY_STARTED="$(date +%s)"
+  # The odd expansion keeps an empty argument list legal under `set -u` in bash before 4.4 (macOS's 3.2).
+  "$SAM" deploy --config-env "$CONFIG_ENV" --stack-name "$STACK_NAME" --region "$REGION" \
+    ${SAM_DEPLOY_ARGS[@]+"${SAM_DEPLOY_ARGS[@]}"}
+  # SAM exits 0 when its change set is declined at the prompt: stop here rather than publish to the old stack.
+  "$PYTHON" -m infra.change_sets --stack-name "$STACK_NAME" --region "$REGION" --since "$DEPLOY_STARTED"
 fi
 
 step "reading the stack's outputs"

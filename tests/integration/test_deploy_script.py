@@ -12,7 +12,10 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -174,3 +177,85 @@ def test_deploy_refuses_a_stack_without_the_outputs(aws_server: LocalS3Server) -
     )
     assert run.returncode != 0
     assert "the stack has no output ApiUrl" in run.stderr
+
+
+SAM_THAT_WAS_DECLINED = """#!{python}
+# Stands in for `sam` (the real one needs Docker, ECR and an AWS account): `build` does nothing; `deploy`
+# creates its change set on the stack and exits 0 without running it, as SAM does when its
+# "Deploy this changeset?" prompt is answered "no".
+import json, sys, time
+import boto3
+if sys.argv[1] == "deploy":
+    stack = sys.argv[sys.argv.index("--stack-name") + 1]
+    boto3.client("cloudformation", region_name="{region}").create_change_set(
+        StackName=stack,
+        ChangeSetName=f"samcli-deploy{{int(time.time())}}",
+        TemplateBody=json.dumps({{"Resources": {{"Extra": {{"Type": "AWS::S3::Bucket"}}}}}}),
+    )
+"""
+
+
+def test_a_declined_change_set_stops_the_script_before_anything_is_published(
+    aws_server: LocalS3Server, tmp_path: Path
+) -> None:
+    if shutil.which("aws") is None:
+        pytest.skip("the AWS CLI (aws) is not installed")
+    name = "cxr-declined"
+    outputs = {key: {"Value": "https://unused.example"} for key in ("ApiUrl", "SiteUrl", "SiteBucketName")}
+    template = {
+        "Resources": {"Artifacts": {"Type": "AWS::S3::Bucket"}},
+        "Outputs": {
+            **outputs,
+            "ArtifactsBucketName": {"Value": {"Ref": "Artifacts"}},
+            "ArtifactsPrefix": {"Value": "models/release/"},
+        },
+    }
+    cloudformation = client(aws_server, "cloudformation")
+    cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template))
+    described = cloudformation.describe_stacks(StackName=name)["Stacks"][0]["Outputs"]
+    artifacts = next(o["OutputValue"] for o in described if o["OutputKey"] == "ArtifactsBucketName")
+    sam = tmp_path / "sam"
+    sam.write_text(SAM_THAT_WAS_DECLINED.format(python=sys.executable, region=REGION))
+    sam.chmod(0o755)
+    env = {**os.environ, **DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": aws_server.endpoint_url, "SAM": str(sam)}
+
+    run = subprocess.run(
+        ["bash", "infra/deploy.sh", "--skip-page", "--stack-name", name, "--region", REGION],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert run.returncode != 0, run.stdout + run.stderr
+    assert "was not applied" in run.stderr and "samcli-deploy" in run.stderr
+    assert "reading the stack's outputs" not in run.stdout
+    assert client(aws_server, "s3").list_objects_v2(Bucket=artifacts).get("KeyCount", 0) == 0
+
+
+def test_only_this_deploys_waiting_change_sets_count(aws_server: LocalS3Server) -> None:
+    from infra.change_sets import unapplied_change_sets
+
+    cloudformation = client(aws_server, "cloudformation")
+    name = "cxr-change-sets"
+    cloudformation.create_stack(
+        StackName=name, TemplateBody=json.dumps({"Resources": {"A": {"Type": "AWS::S3::Bucket"}}})
+    )
+    started = datetime.now(UTC)
+    assert unapplied_change_sets(cloudformation, name, started) == []
+
+    def change_set(change_set_name: str) -> str:
+        body = {"Resources": {"A": {"Type": "AWS::S3::Bucket"}, change_set_name: {"Type": "AWS::S3::Bucket"}}}
+        return cloudformation.create_change_set(
+            StackName=name, ChangeSetName=change_set_name, TemplateBody=json.dumps(body)
+        )["Id"]
+
+    applied = change_set("samcli-deploy1")
+    cloudformation.execute_change_set(ChangeSetName=applied)
+    change_set("someoneelses")
+    assert unapplied_change_sets(cloudformation, name, started) == []
+    change_set("samcli-deploy2")
+    assert unapplied_change_sets(cloudformation, name, started) == ["samcli-deploy2"]
+    assert unapplied_change_sets(cloudformation, name, started + timedelta(hours=1)) == []

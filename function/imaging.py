@@ -15,7 +15,8 @@ Input contract (what every model in a bundle was trained on, and what it is fed 
    - multi-page TIFF: the first page. Animated GIF, WebP, PDF, deflated DICOM and everything else
      are refused.
    The image's dimensions are read from its header and checked before any pixel is decoded
-   (``MAX_PIXELS``, ``MAX_SIDE``), so a small file that claims a huge image is refused cheaply.
+   (``MAX_PIXELS``, ``MAX_SIDE``), so a small file that claims a huge image is refused cheaply; so are
+   a JPEG of more than ``MAX_JPEG_SCANS`` scans and a DICOM frame over ``MAX_DICOM_FRAME_BYTES``.
    Wide pixels (16/32-bit, float, DICOM) are converted ``BAND_ROWS`` rows at a time and the
    orientation is applied to the 8-bit result, so an image at the pixel limit costs about its own
    decoded size plus 50 MB, not several float64 copies of itself (docs/reliability.md).
@@ -72,6 +73,14 @@ MAX_PIXELS = 50_000_000
 MAX_SIDE = 16_384
 MIN_SIDE = 8
 """Smaller images carry no radiograph worth reading (and break SSIM's 7x7 window)."""
+MAX_DICOM_FRAME_BYTES = 3 * MAX_PIXELS
+"""Largest decoded DICOM frame: a 16-bit gray film or an 8-bit RGB image at the pixel limit fits (100 and
+150 MB); a 16-bit RGB one up to 25 megapixels."""
+MAX_JPEG_SCANS = 100
+"""Most scans (start-of-scan markers) a JPEG may hold. libjpeg walks every block of the image on every scan
+of a progressive JPEG, so a 1.7 MB file of 20000 empty scans over 7000x7000 pixels took 82 s to decode; real
+files have 1 (baseline) to about 10 (progressive), a few more with an embedded thumbnail. TurboJPEG offers
+such a limit for servers (TJPARAM_SCANLIMIT); Pillow does not pass one on, so the markers are counted."""
 
 DEFLATED_DICOM = "1.2.840.10008.1.2.1.99"
 """Deflated Explicit VR Little Endian: pydicom inflates the whole dataset before anything can be checked,
@@ -146,24 +155,32 @@ def sniff_format(data: bytes) -> str | None:
 
 
 def decode_grayscale(data: bytes) -> np.ndarray:
-    """Decode PNG/JPEG/BMP/TIFF/DICOM bytes to a (H, W) uint8 grayscale array (see the module contract)."""
+    """Decode PNG/JPEG/BMP/TIFF/DICOM bytes to a (H, W) uint8 grayscale array (see the module contract).
+
+    Decoders' warnings are silenced: they can quote the file (pydicom's "Invalid value for VR UI: '...'"
+    repeats a field's text), and an upload must never reach the logs."""
     if not data:
         raise UndecodableImage("The image is empty.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gray = _decode_by_kind(data)
+    _check_dimensions(gray.shape[1], gray.shape[0])
+    return gray
+
+
+def _decode_by_kind(data: bytes) -> np.ndarray:
     kind = sniff_format(data)
     if kind == "DICOM":
-        gray = _decode_dicom(data)
-    elif kind in ("PNG", "JPEG", "BMP", "TIFF"):
-        gray = _decode_with_pillow(data)
-    elif kind is None:
+        return _decode_dicom(data)
+    if kind in ("PNG", "JPEG", "BMP", "TIFF"):
+        return _decode_with_pillow(data)
+    if kind is None:
         raise UnsupportedImageType(
             "The file is not an image we can read. Send a PNG, JPEG, BMP, TIFF or DICOM chest radiograph."
         )
-    else:
-        raise UnsupportedImageType(
-            f"{kind} files are not accepted. Send a PNG, JPEG, BMP, TIFF or DICOM chest radiograph."
-        )
-    _check_dimensions(gray.shape[1], gray.shape[0])
-    return gray
+    raise UnsupportedImageType(
+        f"{kind} files are not accepted. Send a PNG, JPEG, BMP, TIFF or DICOM chest radiograph."
+    )
 
 
 def to_model_input(gray: np.ndarray, size: int) -> np.ndarray:
@@ -253,8 +270,10 @@ def _decode_with_pillow(data: bytes) -> np.ndarray:
             if image.format not in _PILLOW_FORMATS:
                 raise UnsupportedImageType(f"{image.format} images are not accepted.")
             _check_dimensions(*image.size)  # header only: nothing decoded yet
-            if getattr(image, "n_frames", 1) > 1:
-                image.seek(0)
+            if image.format in ("JPEG", "MPO"):
+                _check_jpeg_scans(data)
+            # Pillow opens the first page or frame and reads no other. Not even to count them: a TIFF's
+            # n_frames walks every page, and 68000 chained pages (4.5 MB) took 28 s.
             image.load()
             orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
             gray = _pillow_to_uint8_gray(image)
@@ -266,6 +285,20 @@ def _decode_with_pillow(data: bytes) -> np.ndarray:
         raise ImageTooLarge(f"The image is too large: over {MAX_PIXELS // 1_000_000} megapixels.") from None
     except Exception as error:  # Pillow's plugins raise many kinds (fuzzing found TypeError from TIFF tags)
         raise UndecodableImage(f"The image file is damaged or incomplete ({type(error).__name__}).") from None
+
+
+def _check_jpeg_scans(data: bytes) -> None:
+    """Refuse a JPEG with more than ``MAX_JPEG_SCANS`` scans before libjpeg decodes any.
+
+    Counts the start-of-scan marker's two bytes: they cannot occur inside compressed data (a 0xFF there
+    is always followed by 0x00), so the count is every scan plus, rarely, the bytes in a metadata block;
+    an upper bound, which is what a limit needs."""
+    scans = data.count(b"\xff\xda")
+    if scans > MAX_JPEG_SCANS:
+        raise UndecodableImage(
+            f"The JPEG holds {scans} scans (passes over the image); real images have about 10, and over "
+            f"{MAX_JPEG_SCANS} are refused as damaged or hostile."
+        )
 
 
 def _upright(gray: np.ndarray, orientation: object) -> np.ndarray:
@@ -332,6 +365,22 @@ def _transfer_syntax(data: bytes) -> str:
     return str(_read_file_meta_info(stream).get("TransferSyntaxUID", ""))
 
 
+def _check_frame_bytes(dataset: Dataset, rows: int, columns: int) -> None:
+    """A frame must decode to at most ``MAX_DICOM_FRAME_BYTES``: the pixel limit alone let a 16-bit RGB
+    frame of 6500x6500 (253 MB decoded, from a 4 MB RLE file) raise the peak memory by 525 MiB."""
+    try:
+        samples = int(getattr(dataset, "SamplesPerPixel", 1) or 1)
+        sample_bytes = (int(getattr(dataset, "BitsAllocated", 16) or 16) + 7) // 8
+    except (TypeError, ValueError):
+        raise UndecodableImage("The DICOM file does not say how its pixels are stored.") from None
+    decoded = rows * columns * samples * sample_bytes
+    if decoded > MAX_DICOM_FRAME_BYTES:
+        raise ImageTooLarge(
+            f"The DICOM image is {columns}x{rows} with {samples} sample(s) of {8 * sample_bytes} bits: "
+            f"{decoded / 1e6:.0f} MB decoded; the limit is {MAX_DICOM_FRAME_BYTES / 1e6:.0f} MB."
+        )
+
+
 def _check_compressed_size(dataset: Dataset, frames: int, rows: int, columns: int) -> None:
     """A compressed frame must be the size the DICOM header declares, checked before it is decoded.
 
@@ -351,6 +400,7 @@ def _check_compressed_size(dataset: Dataset, frames: int, rows: int, columns: in
             if size is None:
                 raise UndecodableImage("The DICOM's JPEG 2000 image has no readable header.")
         elif syntax in pydicom.uid.JPEGTransferSyntaxes and frame.startswith(b"\xff\xd8"):
+            _check_jpeg_scans(frame)
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 with Image.open(io.BytesIO(frame)) as header:  # reads the header only
@@ -369,6 +419,15 @@ def _check_compressed_size(dataset: Dataset, frames: int, rows: int, columns: in
         raise UndecodableImage(
             f"The DICOM's compressed image is {size[0]}x{size[1]} but its header says {columns}x{rows}."
         )
+
+
+def _syntax_name(dataset: Dataset) -> str:
+    """The transfer syntax's registered name, never the file's own text: the error message goes back to the
+    client and its code to the logs, and a file's UID field can hold anything (a name, markup)."""
+    import pydicom.uid
+
+    syntax = pydicom.uid.UID(str(dataset.file_meta.get("TransferSyntaxUID", "")))
+    return syntax.name if syntax.name != str(syntax) else "an unknown transfer syntax"
 
 
 def _jpeg2000_size(frame: bytes) -> tuple[int, int] | None:
@@ -442,14 +501,15 @@ def _dicom_to_gray(dataset: Dataset) -> np.ndarray:
     _check_dimensions(columns, rows)
     if rows * columns * frames > 4 * MAX_PIXELS:
         raise ImageTooLarge(f"The DICOM file holds {frames} frames of {columns}x{rows}; too many pixels.")
+    _check_frame_bytes(dataset, rows, columns)
     _check_compressed_size(dataset, frames, rows, columns)
     try:
         dataset.pixel_array_options(index=0)  # decode the first frame only, not every frame of a series
         pixels = dataset.pixel_array
-    except (NotImplementedError, RuntimeError) as error:
+    except (NotImplementedError, RuntimeError):
         raise UnsupportedImageType(
-            "This DICOM file's compression is not supported "
-            f"(transfer syntax {dataset.file_meta.get('TransferSyntaxUID', 'unknown')}): {error}"
+            f"This DICOM file's compression ({_syntax_name(dataset)}) is not supported: export the image "
+            "uncompressed, or as RLE or JPEG 2000 DICOM, PNG or JPEG."
         ) from None
     except (ValueError, TypeError, AttributeError, KeyError, IndexError, EOFError, OSError) as error:
         raise UndecodableImage(f"The DICOM pixel data cannot be read ({type(error).__name__}).") from None

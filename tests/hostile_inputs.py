@@ -136,6 +136,65 @@ def jpeg_progressive() -> bytes:
     return encode(Image.fromarray(gray()), "JPEG", quality=90, progressive=True)
 
 
+def jpeg_scan_bomb(side: int = 7000, scans: int = 20_000) -> bytes:
+    """A real progressive ``side`` x ``side`` JPEG followed by ``scans`` more, each a valid AC scan that
+    codes every block as empty (end-of-band runs): tiny on the wire, but libjpeg walks all 766,000 blocks
+    of a 7000x7000 image on every one (about 3.3 ms a scan here, unrefused)."""
+    buffer = io.BytesIO()
+    Image.new("L", (side, side)).save(buffer, "JPEG", progressive=True)
+    image = buffer.getvalue()[:-2]  # without its end-of-image marker
+    huffman = b"\xff\xc4\x00\x14\x10" + bytes([1] + [0] * 15) + b"\xe0"  # one code: EOBRUN of 2^14
+    scan_header = b"\xff\xda\x00\x08\x01\x01\x00\x01\x3f\x00"  # component 1, coefficients 1-63
+    blocks = ((side + 7) // 8) ** 2
+    bits = ("0" + "1" * 14) * -(-blocks // 32767)  # each code, then 14 bits: a run of 32767 blocks
+    bits += "1" * (-len(bits) % 8)
+    coded = b"".join(
+        bytes([value]) + (b"\x00" if value == 0xFF else b"")  # a 0xFF byte is stuffed with 0x00
+        for value in (int(bits[i : i + 8], 2) for i in range(0, len(bits), 8))
+    )
+    return image + huffman + (scan_header + coded) * scans + b"\xff\xd9"
+
+
+def tiff_of_radiograph() -> bytes:
+    return encode(Image.fromarray(gray()), "TIFF")
+
+
+def _first_ifd_next_pointer(tiff: bytes) -> int:
+    """Where a little-endian TIFF's first page says where the next page is."""
+    first = struct.unpack("<I", tiff[4:8])[0]
+    entries = struct.unpack("<H", tiff[first : first + 2])[0]
+    return first + 2 + 12 * entries
+
+
+def tiff_next_page_beyond_the_end() -> bytes:
+    """The radiograph as a TIFF whose first page points to a second page past the end of the file."""
+    tiff = bytearray(tiff_of_radiograph())
+    pointer = _first_ifd_next_pointer(bytes(tiff))
+    tiff[pointer : pointer + 4] = struct.pack("<I", len(tiff) + 4096)
+    return bytes(tiff)
+
+
+def tiff_chained_pages(pages: int) -> bytes:
+    """The radiograph as a TIFF followed by ``pages`` more pages of 5 tags each, chained one to the next."""
+    tiff = bytearray(tiff_of_radiograph())
+    pointer = _first_ifd_next_pointer(bytes(tiff))
+    tags = [(256, 4, 1, 8), (257, 4, 1, 8), (258, 3, 1, 8), (262, 3, 1, 1), (273, 4, 1, 8)]
+    page = struct.pack("<H", len(tags)) + b"".join(struct.pack("<HHII", *tag) for tag in tags)
+    tiff[pointer : pointer + 4] = struct.pack("<I", len(tiff))
+    for number in range(pages):
+        following = len(tiff) + len(page) + 4 if number < pages - 1 else 0
+        tiff += page + struct.pack("<I", following)
+    return bytes(tiff)
+
+
+def dicom_with_syntax_text(text: bytes) -> bytes:
+    """A DICOM of the radiograph whose file meta names ``text`` (20 bytes) as its transfer syntax UID."""
+    written = dicom(gray())
+    explicit_little_endian = b"1.2.840.10008.1.2.1\x00"
+    assert len(text) == len(explicit_little_endian) and explicit_little_endian in written
+    return written.replace(explicit_little_endian, text, 1)
+
+
 def png_with_broken_crc() -> bytes:
     data = bytearray(radiograph())
     start = data.index(b"IDAT") + 4
@@ -149,21 +208,30 @@ def png_blank(width: int, height: int, mode: str = "L") -> bytes:
 
 
 @cache
-def dicom_rle_blank(side: int) -> bytes:
-    """A valid 16-bit RLE Lossless DICOM of a black ``side`` x ``side`` image (about 1.6 MB at 7071).
+def dicom_rle_blank(side: int, samples: int = 1) -> bytes:
+    """A valid 16-bit RLE Lossless DICOM of a black ``side`` x ``side`` image (about 1.6 MB at 7071),
+    gray or, with ``samples=3``, RGB.
 
     Written by hand (each row is PackBits runs of zeros) because pydicom's encoder takes seconds here.
     """
     from pydicom.encaps import encapsulate
+    from pydicom.filereader import dcmread
     from pydicom.uid import RLELossless
 
     runs = [128] * (side // 128) + ([side % 128] if side % 128 else [])
     row = b"".join(bytes([257 - run, 0]) if run > 1 else b"\x00\x00" for run in runs)
     segment = row * side
     segment += b"\x00" * (len(segment) % 2)
-    header = struct.pack("<16I", 2, 64, 64 + len(segment), *([0] * 13))
-    template = dicom(np.zeros((8, 8), np.uint8))  # the same DX dataset as every other DICOM here
-    return _with_pixel_data(template, side, encapsulate([header + segment + segment]), RLELossless)
+    count = 2 * samples  # one segment per byte of each sample
+    offsets = [64 + number * len(segment) for number in range(count)]
+    header = struct.pack("<16I", count, *offsets, *([0] * (15 - count)))
+    dataset = dcmread(io.BytesIO(dicom(np.zeros((8, 8), np.uint8))))  # the DX dataset of every DICOM here
+    if samples == 3:
+        dataset.SamplesPerPixel, dataset.PlanarConfiguration = 3, 0
+        dataset.PhotometricInterpretation = "RGB"
+    buffer = io.BytesIO()
+    dataset.save_as(buffer, enforce_file_format=True)
+    return _with_pixel_data(buffer.getvalue(), side, encapsulate([header + segment * count]), RLELossless)
 
 
 def dicom_jpeg2000_claiming(side: int) -> bytes:
@@ -556,6 +624,14 @@ CASES: tuple[Case, ...] = (
         "jpeg-progressive", "the radiograph as a progressive JPEG", upload_of(jpeg_progressive), 200, READING
     ),
     Case(
+        "jpeg-scan-bomb",
+        "a progressive 7000x7000 JPEG with 20000 more empty scans (1.7 MB; each scan walks every block)",
+        upload_of(jpeg_scan_bomb),
+        400,
+        "undecodable_image",
+        "20006 scans",
+    ),
+    Case(
         "jpeg-exif-rotated",
         "the radiograph stored on its side with EXIF Orientation 6",
         upload_of(lambda: jpeg_exif_rotated(gray())),
@@ -563,6 +639,21 @@ CASES: tuple[Case, ...] = (
         READING,
     ),
     Case("tiff-multipage", "a 2-page TIFF (the first page is read)", upload_of(multipage_tiff), 200, READING),
+    Case(
+        "tiff-next-page-beyond-end",
+        "the radiograph as a TIFF whose next-page pointer leads past the end of the file (only the first "
+        "page is read, the others not even counted)",
+        upload_of(tiff_next_page_beyond_the_end),
+        200,
+        READING,
+    ),
+    Case(
+        "tiff-60000-pages",
+        "the radiograph as a TIFF chained to 60000 more 5-tag pages (4 MB; counting them took 20 s)",
+        upload_of(lambda: tiff_chained_pages(60_000)),
+        200,
+        READING,
+    ),
     Case(
         "png-16-bit-at-limit",
         "a black 7071x7071 16-bit PNG (50 megapixels: the memory worst case)",
@@ -645,7 +736,15 @@ CASES: tuple[Case, ...] = (
         upload_of(pydicom_file("MR_small_jpeg_ls_lossless.dcm")),
         415,
         "unsupported_media_type",
-        "compression is not supported",
+        "(JPEG-LS Lossless Image Compression) is not supported",
+    ),
+    Case(
+        "dicom-syntax-markup",
+        "a DICOM whose transfer syntax UID is `<script>1</script>` (never echoed or logged)",
+        upload_of(lambda: dicom_with_syntax_text(b"<script>1</script>\x00\x00")),
+        415,
+        "unsupported_media_type",
+        "an unknown transfer syntax",
     ),
     Case(
         "dicom-deflated",
@@ -699,6 +798,21 @@ CASES: tuple[Case, ...] = (
         upload_of(lambda: dicom_rle_blank(AT_PIXEL_LIMIT)),
         200,
         READING,
+    ),
+    Case(
+        "dicom-rgb-16-bit-at-frame-limit",
+        "a black 5000x5000 16-bit RGB RLE DICOM (2.3 MB, 150 MB decoded: the frame limit)",
+        upload_of(lambda: dicom_rle_blank(5000, samples=3)),
+        200,
+        READING,
+    ),
+    Case(
+        "dicom-rgb-16-bit-over-frame-limit",
+        "a black 6500x6500 16-bit RGB RLE DICOM (4 MB; 254 MB decoded raised the peak memory by 525 MiB)",
+        upload_of(lambda: dicom_rle_blank(6500, samples=3)),
+        413,
+        "image_too_large",
+        "254 MB decoded",
     ),
     # --- other fields
     Case(

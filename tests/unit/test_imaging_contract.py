@@ -165,3 +165,19 @@ def test_dicom_monochrome1_is_inverted(radiograph: np.ndarray) -> None:
     mono1 = decode_grayscale(dicom("MONOCHROME1", 4095 - twelve_bit))
     assert np.corrcoef(mono2.ravel(), radiograph.ravel())[0, 1] > 0.99
     assert np.abs(mono1.astype(int) - mono2.astype(int)).max() <= 1
+
+
+def test_decoding_passes_no_warning_on_and_never_quotes_the_file() -> None:
+    """pydicom warns about an invalid UID by quoting it; Python would print that to stderr (the function's
+    log). Decoding silences decoders' warnings, and the 415 names the syntax without the file's text."""
+    import warnings
+
+    from tests.hostile_inputs import dicom_with_syntax_text
+
+    upload = dicom_with_syntax_text(b"<b>PATIENT-SMITH</b>")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(UnsupportedImageType) as refused:
+            decode_grayscale(upload)
+    assert "PATIENT" not in str(refused.value) and "an unknown transfer syntax" in str(refused.value)
+    assert [str(warning.message) for warning in caught] == []

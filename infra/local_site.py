@@ -4,8 +4,9 @@ Only local wiring lives here; the function's app is used untouched. In AWS the p
 CloudFront (whose response-headers policy sends the same headers) and the API from API Gateway.
 
 Routing: ``/`` and every file that exists in the page folder are the page; every other path goes to the
-API (``/diagnose``, ``/health``, ``/docs``, ``/openapi.json`` and its JSON 404s). The Content-Security-Policy
-is sent with page responses only, since FastAPI's ``/docs`` loads Swagger UI from a CDN.
+API (``/diagnose``, ``/health``, ``/docs``, ``/openapi.json`` and its JSON 404s). Page responses get the
+deployed CloudFront policy's headers (``infra.site_headers``, read from template.yaml); API responses do not,
+since FastAPI's ``/docs`` loads Swagger UI from a CDN.
 """
 
 from __future__ import annotations
@@ -17,29 +18,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infra.locations import FRONTEND
-
-
-def page_csp(api_origins: Iterable[str] = ()) -> str:
-    """The page's Content-Security-Policy: same-origin everything, no inline code, the API for fetch."""
-    connect = " ".join(["'self'", *api_origins])
-    return (
-        "default-src 'self'; img-src 'self' data: blob:; "
-        f"connect-src {connect}; style-src 'self'; script-src 'self'; object-src 'none'; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    )
-
-
-def page_headers(api_origins: Iterable[str] = ()) -> list[tuple[bytes, bytes]]:
-    """Headers added to every page response (the deployed CloudFront policy should send the same)."""
-    return [
-        (b"content-security-policy", page_csp(api_origins).encode()),
-        (b"x-content-type-options", b"nosniff"),
-        (b"referrer-policy", b"no-referrer"),
-        (b"x-frame-options", b"DENY"),
-        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-        (b"cross-origin-opener-policy", b"same-origin"),
-        (b"cache-control", b"no-cache"),
-    ]
+from infra.site_headers import page_headers
 
 
 class LocalSite:
@@ -51,7 +30,7 @@ class LocalSite:
         if not (self.frontend / "index.html").is_file():
             raise FileNotFoundError(f"no index.html in {self.frontend}")
         self.static = StaticFiles(directory=self.frontend, html=True)
-        self.headers = page_headers(api_origins)
+        self.headers = [*page_headers(api_origins), (b"cache-control", b"no-cache")]
 
     def is_page(self, path: str) -> bool:
         if path == "/":

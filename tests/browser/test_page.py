@@ -23,6 +23,7 @@ from playwright.sync_api import Page, Request, Route, expect
 
 from bench.upload_robustness import cropped, jpeg_bytes, letterboxed, png_bytes
 from function.service import percent  # the page writes probabilities exactly as the API message does
+from infra.cfn_yaml import load_template
 from infra.locations import ADULT_SET, NOT_CHEST, RELEASE_BUNDLE, REPO_ROOT, TRAINING_SET
 from infra.page_driver import RESULT
 from infra.stack_process import local_stack, local_stack_process
@@ -552,6 +553,16 @@ def test_page_headers(stack_url: str) -> None:
     assert directives["object-src"] == ["'none'"] and directives["frame-ancestors"] == ["'none'"]
     assert page_response.headers["x-content-type-options"] == "nosniff"
     assert page_response.headers["referrer-policy"] == "no-referrer"
+    # The page is served under the deployed CloudFront policy, so these tests run under it too.
+    policy = load_template(REPO_ROOT / "template.yaml")["Resources"]["SiteSecurityHeaders"]["Properties"][
+        "ResponseHeadersPolicyConfig"
+    ]
+    deployed = policy["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    deployed_directives = {part.split()[0]: part.split()[1:] for part in deployed.split(";") if part.strip()}
+    assert directives.pop("connect-src") == ["'self'"] and deployed_directives.pop("connect-src")
+    assert directives == deployed_directives
+    for custom in policy["CustomHeadersConfig"]["Items"]:
+        assert page_response.headers[custom["Header"]] == custom["Value"]
     for response in (page_response, httpx2.get(stack_url + "/health"), httpx2.get(stack_url + "/app.js")):
         assert "server" not in response.headers
     for name in ("index.html", "app.js", "i18n.js", "styles.css", "config.js"):

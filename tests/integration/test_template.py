@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -263,6 +264,31 @@ def test_api_is_throttled_and_cors_is_only_the_site(template: Template) -> None:
 
 def test_site_goes_through_cloudfront_with_oac_and_security_headers(template: Template) -> None:
     assert cloudfront_problems(template) == []
+
+
+def account_wide_name_problems(template: Template) -> list[str]:
+    """CloudFront names one namespace per account: a name made of the stack name alone collides when the
+    same stack is deployed in a second region. A name must carry the stack's id (unique everywhere)."""
+    problems = []
+    for kind, config_key in (
+        ("AWS::CloudFront::OriginAccessControl", "OriginAccessControlConfig"),
+        ("AWS::CloudFront::ResponseHeadersPolicy", "ResponseHeadersPolicyConfig"),
+        ("AWS::CloudFront::CachePolicy", "CachePolicyConfig"),
+        ("AWS::CloudFront::OriginRequestPolicy", "OriginRequestPolicyConfig"),
+    ):
+        for name, resource in resources_of(template, kind).items():
+            if "AWS::StackId" not in json.dumps(resource["Properties"][config_key].get("Name")):
+                problems.append(f"{name}: its account-wide name does not carry the stack's id")
+    return problems
+
+
+def test_cloudfront_names_differ_between_stacks_of_one_name_in_two_regions(template: Template) -> None:
+    assert resources_of(template, "AWS::CloudFront::OriginAccessControl")
+    assert account_wide_name_problems(template) == []
+    broken = copy.deepcopy(template)
+    (oac,) = resources_of(broken, "AWS::CloudFront::OriginAccessControl").values()
+    oac["Properties"]["OriginAccessControlConfig"]["Name"] = {"Fn::Sub": "${AWS::StackName}-site"}
+    assert len(account_wide_name_problems(broken)) == 1
 
 
 def test_function_is_the_container_image_with_the_bundle_location(template: Template) -> None:

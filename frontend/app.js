@@ -47,6 +47,7 @@
     inspection: null, // the pending inspectFile promise: "Diagnosticar" may be pressed before it ends
     previewUrl: null,
     busy: false,
+    request: null, // the AbortController of the reading on its way, aborted when the file goes
     outcome: null, // last result or error, re-rendered when the language changes
     generation: 0, // bumps on every new file, so a late answer for an old file is dropped
     drawnHeatmap: null, // the heatmap object last drawn on the canvas
@@ -61,7 +62,7 @@
     ui.langToggle.setAttribute("lang", i18n.other());
     updateDiagnoseButton();
     if (state.file) describeFile();
-    if (state.outcome) render(state.outcome, { focus: false });
+    if (state.outcome) render(state.outcome, { focus: false, keepDetails: true });
   }
 
   ui.langToggle.addEventListener("click", () => i18n.setLanguage(i18n.other()));
@@ -86,12 +87,18 @@
     } catch (error) {
       /* not persisted, still applied */
     }
-    const body = state.outcome && state.outcome.type === "result" ? state.outcome.body : null;
-    const unexplained = body && body.result !== "not_chest_xray" && !heatmapOf(body);
-    // A reading that came without a heatmap is asked for again, this time with one (if it can be shown).
-    if (ui.explain.checked && unexplained && !ui.previewImage.hidden && state.file && !state.busy) diagnose();
+    // A reading that came without a heatmap is asked for again, this time with one (if it can be shown);
+    // one still on its way is asked for again when it arrives (diagnose).
+    if (lacksWantedHeatmap(state.outcome) && !state.busy) diagnose();
     else updateHeatmap();
   });
+
+  /** True if the box is ticked but this reading has no heatmap it could show over the preview. */
+  function lacksWantedHeatmap(outcome) {
+    const body = outcome && outcome.type === "result" ? outcome.body : null;
+    const unexplained = body && body.result !== "not_chest_xray" && !heatmapOf(body);
+    return Boolean(ui.explain.checked && unexplained && !ui.previewImage.hidden && state.file);
+  }
 
   // ---------------------------------------------------------------- choosing a file
 
@@ -156,6 +163,7 @@
 
   function resetFile() {
     state.generation += 1;
+    cancelReading();
     if (state.info && state.info.bitmap) state.info.bitmap.close();
     if (state.previewUrl) URL.revokeObjectURL(state.previewUrl);
     state.file = null;
@@ -252,31 +260,52 @@
 
   async function diagnose() {
     const generation = state.generation;
+    const request = new AbortController();
+    state.request = request;
     state.busy = true;
     clearResult();
     updateDiagnoseButton();
     ui.progress.hidden = false;
     ui.progressText.textContent = i18n.t("progressPreparing");
-    const outcome = await readingOf(state.file, generation);
-    state.busy = false;
-    ui.progress.hidden = true;
-    updateDiagnoseButton();
-    if (generation !== state.generation) return; // the file was replaced while waiting: drop the answer
+    let outcome = await readingOf(state.file, generation, request.signal);
+    // The box was ticked while the reading was on its way: ask again, this time for the heatmap too.
+    if (state.request === request && outcome && !outcome.explained && lacksWantedHeatmap(outcome)) {
+      outcome = await readingOf(state.file, generation, request.signal);
+    }
+    // The file was replaced or removed while waiting: resetFile has made the page idle; drop the answer.
+    if (state.request !== request) return;
+    finishReading();
+    if (generation !== state.generation || !outcome) return;
     render(outcome, { focus: true });
   }
 
-  /** Prepare and send one file; null if another file was chosen before it was sent. */
-  async function readingOf(file, generation) {
+  /** Leave the busy state: the page is ready for a file again. */
+  function finishReading() {
+    state.request = null;
+    state.busy = false;
+    ui.progress.hidden = true;
+    updateDiagnoseButton();
+  }
+
+  /** Abort the reading on its way, if any; its answer, should it still come, is never shown. */
+  function cancelReading() {
+    if (!state.request) return;
+    state.request.abort();
+    finishReading();
+  }
+
+  /** Prepare and send one file; null if the file was replaced or the reading cancelled before an answer. */
+  async function readingOf(file, generation, signal) {
     try {
       // a click right after choosing a large image must still send it scaled down, not as it is
       const info = state.info || (state.inspection ? await state.inspection : null);
-      if (generation !== state.generation) return null;
+      if (generation !== state.generation || signal.aborted) return null;
       const upload = await prepareUpload(file, info);
       if (upload.size > MAX_UPLOAD_BYTES) return { type: "error", kind: "too_large" };
       ui.progressText.textContent = i18n.t("progress");
-      return await postImage(await toBase64(upload));
+      return await postImage(await toBase64(upload), signal);
     } catch (error) {
-      return { type: "error", kind: "unreadable" };
+      return signal.aborted ? null : { type: "error", kind: "unreadable" };
     }
   }
 
@@ -319,35 +348,46 @@
     });
   }
 
-  /** POST the image and turn whatever happens into an outcome: a result, or an error kind. */
-  async function postImage(base64) {
+  /**
+   * POST the image and turn whatever happens into an outcome: a result (saying whether the heatmap was
+   * asked for), or an error kind; null if ``cancel`` aborted it.
+   */
+  async function postImage(base64, cancel) {
     const controller = new AbortController();
     const timer = window.setTimeout(() => controller.abort(), TIMEOUT_MS);
+    const stop = () => controller.abort();
+    cancel.addEventListener("abort", stop);
+    if (cancel.aborted) controller.abort();
+    const explain = ui.explain.checked;
     let response;
+    let body = null;
     try {
       response = await fetch(API_BASE + "/diagnose", {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify(ui.explain.checked ? { image: base64, explain: true } : { image: base64 }),
+        body: JSON.stringify(explain ? { image: base64, explain: true } : { image: base64 }),
         credentials: "omit",
         cache: "no-store",
         referrerPolicy: "no-referrer",
         signal: controller.signal,
       });
+      try {
+        body = await response.json();
+      } catch (error) {
+        if (controller.signal.aborted) throw error; // cancelled or timed out while the body arrived
+        body = null;
+      }
     } catch (error) {
+      if (cancel.aborted) return null;
       return { type: "error", kind: error && error.name === "AbortError" ? "timeout" : "network" };
     } finally {
       window.clearTimeout(timer);
+      cancel.removeEventListener("abort", stop);
     }
-    let body = null;
-    try {
-      body = await response.json();
-    } catch (error) {
-      body = null;
-    }
+    if (cancel.aborted) return null;
     if (response.ok) {
       if (body && ["diagnosis", "not_chest_xray", "indeterminate"].indexOf(body.result) >= 0) {
-        return { type: "result", body: body };
+        return { type: "result", body: body, explained: explain };
       }
       return { type: "error", kind: "unexpected", status: response.status };
     }
@@ -383,6 +423,9 @@
   }
 
   function render(outcome, options) {
+    // the same outcome rebuilt (in the other language): an open "technical details" stays open
+    const shown = options.keepDetails ? ui.result.querySelector(".result-details") : null;
+    const detailsOpen = Boolean(shown && shown.open);
     state.outcome = outcome;
     const card =
       outcome.type === "error"
@@ -390,6 +433,8 @@
         : outcome.body.result === "not_chest_xray"
           ? notChestCard(outcome.body)
           : diagnosisCard(outcome.body);
+    const details = card.querySelector(".result-details");
+    if (details && detailsOpen) details.open = true;
     ui.result.replaceChildren(card);
     updateHeatmap();
     if (options.focus) {

@@ -284,8 +284,10 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "publish":
             from training.publish import publish_bundle
 
-            for key in publish_bundle(args.bundle, args.bucket, args.prefix, args.endpoint_url):
+            published = publish_bundle(args.bundle, args.bucket, args.prefix, args.endpoint_url)
+            for key in published.written:
                 print(f"uploaded s3://{args.bucket}/{key}")
+            print(f"{len(published.written)} uploaded, {len(published.unchanged)} already there unchanged")
     except (DatasetError, BundleError, CheckpointMismatch) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -20,6 +20,8 @@ ACCEPTED_DECLARED_TYPES = frozenset(
     {"", "application/octet-stream", "application/dicom", "application/x-dicom", "application/dicom+binary"}
 )
 """Declared MIME types that may hold an image we read, besides any ``image/*`` (content decides)."""
+_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+"""Standard base64 once URL-safe letters are mapped and whitespace removed."""
 _MIME_TOKEN = re.compile(r"[a-z0-9][a-z0-9.+-]{0,40}/[a-z0-9][a-z0-9.+-]{0,40}")
 
 
@@ -92,7 +94,8 @@ def _strip_data_url(image: str) -> str:
     declared, options = parameters[0], parameters[1:]
     if "base64" not in options:
         raise InvalidDataUrl("The data URL must be base64-encoded ('data:<type>;base64,<data>').")
-    if not (declared.startswith("image/") or declared in ACCEPTED_DECLARED_TYPES):
+    # "image" alone (no subtype) is a sloppy but honest "an image"; the content decides, as for image/*
+    if not (declared.startswith("image/") or declared == "image" or declared in ACCEPTED_DECLARED_TYPES):
         named = f" ({declared})" if _MIME_TOKEN.fullmatch(declared) else ""  # echo only a plain type name
         raise DeclaredTypeNotImage(
             f"The upload is declared as something other than an image{named}. "
@@ -104,6 +107,11 @@ def _strip_data_url(image: str) -> str:
 def _decode_base64(text: str) -> bytes:
     if "-" in text or "_" in text:
         text = text.translate(str.maketrans("-_", "+/"))
+    if not _BASE64_TEXT.fullmatch(text):
+        raise InvalidBase64(
+            "The image is not valid base64: it holds a character other than A-Z, a-z, 0-9, +, / "
+            "(or - and _) and = at the end."
+        )
     remainder = len(text) % 4
     if remainder == 1:
         raise InvalidBase64("The image is not valid base64 (its length is impossible).")

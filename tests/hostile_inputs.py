@@ -384,7 +384,22 @@ CASES: tuple[Case, ...] = (
         "invalid_base64",
         "length is impossible",
     ),
-    Case("base64-unicode", '`image` is "ñandú"', image_field("ñandú"), 400, "invalid_base64"),
+    Case(
+        "base64-unicode",
+        '`image` is "ñandú"',
+        image_field("ñandú"),
+        400,
+        "invalid_base64",
+        "a character other than",
+    ),
+    Case(
+        "base64-no-break-space",
+        "the radiograph's base64 with a no-break space (U+00A0) in the middle, as a copy from a web page has",
+        image_field(lambda: b64(radiograph())[:100] + "\u00a0" + b64(radiograph())[100:]),
+        400,
+        "invalid_base64",
+        "a character other than",
+    ),
     Case(
         "base64-inner-junk",
         "base64 with an `@` in the middle",
@@ -453,6 +468,13 @@ CASES: tuple[Case, ...] = (
         415,
         "unsupported_media_type",
         "not an image we can read",
+    ),
+    Case(
+        "data-url-image-no-subtype",
+        f"{RADIOGRAPH} declared as `data:image` (no subtype: the content decides)",
+        image_field(lambda: data_url(radiograph(), "image")),
+        200,
+        READING,
     ),
     Case(
         "data-url-jpeg-holding-png",

@@ -509,6 +509,8 @@
       list.appendChild(row);
     }
     element.appendChild(list);
+    // Said again beside the reading itself: on a phone the page's banner is a screen or more above it.
+    element.appendChild(node("p", "result-disclaimer", i18n.t("cardDisclaimer")));
     element.appendChild(technicalDetails(body));
     element.appendChild(againButton());
     return element;

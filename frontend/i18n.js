@@ -69,6 +69,8 @@
       indeterminateText:
         "El modelo no tiene suficiente confianza para dar una lectura con esta imagen. Las probabilidades se " +
         "muestran solo como referencia.",
+      cardDisclaimer:
+        "Ayuda de cribado, no un diagnóstico: lo que muestra el modelo debe valorarlo un profesional de la salud.",
       flaggedText:
         "Señalada por el umbral de cribado: la probabilidad de esta clase alcanza el umbral elegido para no " +
         "pasar por alto casos, aunque no sea la lectura más probable o el modelo no esté seguro. Consulte a un médico.",
@@ -165,6 +167,7 @@
       indeterminateText:
         "The model is not confident enough to give a reading for this image. The probabilities are shown for " +
         "reference only.",
+      cardDisclaimer: "A screening aid, not a diagnosis: a health professional must judge what the model shows.",
       flaggedText:
         "Flagged by the screening threshold: this class's probability reaches the threshold chosen so that " +
         "cases are not missed, even if it is not the most probable reading or the model is unsure. Consult a physician.",

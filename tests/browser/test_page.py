@@ -144,6 +144,9 @@ def test_radiograph_reading_matches_the_api(page: Page, stack_url: str, folder: 
     expect(page.locator("#result-region")).to_have_attribute("aria-live", "polite")
     assert page.evaluate("document.activeElement.id") == "result-heading"
     expect(page.locator("#disclaimer")).to_be_visible()
+    # and said again in the card itself, outside the folded technical details
+    expect(card.locator(".result-disclaimer")).to_be_visible()
+    expect(card.locator(".result-disclaimer")).to_contain_text("no un diagnóstico")
     desktop = screenshot(page, f"diagnosis-{folder.lower()}")
     if folder == "COVID" and os.environ.get("CXR_UPDATE_README_SCREENSHOT"):
         shutil.copyfile(desktop, REPO_ROOT / "docs" / "screenshot.png")
@@ -435,6 +438,7 @@ def test_language_switch_persists_and_translates_the_result(page: Page, stack_ur
     expect(page.locator("#lang-toggle")).to_have_text("Español")
     card = page.locator(RESULT)
     expect(card.locator(".result-message")).to_have_text(answer["message_en"])
+    expect(card.locator(".result-disclaimer")).to_contain_text("not a diagnosis")
     english = {"Normal": "Normal", "COVID-19": "COVID-19", "Viral Pneumonia": "Viral pneumonia"}
     expect(card.locator(".result-heading")).to_have_text(english[answer["diagnosis"]])
     top = answer["probabilities"][answer["diagnosis"]]

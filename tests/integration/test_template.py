@@ -262,6 +262,16 @@ def test_api_is_throttled_and_cors_is_only_the_site(template: Template) -> None:
     assert api_problems(template) == []
 
 
+def test_the_access_log_names_no_one(template: Template) -> None:
+    """A health screening service with no login: its access log keeps no address, agent or body."""
+    (api,) = resources_of(template, "AWS::Serverless::HttpApi").values()
+    log_format = api["Properties"]["AccessLogSettings"]["Format"]
+    fields = json.loads(log_format)
+    assert {"requestId", "status", "latencyMs"} <= set(fields)
+    for personal in ("sourceIp", "userAgent", "identity.", "requestBody", "caller", "user"):
+        assert personal not in log_format, personal
+
+
 def test_site_goes_through_cloudfront_with_oac_and_security_headers(template: Template) -> None:
     assert cloudfront_problems(template) == []
 

@@ -188,6 +188,9 @@
     try {
       bitmap = await createImageBitmap(file); // applies EXIF orientation, like the service does
     } catch (error) {
+      // A phone's HEIC (or an AVIF, WebP) this browser cannot open: the service reads none of them either,
+      // so say what to do instead of sending it for a 415.
+      if (CONVERT_TYPES.indexOf(sniffType(head, file.type)) >= 0) return { kind: "foreign" };
       return { kind: "opaque" }; // TIFF, text, damaged files: the service decides and explains
     }
     const width = bitmap.width;
@@ -300,6 +303,7 @@
       // a click right after choosing a large image must still send it scaled down, not as it is
       const info = state.info || (state.inspection ? await state.inspection : null);
       if (generation !== state.generation || signal.aborted) return null;
+      if (info && info.kind === "foreign") return { type: "error", kind: "foreign_format" };
       const upload = await prepareUpload(file, info);
       if (upload.size > MAX_UPLOAD_BYTES) return { type: "error", kind: "too_large" };
       ui.progressText.textContent = i18n.t("progress");

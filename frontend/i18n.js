@@ -97,6 +97,9 @@
       "error.too_large":
         "La imagen es demasiado grande. El límite es {limit}; pruebe con una imagen más pequeña o exportada en JPEG.",
       "error.unreadable": "No se pudo leer la imagen: el archivo parece dañado, incompleto o vacío.",
+      "error.foreign_format":
+        "Este navegador no puede abrir esa foto (HEIC, AVIF o WebP) y el servicio no lee esos formatos. " +
+        "Guárdela o expórtela como JPEG o PNG y elíjala de nuevo.",
       "error.unsupported":
         "Ese tipo de archivo no se puede analizar. Use una imagen PNG, JPEG, BMP, TIFF o DICOM de una radiografía de tórax.",
       "error.too_small": "La imagen es demasiado pequeña para analizarla. Use una radiografía de mayor resolución.",
@@ -192,6 +195,9 @@
       errorTitle: "The image could not be analysed",
       "error.too_large": "The image is too large. The limit is {limit}; try a smaller image or one exported as JPEG.",
       "error.unreadable": "The image could not be read: the file looks damaged, incomplete or empty.",
+      "error.foreign_format":
+        "This browser cannot open that photo (HEIC, AVIF or WebP) and the service does not read those formats. " +
+        "Save or export it as JPEG or PNG and choose it again.",
       "error.unsupported":
         "That type of file cannot be analysed. Use a PNG, JPEG, BMP, TIFF or DICOM image of a chest radiograph.",
       "error.too_small": "The image is too small to analyse. Use a higher-resolution radiograph.",

@@ -368,6 +368,23 @@ def test_text_file_gives_a_clear_error(page: Page, stack_url: str, tmp_path: Pat
     screenshot(page, "error-unsupported")
 
 
+def test_a_phone_photo_the_browser_cannot_open_is_explained_not_sent(
+    page: Page, stack_url: str, tmp_path: Path
+) -> None:
+    """Chromium opens no HEIC (an iPhone's photos); the service reads none either, so nothing is sent."""
+    photo = tmp_path / "IMG_0001.HEIC"
+    photo.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(2000))
+    open_page(page, stack_url)
+    sent = choose_and_diagnose(page, photo)
+
+    assert sent == [], "a format neither the browser nor the service reads is not uploaded"
+    card = page.locator(RESULT)
+    expect(card).to_have_attribute("data-error", "foreign_format")
+    expect(card.locator(".error-message")).to_contain_text("HEIC")
+    expect(card.locator(".error-message")).to_contain_text("JPEG o PNG")
+    expect(card.locator(".result-again")).to_be_visible()
+
+
 def test_oversized_file_is_refused_before_upload(page: Page, stack_url: str, tmp_path: Path) -> None:
     big = tmp_path / "estudio.dcm"
     big.write_bytes(b"\0" * 128 + b"DICM" + b"\0" * (5 * 1024 * 1024))

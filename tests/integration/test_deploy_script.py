@@ -100,6 +100,22 @@ def stack(aws_server: LocalS3Server) -> dict[str, str]:
     return {output["OutputKey"]: output["OutputValue"] for output in outputs}
 
 
+def run_deploy(server: LocalS3Server, *options: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    """``infra/deploy.sh`` against the loopback server, with dummy credentials and no real AWS profile."""
+    env = {**os.environ, **DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": server.endpoint_url, **environment}
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        env.pop(name, None)
+    return subprocess.run(
+        ["bash", "infra/deploy.sh", *options, "--region", REGION],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 def test_template_declares_the_outputs_the_script_reads() -> None:
     from infra.cfn_yaml import load_template
 
@@ -116,19 +132,8 @@ def test_deploy_publishes_the_bundle_and_the_configured_page(
     site = stack["SiteBucketName"]
     s3.put_object(Bucket=site, Key="old-page.js", Body=b"left from an earlier deploy")
     config_before = (REPO_ROOT / "frontend" / "config.js").read_bytes()
-    env = {**os.environ, **DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": aws_server.endpoint_url}
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        env.pop(name, None)
 
-    run = subprocess.run(
-        ["bash", "infra/deploy.sh", "--skip-stack", "--stack-name", STACK, "--region", REGION],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    run = run_deploy(aws_server, "--skip-stack", "--stack-name", STACK)
     assert run.returncode == 0, run.stdout + run.stderr
 
     bundle_keys = {o["Key"] for o in s3.list_objects_v2(Bucket=stack["ArtifactsBucketName"])["Contents"]}
@@ -165,16 +170,7 @@ def test_deploy_refuses_a_stack_without_the_outputs(aws_server: LocalS3Server) -
     cloudformation = client(aws_server, "cloudformation")
     template = {"Resources": {"Bucket": {"Type": "AWS::S3::Bucket"}}, "Outputs": {"Other": {"Value": "x"}}}
     cloudformation.create_stack(StackName="cxr-no-outputs", TemplateBody=json.dumps(template))
-    env = {**os.environ, **DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": aws_server.endpoint_url}
-    run = subprocess.run(
-        ["bash", "infra/deploy.sh", "--skip-stack", "--stack-name", "cxr-no-outputs", "--region", REGION],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    run = run_deploy(aws_server, "--skip-stack", "--stack-name", "cxr-no-outputs")
     assert run.returncode != 0
     assert "the stack has no output ApiUrl" in run.stderr
 
@@ -217,17 +213,8 @@ def test_a_declined_change_set_stops_the_script_before_anything_is_published(
     sam = tmp_path / "sam"
     sam.write_text(SAM_THAT_WAS_DECLINED.format(python=sys.executable, region=REGION))
     sam.chmod(0o755)
-    env = {**os.environ, **DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": aws_server.endpoint_url, "SAM": str(sam)}
 
-    run = subprocess.run(
-        ["bash", "infra/deploy.sh", "--skip-page", "--stack-name", name, "--region", REGION],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    run = run_deploy(aws_server, "--skip-page", "--stack-name", name, SAM=str(sam))
 
     assert run.returncode != 0, run.stdout + run.stderr
     assert "was not applied" in run.stderr and "samcli-deploy" in run.stderr

@@ -246,3 +246,39 @@ def test_only_this_deploys_waiting_change_sets_count(aws_server: LocalS3Server) 
     change_set("samcli-deploy2")
     assert unapplied_change_sets(cloudformation, name, started) == ["samcli-deploy2"]
     assert unapplied_change_sets(cloudformation, name, started + timedelta(hours=1)) == []
+
+
+def test_the_site_bucket_is_emptied_of_every_version_so_the_stack_can_be_deleted(
+    aws_server: LocalS3Server,
+) -> None:
+    """After deploys the page bucket holds old versions and delete markers, and a bucket that holds anything
+    cannot be deleted with its stack; emptied, it can (moto deletes the stack as CloudFormation would)."""
+    from infra.empty_site_bucket import main as empty_site_bucket
+
+    name = "cxr-teardown"
+    versioned = {"VersioningConfiguration": {"Status": "Enabled"}}
+    template = {
+        "Resources": {"Site": {"Type": "AWS::S3::Bucket", "Properties": versioned}},
+        "Outputs": {"SiteBucketName": {"Value": {"Ref": "Site"}}},
+    }
+    cloudformation = client(aws_server, "cloudformation")
+    cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template))
+    site = cloudformation.describe_stacks(StackName=name)["Stacks"][0]["Outputs"][0]["OutputValue"]
+    s3 = client(aws_server, "s3")
+    for deploy in range(3):
+        s3.put_object(Bucket=site, Key="index.html", Body=f"page {deploy}".encode())
+    s3.put_object(Bucket=site, Key="old.js", Body=b"x")
+    s3.delete_object(Bucket=site, Key="old.js")  # a delete marker, as aws s3 sync --delete leaves
+    with pytest.raises(Exception, match="BucketNotEmpty"):
+        s3.delete_bucket(Bucket=site)
+
+    environment = {**DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": aws_server.endpoint_url}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in environment.items():
+            patch.setenv(key, value)
+        patch.delenv("AWS_PROFILE", raising=False)
+        assert empty_site_bucket(["--stack-name", name, "--region", REGION]) == 0
+
+    versions = s3.list_object_versions(Bucket=site)
+    assert not versions.get("Versions") and not versions.get("DeleteMarkers")
+    s3.delete_bucket(Bucket=site)  # what CloudFormation does when the stack is deleted: now it can

@@ -103,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=sorted(PREPROCESSING_VERSIONS),
         default=DEFAULT_PREPROCESSING,
         help="how files become model input, recorded in the bundle and used when it is served: "
-        + "; ".join(f"{key}: {value}" for key, value in PREPROCESSING_VERSIONS.items()),
+        + "; ".join(f"{key}: {value}" for key, value in PREPROCESSING_VERSIONS.items()).replace("%", "%%"),
     )
     _add_adult_normal_floor(add, "")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.data import Example
+from training.data import Example, dataset_folder
 
 MANIFEST_CSV = "MANIFEST.csv"
 _SOURCE_NAMES = {
@@ -114,8 +114,17 @@ def _training_set_cohorts(rows: list[dict[str, str]], root: str) -> dict[str, Co
     return cohorts
 
 
+def has_manifest(root: Path) -> bool:
+    """Whether a --data folder has a MANIFEST.csv (patient groups, sources, ages); Kaggle's own has none."""
+    return (dataset_folder(root) / MANIFEST_CSV).is_file()
+
+
 def read_cohorts(root: Path) -> dict[str, Cohort]:
-    """{path relative to root: Cohort} from root/MANIFEST.csv; empty if there is no manifest."""
+    """{path relative to the dataset folder: Cohort} from its MANIFEST.csv; empty if there is none.
+
+    The dataset folder is the one holding the class folders (``training.data.dataset_folder``), so a
+    download still inside the folder its zip unpacked to keeps its manifest."""
+    root = dataset_folder(root)
     manifest = root / MANIFEST_CSV
     if not manifest.is_file():
         return {}
@@ -128,7 +137,7 @@ def read_cohorts(root: Path) -> dict[str, Cohort]:
 
 def cohorts_for(examples: Sequence[Example], roots: Sequence[Path]) -> list[Cohort]:
     """One Cohort per example, in order (a per-file fallback where no manifest row exists)."""
-    tables = {Path(root).name: (Path(root), read_cohorts(Path(root))) for root in roots}
+    tables = {Path(root).name: (dataset_folder(Path(root)), read_cohorts(Path(root))) for root in roots}
     result = []
     for example in examples:
         root, table = tables[example.source]

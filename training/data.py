@@ -5,7 +5,12 @@ Accepted layouts (folder names case-insensitive, spaces/underscores/hyphens alik
 - 2020 releases: ``COVID-19/`` or ``COVID/``, ``NORMAL/``, ``Viral Pneumonia/`` with the images inside;
 - 2021+ release: ``COVID/images/``, ``Normal/images/``, ``Viral Pneumonia/images/``
   (``Lung_Opacity/``, ``masks/`` and the metadata spreadsheets are ignored);
-- either one wrapped in the single top folder the Kaggle zip unpacks to.
+- either one wrapped in the single top folder the Kaggle zip unpacks to (``MANIFEST.csv``, where there is
+  one, is read from the folder that holds the class folders).
+
+Other folders (``Lung_Opacity/``: a class the model does not have) are named on the console and skipped;
+so are hidden files (macOS's ``._name.png`` copies). Two ``--data`` folders may not share a name: bundles
+record them by name.
 
 Images are read through ``function.imaging`` (the served preprocessing), never through another decoder.
 """
@@ -63,15 +68,30 @@ def _class_folders(root: Path) -> dict[str, Path]:
     return folders
 
 
-def find_class_folders(root: Path) -> dict[str, Path]:
-    """Map each label to the folder holding its images, descending into a single wrapper folder if needed."""
+def dataset_folder(root: Path) -> Path:
+    """The folder holding the class folders: ``root``, or the single wrapper folder(s) inside it."""
     if not root.is_dir():
         raise DatasetError(f"{root} is not a folder")
-    folders = _class_folders(root)
-    if not folders:
+    if not _class_folders(root):
         subfolders = [p for p in root.iterdir() if p.is_dir() and _folder_key(p.name) not in _IGNORED_FOLDERS]
         if len(subfolders) == 1:
-            return find_class_folders(subfolders[0])
+            return dataset_folder(subfolders[0])
+    return root
+
+
+def ignored_folders(root: Path) -> list[str]:
+    """Folders beside the class folders that hold no class of the model's (e.g. Kaggle's Lung_Opacity)."""
+    folder = dataset_folder(root)
+    return sorted(
+        child.name
+        for child in folder.iterdir()
+        if child.is_dir() and _folder_key(child.name) not in _CLASS_ALIASES and not child.name.startswith(".")
+    )
+
+
+def find_class_folders(root: Path) -> dict[str, Path]:
+    """Map each label to the folder holding its images, descending into a single wrapper folder if needed."""
+    folders = _class_folders(dataset_folder(root))
     resolved = {}
     for label, folder in folders.items():
         images = next((p for p in folder.iterdir() if p.is_dir() and p.name.lower() == "images"), None)
@@ -81,12 +101,23 @@ def find_class_folders(root: Path) -> dict[str, Path]:
 
 def list_examples(roots: Sequence[Path], required: Sequence[str] = LABELS) -> list[Example]:
     """Every image under the given Kaggle-layout folders, labelled; stops if a required class is absent."""
+    names = [Path(root).name for root in roots]
+    shared = sorted({name for name in names if names.count(name) > 1})
+    if shared:
+        raise DatasetError(
+            f"two --data folders are named {', '.join(shared)}: bundles record their data folders by name, "
+            "so give each its own name (e.g. rename one Kaggle 'archive' folder)"
+        )
     examples: list[Example] = []
     found: Counter[str] = Counter()
     for root in roots:
         folders = find_class_folders(Path(root))
         for label, folder in folders.items():
-            files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+            files = sorted(
+                p
+                for p in folder.iterdir()
+                if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
+            )
             examples += [Example(path=p, label=LABELS.index(label), source=Path(root).name) for p in files]
             found[label] += len(files)
     missing = [label for label in required if found[label] == 0]

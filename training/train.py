@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import json
 import shutil
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,8 +30,15 @@ from function.imaging import DEFAULT_PREPROCESSING, InputSpec, average_input
 from training.calibrate_gate import calibrate_gate
 from training.checkpoint import Progress, checkpoint_dir, epoch_seed, restore
 from training.checkpoint import remove as remove_checkpoint
-from training.cohorts import Cohort, adult_normals, cohorts_for, grouped_split
-from training.data import Example, class_counts, list_examples, load_images, stratified_split
+from training.cohorts import Cohort, adult_normals, cohorts_for, grouped_split, has_manifest
+from training.data import (
+    Example,
+    class_counts,
+    ignored_folders,
+    list_examples,
+    load_images,
+    stratified_split,
+)
 from training.machine import machine_description
 from training.metrics import classification_report
 from training.recipes import RECIPES, Recipe
@@ -275,6 +283,10 @@ def prepare(config: TrainConfig) -> Prepared:
     examples = _subset(list_examples(config.data), config.limit_per_class, config.seed)
     counts = class_counts(examples)
     print("found:", ", ".join(f"{label}: {n}" for label, n in counts.items()), f"(total {len(examples)})")
+    for root in config.data:
+        if skipped := ignored_folders(root):
+            print(f"{root}: skipped {', '.join(skipped)} (no class of this model's)")
+    warn_without_manifest(config)
     cohorts = cohorts_for(examples, config.data)
     labels = np.array([e.label for e in examples])
     inputs = load_images(examples, config.input_spec)
@@ -284,6 +296,28 @@ def prepare(config: TrainConfig) -> Prepared:
         f"{len(split.fit)} fit / {len(split.tune)} tune / {len(split.validation)} validation"
     )
     return Prepared(examples, cohorts, labels, inputs, split)
+
+
+def warn_without_manifest(config: TrainConfig) -> None:
+    """Options that read MANIFEST.csv (patient groups, sources, ages) do little on folders without one, as
+    Kaggle's own download is: every image there is its own patient of unknown age. Say so, not silently."""
+    needing = [
+        option
+        for option, used in (
+            ("--split grouped", config.split == "grouped"),
+            ("--adult-normal-floor", config.adult_normal_floor is not None),
+            ("--fit-without-reported-normal", config.fit_without_reported_normal),
+        )
+        if used
+    ]
+    without = [str(root) for root in config.data if not has_manifest(root)]
+    if needing and without:
+        print(
+            f"warning: {', '.join(needing)} read patient groups and ages from a MANIFEST.csv, and "
+            f"{', '.join(without)} has none: there every image counts as its own patient of unknown age "
+            "(the grouped split is image-level there, and no film counts as an adult normal)",
+            file=sys.stderr,
+        )
 
 
 def validation_lines(examples: list[Example], indices: np.ndarray) -> str:

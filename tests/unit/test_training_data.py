@@ -11,7 +11,14 @@ from PIL import Image
 
 from function.bundle_format import LABELS
 from function.imaging import InputSpec
-from training.data import DatasetError, class_counts, list_examples, load_images, stratified_split
+from training.data import (
+    DatasetError,
+    class_counts,
+    ignored_folders,
+    list_examples,
+    load_images,
+    stratified_split,
+)
 
 
 def _image(path: Path, value: int, fmt: str = "PNG") -> None:
@@ -96,3 +103,77 @@ def test_split_is_stratified_and_deterministic() -> None:
     assert set(other_val) != set(val)
     _, eighty_twenty = stratified_split(labels, 0.2, seed=7)
     assert Counter(labels[eighty_twenty].tolist()) == {0: 20, 1: 10, 2: 6}
+
+
+def test_hidden_files_are_skipped(tmp_path: Path) -> None:
+    """macOS leaves ``._name.png`` (AppleDouble) beside every file it copies: not images."""
+    root = _layout_2021(tmp_path / "x")
+    (root / "Normal" / "images" / "._Normal-0.png").write_bytes(b"\x00\x05\x16\x07 resource fork")
+    examples = list_examples([root])
+    assert class_counts(examples)["Normal"] == 2
+    load_images(examples, InputSpec(8), progress=False)  # nothing unreadable was listed
+
+
+def test_folders_of_no_class_are_named(tmp_path: Path) -> None:
+    _layout_2021(tmp_path / "archive" / "COVID-19_Radiography_Dataset")
+    assert ignored_folders(tmp_path / "archive") == ["Lung_Opacity"]
+
+
+def test_two_data_folders_of_one_name_are_refused(tmp_path: Path) -> None:
+    """Bundles record their data folders by name: two Kaggle 'archive' folders would be read as one."""
+    first = _layout_2021(tmp_path / "first" / "archive")
+    second = _layout_2021(tmp_path / "second" / "archive")
+    with pytest.raises(DatasetError, match="two --data folders are named archive"):
+        list_examples([first, second])
+
+
+def test_a_manifest_inside_the_folder_the_zip_unpacked_to_is_read(tmp_path: Path) -> None:
+    from training.cohorts import cohorts_for, has_manifest
+
+    dataset = _layout_2021(tmp_path / "archive" / "covid19-radiography")
+    rows = ["path,source_repo,patient_id,note"]
+    rows += [f"Normal/images/Normal-{index}.png,kermany,patient-7,pediatric" for index in range(2)]
+    (dataset / "MANIFEST.csv").write_text("\n".join(rows) + "\n")
+    wrapped = tmp_path / "archive"
+    assert has_manifest(wrapped)
+    examples = list_examples([wrapped])
+    cohorts = dict(zip((e.path.name for e in examples), cohorts_for(examples, [wrapped]), strict=True))
+    assert cohorts["Normal-0.png"].group == cohorts["Normal-1.png"].group == "patient-7"
+    assert cohorts["Normal-0.png"].age == "pediatric"
+    assert cohorts["COVID-0.png"].age == "unknown"  # no row: its own group
+
+
+def test_manifest_options_on_a_kaggle_download_warn(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from training.train import TrainConfig, warn_without_manifest
+
+    root = _layout_2021(tmp_path / "x")
+    warn_without_manifest(TrainConfig(data=[root], out=tmp_path, recipe="screening", split="image"))
+    assert capsys.readouterr().err == ""
+    warn_without_manifest(TrainConfig(data=[root], out=tmp_path, recipe="screening", split="grouped"))
+    warning = capsys.readouterr().err
+    assert "--split grouped" in warning and str(root) in warning and "own patient" in warning
+
+
+def test_every_command_prints_its_help() -> None:
+    """argparse formats help text with %: a literal one in an option's help broke `train --help`."""
+    import subprocess
+    import sys
+
+    from infra.locations import REPO_ROOT
+    from training.__main__ import _parser
+
+    subcommands = next(
+        action for action in _parser()._actions if action.choices and "train" in action.choices
+    )
+    for name in ["", *subcommands.choices]:
+        done = subprocess.run(
+            [sys.executable, "-m", "training", *([name] if name else []), "--help"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0 and "usage:" in done.stdout, (name, done.stderr[-500:])

@@ -262,6 +262,33 @@ def test_api_is_throttled_and_cors_is_only_the_site(template: Template) -> None:
     assert api_problems(template) == []
 
 
+def alarm_problems(template: Template) -> list[str]:
+    """A crash or timeout of the function and a 5xx of the API each raise an alarm that tells someone."""
+    topics = set(resources_of(template, "AWS::SNS::Topic"))
+    watched = set()
+    for alarm in resources_of(template, "AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        if not any(refers_to(action, topic) for action in props.get("AlarmActions", []) for topic in topics):
+            continue
+        dimensions = {d["Name"]: d["Value"] for d in props.get("Dimensions", [])}
+        function = refers_to(dimensions.get("FunctionName"), "DiagnosisFunction")
+        if props["Namespace"] == "AWS/Lambda" and function:
+            watched.add(("function", props["MetricName"]))
+        if props["Namespace"] == "AWS/ApiGateway" and refers_to(dimensions.get("ApiId"), "DiagnosisApi"):
+            watched.add(("api", props["MetricName"]))
+    missing = {("function", "Errors"), ("api", "5xx")} - watched
+    return [f"no alarm with an action on {where} {metric}" for where, metric in sorted(missing)]
+
+
+def test_failures_raise_alarms_to_a_topic(template: Template) -> None:
+    assert alarm_problems(template) == []
+    assert "AlarmTopicArn" in template["Outputs"]
+    broken = copy.deepcopy(template)
+    for alarm in resources_of(broken, "AWS::CloudWatch::Alarm").values():
+        alarm["Properties"]["AlarmActions"] = []
+    assert len(alarm_problems(broken)) == 2
+
+
 def test_the_access_log_names_no_one(template: Template) -> None:
     """A health screening service with no login: its access log keeps no address, agent or body."""
     (api,) = resources_of(template, "AWS::Serverless::HttpApi").values()

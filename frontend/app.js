@@ -257,6 +257,8 @@
   }
 
   ui.diagnose.addEventListener("click", () => {
+    // Pressed with no image: take the person to the button that chooses one (its hint says so too).
+    if (!state.file) ui.choose.focus();
     if (ui.diagnose.getAttribute("aria-disabled") === "true") return;
     diagnose();
   });

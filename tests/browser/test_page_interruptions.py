@@ -277,3 +277,13 @@ def test_the_busy_button_label_is_readable(page: Page, stack_url: str) -> None:
     assert busy["ratio"] >= 4.5, busy
     assert busy["background"] != ready["background"], "it still looks different from the ready button"
     assert busy["cursor"] == "progress"
+
+
+def test_diagnose_without_an_image_leads_to_choosing_one(page: Page, stack_url: str) -> None:
+    sent: list[Request] = []
+    page.on("request", lambda request: sent.append(request) if "/diagnose" in request.url else None)
+    open_page(page, stack_url)
+    page.click("#diagnose", force=True)  # aria-disabled, not disabled: a person's click still arrives
+    expect(page.locator("#choose")).to_be_focused()
+    expect(page.locator("#diagnose-hint")).to_have_text("Primero elija una imagen.")
+    assert sent == []

@@ -18,8 +18,10 @@
       langToggleLabel: "Switch to English",
       disclaimerTitle: "Ayuda de cribado, no un diagnóstico.",
       disclaimerText:
-        "El resultado lo produce un modelo automático y puede equivocarse. No sustituye la valoración de " +
-        "un profesional de la salud: consulte siempre a su médico.",
+        "El resultado lo produce un modelo automático y puede equivocarse. Aprendió la neumonía viral solo de " +
+        "radiografías de niños y la COVID-19 casi solo de adultos: en un adulto, una neumonía de otra causa " +
+        "puede leerse como COVID-19, y en un niño la COVID-19 a menudo pasa desapercibida. No sustituye la " +
+        "valoración de un profesional de la salud: consulte siempre a su médico.",
       title: "Analice una radiografía de tórax",
       lead:
         "Suba una radiografía de tórax frontal (PA o AP). El modelo indica si se parece más a una " +
@@ -72,12 +74,12 @@
       cardDisclaimer:
         "Ayuda de cribado, no un diagnóstico: lo que muestra el modelo debe valorarlo un profesional de la salud.",
       flaggedText:
-        "Señalada por el umbral de cribado: la probabilidad de esta clase alcanza el umbral elegido para no " +
-        "pasar por alto casos, aunque no sea la lectura más probable o el modelo no esté seguro. Consulte a un médico.",
+        "Señalada por el umbral de cribado: la probabilidad de esta clase alcanza el umbral elegido para pasar " +
+        "por alto menos casos, aunque no sea la lectura más probable o el modelo no esté seguro. Consulte a un médico.",
       notChestTitle: "La imagen no es una radiografía de tórax",
       notChestAdvice:
-        "Suba una radiografía de tórax frontal (PA o AP). No se analizan tomografías (TC), resonancias, " +
-        "fotografías ni radiografías de otras partes del cuerpo.",
+        "Suba una radiografía de tórax frontal (PA o AP): es lo único que el servicio lee. Intenta rechazar " +
+        "tomografías (TC), resonancias, fotografías y radiografías de otras partes del cuerpo o laterales.",
       details: "Detalles técnicos",
       modelVersion: "Versión del modelo: {version}",
       consistency: "Parecido con una radiografía de tórax típica (SSIM): {ssim} (mínimo aceptado: {threshold})",
@@ -122,7 +124,9 @@
       langToggleLabel: "Cambiar a español",
       disclaimerTitle: "A screening aid, not a diagnosis.",
       disclaimerText:
-        "The result comes from an automated model and can be wrong. It does not replace an assessment by a " +
+        "The result comes from an automated model and can be wrong. It learned viral pneumonia from children's " +
+        "films only and COVID-19 almost only from adults': in an adult, pneumonia of another cause may read as " +
+        "COVID-19, and in a child COVID-19 is often missed. It does not replace an assessment by a " +
         "health professional: always consult your doctor.",
       title: "Check a chest radiograph",
       lead:
@@ -173,11 +177,11 @@
       cardDisclaimer: "A screening aid, not a diagnosis: a health professional must judge what the model shows.",
       flaggedText:
         "Flagged by the screening threshold: this class's probability reaches the threshold chosen so that " +
-        "cases are not missed, even if it is not the most probable reading or the model is unsure. Consult a physician.",
+        "fewer cases are missed, even if it is not the most probable reading or the model is unsure. Consult a physician.",
       notChestTitle: "The image is not a chest radiograph",
       notChestAdvice:
-        "Upload a frontal (PA or AP) chest radiograph. CT scans, MRI, photographs and radiographs of other " +
-        "body parts are not analysed.",
+        "Upload a frontal (PA or AP) chest radiograph: it is all the service reads. It tries to refuse CT " +
+        "scans, MRI, photographs, and radiographs of other body parts or lateral views.",
       details: "Technical details",
       modelVersion: "Model version: {version}",
       consistency: "Similarity to a typical chest radiograph (SSIM): {ssim} (minimum accepted: {threshold})",

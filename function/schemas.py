@@ -32,11 +32,15 @@ MODEL_UNAVAILABLE_MESSAGE = "The model is temporarily unavailable; try again sho
 """The only thing the public is told when the bundle cannot be loaded: the reason (S3 keys, hashes) is
 logged for operators, never sent to the page or to /health."""
 DISCLAIMER = (
-    "Herramienta de apoyo al cribado: no es un diagnóstico médico. "
+    "Herramienta de apoyo al cribado: no es un diagnóstico médico. Aprendió la neumonía viral solo de "
+    "radiografías de niños y la COVID-19 casi solo de adultos: en un adulto, otra neumonía puede leerse como "
+    "COVID-19, y en un niño la COVID-19 a menudo pasa desapercibida. "
     "Consulte a un médico para interpretar su radiografía."
 )
 DISCLAIMER_EN = (
-    "A screening aid only, not a medical diagnosis. Consult a physician to interpret your radiograph."
+    "A screening aid only, not a medical diagnosis. It learned viral pneumonia from children's films only "
+    "and COVID-19 almost only from adults': in an adult, another pneumonia may read as COVID-19, and in a "
+    "child COVID-19 is often missed. Consult a physician to interpret your radiograph."
 )
 
 

@@ -78,9 +78,10 @@ MAX_DICOM_FRAME_BYTES = 3 * MAX_PIXELS
 150 MB); a 16-bit RGB one up to 25 megapixels."""
 MAX_JPEG_SCANS = 100
 """Most scans (start-of-scan markers) a JPEG may hold. libjpeg walks every block of the image on every scan
-of a progressive JPEG, so a 1.7 MB file of 20000 empty scans over 7000x7000 pixels took 82 s to decode; real
+of a progressive JPEG, so a 1.7 MB file of 20000 empty scans over 7000x7000 pixels took 74 s to decode; real
 files have 1 (baseline) to about 10 (progressive), a few more with an embedded thumbnail. TurboJPEG offers
-such a limit for servers (TJPARAM_SCANLIMIT); Pillow does not pass one on, so the markers are counted."""
+such a limit for servers (TJPARAM_SCANLIMIT); Pillow does not pass one on, so the markers are counted.
+Times: ``bench.decode_cost`` (docs/reliability.md)."""
 
 DEFLATED_DICOM = "1.2.840.10008.1.2.1.99"
 """Deflated Explicit VR Little Endian: pydicom inflates the whole dataset before anything can be checked,
@@ -273,7 +274,7 @@ def _decode_with_pillow(data: bytes) -> np.ndarray:
             if image.format in ("JPEG", "MPO"):
                 _check_jpeg_scans(data)
             # Pillow opens the first page or frame and reads no other. Not even to count them: a TIFF's
-            # n_frames walks every page, and 68000 chained pages (4.5 MB) took 28 s.
+            # n_frames walks every page, and 60000 chained pages (4 MB) took 18 s.
             image.load()
             orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
             gray = _pillow_to_uint8_gray(image)
@@ -367,7 +368,7 @@ def _transfer_syntax(data: bytes) -> str:
 
 def _check_frame_bytes(dataset: Dataset, rows: int, columns: int) -> None:
     """A frame must decode to at most ``MAX_DICOM_FRAME_BYTES``: the pixel limit alone let a 16-bit RGB
-    frame of 6500x6500 (253 MB decoded, from a 4 MB RLE file) raise the peak memory by 525 MiB."""
+    frame of 6500x6500 (254 MB decoded, from a 4 MB RLE file) raise the peak memory by 509 MiB."""
     try:
         samples = int(getattr(dataset, "SamplesPerPixel", 1) or 1)
         sample_bytes = (int(getattr(dataset, "BitsAllocated", 16) or 16) + 7) // 8

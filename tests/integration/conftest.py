@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from function.bundle_format import MANIFEST
+from infra.local_s3 import upload_bundle
 from infra.locations import RELEASE_BUNDLE
 
 FAKE_AWS_ENVIRONMENT = {
@@ -72,13 +72,6 @@ def aws_environment(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return s3_endpoint
 
 
-def publish_folder(client: Any, folder: Path, bucket: str, prefix: str) -> None:
-    """Upload every file of a bundle folder, manifest.json last (as ``training publish`` does)."""
-    files = sorted(path for path in folder.iterdir() if path.is_file())
-    for path in sorted(files, key=lambda path: path.name == MANIFEST):
-        client.put_object(Bucket=bucket, Key=prefix + path.name, Body=path.read_bytes())
-
-
 @pytest.fixture
 def s3_bundle(aws_environment: str, shared_data: Path) -> S3Bundle:
     """The shipped bundle published to a fresh bucket (one per test, so tests cannot disturb each other)."""
@@ -88,5 +81,5 @@ def s3_bundle(aws_environment: str, shared_data: Path) -> S3Bundle:
     bucket = f"cxr-test-{uuid.uuid4().hex[:12]}"
     client.create_bucket(Bucket=bucket)
     prefix = "bundles/release/"
-    publish_folder(client, RELEASE_BUNDLE, bucket, prefix)
+    upload_bundle(client, RELEASE_BUNDLE, bucket, prefix)
     return S3Bundle(client=client, bucket=bucket, prefix=prefix)

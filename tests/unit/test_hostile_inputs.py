@@ -30,8 +30,8 @@ MEMORY_BOUND_MIB = 400
 """Largest rise of this process's peak RSS allowed while one request of the table is answered."""
 HANG_LIMIT_S = int(load_template(REPO_ROOT / "template.yaml")["Parameters"]["FunctionTimeout"]["Default"])
 """A request still unanswered after the deployed function's timeout counts as hung: Lambda would cut it
-off and API Gateway answer 504. The slowest case took 1.6 s here (docs/reliability.md); a progressive-JPEG scan bomb took
-74 s before decoding refused it (docs/reliability.md)."""
+off and API Gateway answer 504. The slowest case took 1.6 s here; a progressive-JPEG scan bomb took 74 s
+before decoding refused it (both in docs/reliability.md)."""
 READINGS = {"diagnosis", "not_chest_xray", "indeterminate"}
 
 

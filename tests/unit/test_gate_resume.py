@@ -10,17 +10,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-from training import resume  # noqa: E402
-from training.checkpoint import (  # noqa: E402
+from training import resume
+from training.checkpoint import (
     CHECKPOINT_DIR,
     GATE_CHECKPOINT_DIR,
     STATE,
     CheckpointMismatch,
     remove,
 )
-from training.gate_model import train_gate_model  # noqa: E402
+from training.gate_model import train_gate_model
 
 RNG = np.random.default_rng(0)
 POSITIVES = RNG.random((40, 16, 16, 1), dtype=np.float32)

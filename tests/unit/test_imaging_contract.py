@@ -139,7 +139,7 @@ def test_tiny_image_is_refused() -> None:
 
 
 def test_dicom_monochrome1_is_inverted(radiograph: np.ndarray) -> None:
-    pydicom = pytest.importorskip("pydicom")
+    import pydicom
     from pydicom.dataset import FileDataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 

@@ -7,12 +7,11 @@ import csv
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 import pytest
 
-keras = pytest.importorskip("keras")
-
-from training.checkpoint import (  # noqa: E402
+from training.checkpoint import (
     CHECKPOINT_DIR,
     CheckpointMismatch,
     Progress,
@@ -20,7 +19,7 @@ from training.checkpoint import (  # noqa: E402
     remove,
     restore,
 )
-from training.resume import Checkpoint  # noqa: E402
+from training.resume import Checkpoint
 
 OPTIONS = {"recipe": "screening", "epochs": 6, "data": ["a", "b"], "init_seed": None}
 RNG = np.random.default_rng(0)

@@ -130,3 +130,11 @@ def test_a_malformed_calibration_makes_the_bundle_unavailable(
         response = post_image(client, COVID_RADIOGRAPH.read_bytes())
     assert_model_unavailable(response)
     assert "calibration" in unavailable_reasons(caplog)
+
+
+def test_temperature_scaling_by_hand() -> None:
+    """softmax(log p / T) worked out by hand, so the scaling is not checked only against itself:
+    T = 2 takes square roots (0.8, 0.2 -> 0.894, 0.447 -> 2/3, 1/3), T = 1/2 squares (-> 16/17, 1/17)."""
+    assert apply_temperature(np.array([0.8, 0.2]), 2.0) == pytest.approx([2 / 3, 1 / 3])
+    assert apply_temperature(np.array([0.8, 0.2]), 0.5) == pytest.approx([16 / 17, 1 / 17])
+    assert apply_temperature(np.array([0.5, 0.3, 0.2]), 1.0) == pytest.approx([0.5, 0.3, 0.2])

@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from infra.locations import REPO_ROOT
 from infra.page_driver import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE
 from infra.stack_process import local_stack
+from tests.api_support import release_with_manifest
 
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 
@@ -33,6 +34,19 @@ def stack_url() -> Iterator[str]:
     with local_stack() as url:
         health = httpx2.get(f"{url}/health", timeout=30)
         assert health.status_code == 200, health.text
+        yield url
+
+
+@pytest.fixture(scope="session")
+def unsure_stack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The release's model served under a calibration so flat (temperature 50, a 90% confidence floor, no
+    screening flag) that the API answers "indeterminate" for every radiograph: its real answers of that
+    kind, for the pages that show them (the release gives one to 0.6% of films)."""
+    bundle = release_with_manifest(
+        tmp_path_factory.mktemp("unsure") / "bundle",
+        calibration={"temperature": 50.0, "min_confidence": 0.9},
+    )
+    with local_stack(bundle, log_name="local-stack-indeterminate") as url:
         yield url
 
 

@@ -36,7 +36,7 @@ _CLASS_ALIASES = {
     "covid19": "COVID-19",
     "viralpneumonia": "Viral Pneumonia",
 }
-_IGNORED_FOLDERS = {"lungopacity", "masks"}
+_IGNORED_FOLDERS = {"lungopacity", "masks", "macosx"}  # "__MACOSX": what a zip made on a Mac adds
 
 
 class DatasetError(RuntimeError):
@@ -73,7 +73,11 @@ def dataset_folder(root: Path) -> Path:
     if not root.is_dir():
         raise DatasetError(f"{root} is not a folder")
     if not _class_folders(root):
-        subfolders = [p for p in root.iterdir() if p.is_dir() and _folder_key(p.name) not in _IGNORED_FOLDERS]
+        subfolders = [
+            p
+            for p in root.iterdir()
+            if p.is_dir() and _folder_key(p.name) not in _IGNORED_FOLDERS and not p.name.startswith(".")
+        ]
         if len(subfolders) == 1:
             return dataset_folder(subfolders[0])
     return root

@@ -75,6 +75,14 @@ def test_the_single_folder_a_zip_unpacks_to_is_entered(tmp_path: Path) -> None:
     assert len(list_examples([tmp_path / "archive"])) == 6
 
 
+def test_a_mac_zip_s_extra_folders_do_not_hide_the_dataset(tmp_path: Path) -> None:
+    """A zip made on a Mac unpacks a __MACOSX/ folder (and maybe .DS_Store folders) beside the dataset."""
+    _layout_2021(tmp_path / "archive" / "COVID-19_Radiography_Dataset")
+    _image(tmp_path / "archive" / "__MACOSX" / "COVID-19_Radiography_Dataset" / "._COVID-0.png", 0)
+    (tmp_path / "archive" / ".Trashes").mkdir()
+    assert len(list_examples([tmp_path / "archive"])) == 6
+
+
 def test_a_missing_class_is_named(tmp_path: Path) -> None:
     root = _layout_2021(tmp_path / "x")
     for path in (root / "Viral Pneumonia" / "images").iterdir():

@@ -273,9 +273,11 @@
     ui.progress.hidden = false;
     ui.progressText.textContent = i18n.t("progressPreparing");
     let outcome = await readingOf(state.file, generation, request.signal);
-    // The box was ticked while the reading was on its way: ask again, this time for the heatmap too.
+    // The box was ticked while the reading was on its way: ask again, this time for the heatmap too. If
+    // that second request fails (busy, slow, offline), the reading already had is shown, not the error.
     if (state.request === request && outcome && !outcome.explained && lacksWantedHeatmap(outcome)) {
-      outcome = await readingOf(state.file, generation, request.signal);
+      const explained = await readingOf(state.file, generation, request.signal);
+      if (explained && explained.type === "result") outcome = explained;
     }
     // The file was replaced or removed while waiting: resetFile has made the page idle; drop the answer.
     if (state.request !== request) return;

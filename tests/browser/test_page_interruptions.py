@@ -203,6 +203,31 @@ def test_ticking_the_box_while_waiting_brings_the_map(page: Page, stack_url: str
     expect(page.locator("#progress")).to_be_hidden()
 
 
+def test_a_failed_map_request_keeps_the_reading_already_had(page: Page, stack_url: str) -> None:
+    """The box ticked mid-request sends a second request for the map; if that one fails, the first
+    answer's reading is still shown (without a map), not an error."""
+    path, answer = pick(
+        stack_url, images(TRAINING_SET / "Normal" / "images"), lambda a: a["result"] == "diagnosis"
+    )
+    open_page(page, stack_url)
+    held: list[Route] = []
+
+    def handle(route: Route) -> None:
+        if held:
+            route.abort("connectionreset")  # the map's request: the network drops it
+        else:
+            held.append(route)
+
+    page.route("**/diagnose", handle)
+    start_held_diagnosis(page, path)
+    page.check("#explain-toggle")
+    held[0].continue_()
+    card = page.locator(RESULT)
+    expect(card).to_have_attribute("data-state", "diagnosis", timeout=60_000)
+    expect(card.locator(".result-heading")).to_have_attribute("data-diagnosis", answer["diagnosis"])
+    expect(page.locator("#progress")).to_be_hidden()
+
+
 # ---------------------------------------------------------------------------------------------- language
 
 

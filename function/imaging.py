@@ -156,15 +156,10 @@ def sniff_format(data: bytes) -> str | None:
 
 
 def decode_grayscale(data: bytes) -> np.ndarray:
-    """Decode PNG/JPEG/BMP/TIFF/DICOM bytes to a (H, W) uint8 grayscale array (see the module contract).
-
-    Decoders' warnings are silenced: they can quote the file (pydicom's "Invalid value for VR UI: '...'"
-    repeats a field's text), and an upload must never reach the logs."""
+    """Decode PNG/JPEG/BMP/TIFF/DICOM bytes to a (H, W) uint8 grayscale array (see the module contract)."""
     if not data:
         raise UndecodableImage("The image is empty.")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        gray = _decode_by_kind(data)
+    gray = _decode_by_kind(data)
     _check_dimensions(gray.shape[1], gray.shape[0])
     return gray
 
@@ -460,6 +455,13 @@ def _decode_dicom(data: bytes) -> np.ndarray:
     pydicom parses elements lazily, and fuzzing found ValueError, NotImplementedError and more raised
     long after ``dcmread`` returned."""
     import pydicom  # lazy: most uploads are PNG/JPEG
+    import pydicom.config
+
+    # pydicom warns about a field's invalid value by quoting it ("Invalid value for VR UI: '...'"), and a
+    # warning goes to stderr, the function's log: an upload must never reach it. Its checks are off (they
+    # decide nothing here); set process-wide and idempotently, unlike per-request warning filters, which
+    # threads (uvicorn's pool under `make run`) would undo for each other.
+    pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
 
     try:
         deflated = _transfer_syntax(data) == DEFLATED_DICOM

@@ -1,9 +1,8 @@
 """``python -m training publish``: upload a bundle to S3, manifest.json last, so readers never see half.
 
 Files already there with the same content (their ``sha256`` metadata, written by this command) are left
-alone. ``infra/deploy.sh`` publishes on every run, code-only deploys too; rewriting an unchanged bundle
-would open a window in which a cold start reads the old manifest and a rewritten file, and skipping them
-keeps that window to the runs that really change the bundle.
+alone: ``infra/deploy.sh`` publishes on every run, code-only deploys too, and an unchanged bundle then
+writes nothing (no new object versions in the versioned bucket, nothing for a reader to race).
 """
 
 from __future__ import annotations
@@ -15,6 +14,8 @@ from typing import Any
 from function.bundle_format import MANIFEST, parse_manifest, sha256_hex, verify_file
 
 CHECKSUM_METADATA = "sha256"
+NO_STORED_OBJECT = ("404", "NoSuchKey", "NotFound", "403", "AccessDenied")
+"""A HEAD of a missing key: 404, or 403 to a caller without s3:ListBucket (a put-only deployer)."""
 
 
 @dataclass
@@ -63,6 +64,6 @@ def _stored_checksum(s3: Any, bucket: str, key: str) -> str | None:
     try:
         return s3.head_object(Bucket=bucket, Key=key).get("Metadata", {}).get(CHECKSUM_METADATA)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        if error.response.get("Error", {}).get("Code") in NO_STORED_OBJECT:
             return None
         raise

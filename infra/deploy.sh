@@ -101,12 +101,13 @@ if [[ "$DO_STACK" == 1 ]]; then
   step "sam build"
   "$SAM" build --config-env "$CONFIG_ENV"
   step "sam deploy"
-  DEPLOY_STARTED="$(date +%s)"
+  KNOWN_CHANGE_SETS="$("$PYTHON" -m infra.change_sets waiting --stack-name "$STACK_NAME" --region "$REGION")"
   # The odd expansion keeps an empty argument list legal under `set -u` in bash before 4.4 (macOS's 3.2).
   "$SAM" deploy --config-env "$CONFIG_ENV" --stack-name "$STACK_NAME" --region "$REGION" \
     ${SAM_DEPLOY_ARGS[@]+"${SAM_DEPLOY_ARGS[@]}"}
   # SAM exits 0 when its change set is declined at the prompt: stop here rather than publish to the old stack.
-  "$PYTHON" -m infra.change_sets --stack-name "$STACK_NAME" --region "$REGION" --since "$DEPLOY_STARTED"
+  "$PYTHON" -m infra.change_sets check --stack-name "$STACK_NAME" --region "$REGION" \
+    --known "$KNOWN_CHANGE_SETS"
 fi
 
 step "reading the stack's outputs"

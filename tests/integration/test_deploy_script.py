@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -222,16 +221,17 @@ def test_a_declined_change_set_stops_the_script_before_anything_is_published(
     assert client(aws_server, "s3").list_objects_v2(Bucket=artifacts).get("KeyCount", 0) == 0
 
 
-def test_only_this_deploys_waiting_change_sets_count(aws_server: LocalS3Server) -> None:
-    from infra.change_sets import unapplied_change_sets
+def test_only_a_change_set_left_waiting_by_this_deploy_stops_it(aws_server: LocalS3Server) -> None:
+    """SAM leaves declined change sets behind: one from an earlier run must not stop a later deploy."""
+    from infra.change_sets import main as change_sets
+    from infra.change_sets import waiting_change_sets
 
     cloudformation = client(aws_server, "cloudformation")
     name = "cxr-change-sets"
+    assert waiting_change_sets(cloudformation, name) == set()  # no stack yet (a first deploy)
     cloudformation.create_stack(
         StackName=name, TemplateBody=json.dumps({"Resources": {"A": {"Type": "AWS::S3::Bucket"}}})
     )
-    started = datetime.now(UTC)
-    assert unapplied_change_sets(cloudformation, name, started) == []
 
     def change_set(change_set_name: str) -> str:
         body = {"Resources": {"A": {"Type": "AWS::S3::Bucket"}, change_set_name: {"Type": "AWS::S3::Bucket"}}}
@@ -239,13 +239,20 @@ def test_only_this_deploys_waiting_change_sets_count(aws_server: LocalS3Server) 
             StackName=name, ChangeSetName=change_set_name, TemplateBody=json.dumps(body)
         )["Id"]
 
-    applied = change_set("samcli-deploy1")
-    cloudformation.execute_change_set(ChangeSetName=applied)
+    change_set("samcli-deploy1")  # declined in an earlier run, still there
     change_set("someoneelses")
-    assert unapplied_change_sets(cloudformation, name, started) == []
-    change_set("samcli-deploy2")
-    assert unapplied_change_sets(cloudformation, name, started) == ["samcli-deploy2"]
-    assert unapplied_change_sets(cloudformation, name, started + timedelta(hours=1)) == []
+    known = waiting_change_sets(cloudformation, name)
+    assert known == {"samcli-deploy1"}
+    cloudformation.execute_change_set(ChangeSetName=change_set("samcli-deploy2"))  # this run: applied
+    arguments = ["check", "--stack-name", name, "--region", REGION, "--known", " ".join(known)]
+    environment = {**DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": aws_server.endpoint_url}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in environment.items():
+            patch.setenv(key, value)
+        patch.delenv("AWS_PROFILE", raising=False)
+        assert change_sets(arguments) == 0
+        change_set("samcli-deploy3")  # this run: declined
+        assert change_sets(arguments) == 1
 
 
 def test_the_site_bucket_is_emptied_of_every_version_so_the_stack_can_be_deleted(

@@ -114,17 +114,26 @@ def _training_set_cohorts(rows: list[dict[str, str]], root: str) -> dict[str, Co
     return cohorts
 
 
+def manifest_folder(root: Path) -> Path:
+    """Where a --data folder's MANIFEST.csv is, and so what its paths are relative to: the folder holding
+    the class folders (``training.data.dataset_folder``), else the --data folder itself above a wrapper."""
+    dataset = dataset_folder(root)
+    if not (dataset / MANIFEST_CSV).is_file() and (root / MANIFEST_CSV).is_file():
+        return root
+    return dataset
+
+
 def has_manifest(root: Path) -> bool:
     """Whether a --data folder has a MANIFEST.csv (patient groups, sources, ages); Kaggle's own has none."""
-    return (dataset_folder(root) / MANIFEST_CSV).is_file()
+    return (manifest_folder(root) / MANIFEST_CSV).is_file()
 
 
 def read_cohorts(root: Path) -> dict[str, Cohort]:
-    """{path relative to the dataset folder: Cohort} from its MANIFEST.csv; empty if there is none.
+    """{path relative to the manifest's folder: Cohort} from MANIFEST.csv; empty if there is none.
 
-    The dataset folder is the one holding the class folders (``training.data.dataset_folder``), so a
-    download still inside the folder its zip unpacked to keeps its manifest."""
-    root = dataset_folder(root)
+    The manifest is looked for where the class folders are (``manifest_folder``), so a download still
+    inside the folder its zip unpacked to keeps it."""
+    root = manifest_folder(root)
     manifest = root / MANIFEST_CSV
     if not manifest.is_file():
         return {}
@@ -137,7 +146,7 @@ def read_cohorts(root: Path) -> dict[str, Cohort]:
 
 def cohorts_for(examples: Sequence[Example], roots: Sequence[Path]) -> list[Cohort]:
     """One Cohort per example, in order (a per-file fallback where no manifest row exists)."""
-    tables = {Path(root).name: (dataset_folder(Path(root)), read_cohorts(Path(root))) for root in roots}
+    tables = {Path(root).name: (manifest_folder(Path(root)), read_cohorts(Path(root))) for root in roots}
     result = []
     for example in examples:
         root, table = tables[example.source]

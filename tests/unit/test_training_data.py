@@ -185,3 +185,16 @@ def test_every_command_prints_its_help() -> None:
             check=False,
         )
         assert done.returncode == 0 and "usage:" in done.stdout, (name, done.stderr[-500:])
+
+
+def test_a_manifest_beside_the_wrapper_folder_is_still_read(tmp_path: Path) -> None:
+    """A MANIFEST.csv in the --data folder itself, its paths through the wrapper, as before 2026-12-07."""
+    from training.cohorts import cohorts_for
+
+    _layout_2021(tmp_path / "data" / "wrapper")
+    row = "wrapper/Normal/images/Normal-0.png,kermany,patient-9,pediatric"
+    (tmp_path / "data" / "MANIFEST.csv").write_text(f"path,source_repo,patient_id,note\n{row}\n")
+    examples = list_examples([tmp_path / "data"])
+    found = cohorts_for(examples, [tmp_path / "data"])
+    cohorts = dict(zip((e.path.name for e in examples), found, strict=True))
+    assert cohorts["Normal-0.png"].group == "patient-9"

@@ -99,11 +99,27 @@ def stack(aws_server: LocalS3Server) -> dict[str, str]:
     return {output["OutputKey"]: output["OutputValue"] for output in outputs}
 
 
-def run_deploy(server: LocalS3Server, *options: str, **environment: str) -> subprocess.CompletedProcess[str]:
-    """``infra/deploy.sh`` against the loopback server, with dummy credentials and no real AWS profile."""
-    env = {**os.environ, **DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": server.endpoint_url, **environment}
+def aws_environment(server: LocalS3Server) -> dict[str, str]:
+    """This process's environment pointed at the loopback server: dummy credentials, no real AWS profile."""
+    env = {**os.environ, **DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": server.endpoint_url}
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
         env.pop(name, None)
+    return env
+
+
+@pytest.fixture
+def on_aws_server(aws_server: LocalS3Server, monkeypatch: pytest.MonkeyPatch) -> LocalS3Server:
+    """Run in-process commands (``main(argv)``) against the loopback server."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    for key, value in aws_environment(aws_server).items():
+        monkeypatch.setenv(key, value)
+    return aws_server
+
+
+def run_deploy(server: LocalS3Server, *options: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    """``infra/deploy.sh`` against the loopback server, with dummy credentials and no real AWS profile."""
+    env = {**aws_environment(server), **environment}
     return subprocess.run(
         ["bash", "infra/deploy.sh", *options, "--region", REGION],
         cwd=REPO_ROOT,
@@ -221,12 +237,12 @@ def test_a_declined_change_set_stops_the_script_before_anything_is_published(
     assert client(aws_server, "s3").list_objects_v2(Bucket=artifacts).get("KeyCount", 0) == 0
 
 
-def test_only_a_change_set_left_waiting_by_this_deploy_stops_it(aws_server: LocalS3Server) -> None:
+def test_only_a_change_set_left_waiting_by_this_deploy_stops_it(on_aws_server: LocalS3Server) -> None:
     """SAM leaves declined change sets behind: one from an earlier run must not stop a later deploy."""
     from infra.change_sets import main as change_sets
     from infra.change_sets import waiting_change_sets
 
-    cloudformation = client(aws_server, "cloudformation")
+    cloudformation = client(on_aws_server, "cloudformation")
     name = "cxr-change-sets"
     assert waiting_change_sets(cloudformation, name) == set()  # no stack yet (a first deploy)
     cloudformation.create_stack(
@@ -245,18 +261,13 @@ def test_only_a_change_set_left_waiting_by_this_deploy_stops_it(aws_server: Loca
     assert known == {"samcli-deploy1"}
     cloudformation.execute_change_set(ChangeSetName=change_set("samcli-deploy2"))  # this run: applied
     arguments = ["check", "--stack-name", name, "--region", REGION, "--known", " ".join(known)]
-    environment = {**DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": aws_server.endpoint_url}
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in environment.items():
-            patch.setenv(key, value)
-        patch.delenv("AWS_PROFILE", raising=False)
-        assert change_sets(arguments) == 0
-        change_set("samcli-deploy3")  # this run: declined
-        assert change_sets(arguments) == 1
+    assert change_sets(arguments) == 0
+    change_set("samcli-deploy3")  # this run: declined
+    assert change_sets(arguments) == 1
 
 
 def test_the_site_bucket_is_emptied_of_every_version_so_the_stack_can_be_deleted(
-    aws_server: LocalS3Server,
+    on_aws_server: LocalS3Server,
 ) -> None:
     """After deploys the page bucket holds old versions and delete markers, and a bucket that holds anything
     cannot be deleted with its stack; emptied, it can (moto deletes the stack as CloudFormation would)."""
@@ -268,10 +279,10 @@ def test_the_site_bucket_is_emptied_of_every_version_so_the_stack_can_be_deleted
         "Resources": {"Site": {"Type": "AWS::S3::Bucket", "Properties": versioned}},
         "Outputs": {"SiteBucketName": {"Value": {"Ref": "Site"}}},
     }
-    cloudformation = client(aws_server, "cloudformation")
+    cloudformation = client(on_aws_server, "cloudformation")
     cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template))
     site = cloudformation.describe_stacks(StackName=name)["Stacks"][0]["Outputs"][0]["OutputValue"]
-    s3 = client(aws_server, "s3")
+    s3 = client(on_aws_server, "s3")
     for deploy in range(3):
         s3.put_object(Bucket=site, Key="index.html", Body=f"page {deploy}".encode())
     s3.put_object(Bucket=site, Key="old.js", Body=b"x")
@@ -279,12 +290,7 @@ def test_the_site_bucket_is_emptied_of_every_version_so_the_stack_can_be_deleted
     with pytest.raises(Exception, match="BucketNotEmpty"):
         s3.delete_bucket(Bucket=site)
 
-    environment = {**DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": aws_server.endpoint_url}
-    with pytest.MonkeyPatch.context() as patch:
-        for key, value in environment.items():
-            patch.setenv(key, value)
-        patch.delenv("AWS_PROFILE", raising=False)
-        assert empty_site_bucket(["--stack-name", name, "--region", REGION]) == 0
+    assert empty_site_bucket(["--stack-name", name, "--region", REGION]) == 0
 
     versions = s3.list_object_versions(Bucket=site)
     assert not versions.get("Versions") and not versions.get("DeleteMarkers")

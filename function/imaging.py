@@ -79,8 +79,9 @@ MAX_DICOM_FRAME_BYTES = 3 * MAX_PIXELS
 MAX_JPEG_SCANS = 100
 """Most scans (start-of-scan markers) a JPEG may hold. libjpeg walks every block of the image on every scan
 of a progressive JPEG, so a 1.7 MB file of 20000 empty scans over 7000x7000 pixels took 74 s to decode; real
-files have 1 (baseline) to about 10 (progressive), a few more with an embedded thumbnail. TurboJPEG offers
-such a limit for servers (TJPARAM_SCANLIMIT); Pillow does not pass one on, so the markers are counted.
+files have 1 (baseline) to about 10 (progressive), a few more with an embedded thumbnail. TurboJPEG 3
+has such a limit (TJPARAM_SCANLIMIT, off by default); Pillow does not pass one on, so the markers are
+counted.
 Times: ``bench.decode_cost`` (docs/reliability.md)."""
 
 DEFLATED_DICOM = "1.2.840.10008.1.2.1.99"

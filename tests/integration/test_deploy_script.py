@@ -99,27 +99,30 @@ def stack(aws_server: LocalS3Server) -> dict[str, str]:
     return {output["OutputKey"]: output["OutputValue"] for output in outputs}
 
 
-def aws_environment(server: LocalS3Server) -> dict[str, str]:
-    """This process's environment pointed at the loopback server: dummy credentials, no real AWS profile."""
-    env = {**os.environ, **DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": server.endpoint_url}
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
-        env.pop(name, None)
-    return env
+REAL_AWS_SESSION = ("AWS_PROFILE", "AWS_SESSION_TOKEN")
+"""Left out, so a developer's real AWS session is never used against (or sent to) the loopback server."""
+
+
+def loopback_aws(server: LocalS3Server) -> dict[str, str]:
+    """The variables that point the AWS CLI and boto3 at the loopback server, with dummy credentials."""
+    return {**DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": server.endpoint_url}
 
 
 @pytest.fixture
 def on_aws_server(aws_server: LocalS3Server, monkeypatch: pytest.MonkeyPatch) -> LocalS3Server:
     """Run in-process commands (``main(argv)``) against the loopback server."""
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+    for name in REAL_AWS_SESSION:
         monkeypatch.delenv(name, raising=False)
-    for key, value in aws_environment(aws_server).items():
+    for key, value in loopback_aws(aws_server).items():
         monkeypatch.setenv(key, value)
     return aws_server
 
 
 def run_deploy(server: LocalS3Server, *options: str, **environment: str) -> subprocess.CompletedProcess[str]:
     """``infra/deploy.sh`` against the loopback server, with dummy credentials and no real AWS profile."""
-    env = {**aws_environment(server), **environment}
+    env = {**os.environ, **loopback_aws(server), **environment}
+    for name in REAL_AWS_SESSION:
+        env.pop(name, None)
     return subprocess.run(
         ["bash", "infra/deploy.sh", *options, "--region", REGION],
         cwd=REPO_ROOT,

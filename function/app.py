@@ -236,7 +236,7 @@ def _only_critical(record: logging.LogRecord) -> bool:
 
 def create_app(settings: Settings | None = None, holder: BundleHolder | None = None) -> FastAPI:
     settings = settings or Settings()
-    holder = holder or BundleHolder(settings.bundle_location)
+    holder = holder or BundleHolder(settings.bundle_location, expected_version=settings.bundle_version)
     configure_logging(settings.log_level)
     app = FastAPI(
         title="Chest X-ray screening",

@@ -126,9 +126,20 @@ class LoadedBundle:
         return self.classifier.labels
 
 
-def load_bundle(source: BundleSource, num_threads: int | None = None) -> LoadedBundle:
-    """Read manifest.json, then each served file, verifying sha256; raise BundleError on any problem."""
+def load_bundle(
+    source: BundleSource, num_threads: int | None = None, expected_version: str = ""
+) -> LoadedBundle:
+    """Read manifest.json, then each served file, verifying sha256; raise BundleError on any problem.
+
+    ``expected_version`` (when given) must be the manifest's ``bundle_version``: the stack names the
+    version it serves, and anything else found at its location is not what was deployed.
+    """
     manifest = parse_manifest(source.read(MANIFEST))
+    if expected_version and str(manifest["bundle_version"]) != expected_version:
+        raise BundleError(
+            f"the bundle found is version {manifest['bundle_version']}, the function is configured to "
+            f"serve {expected_version}"
+        )
     if str(manifest["preprocessing_version"]) not in PREPROCESSING_VERSIONS:
         raise BundleError(
             f"bundle expects preprocessing version {manifest['preprocessing_version']}, "

@@ -91,6 +91,10 @@ BAND_ROWS = 256
 """Rows converted at a time from wide pixels: bounds the float64 temporaries to a few MB per band."""
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own bomb guard agrees with ours
+# Between MAX_PIXELS and twice it Pillow only warns (to stderr, with the upload's size) and goes on; as an
+# error it is refused like any other bomb. Set once here, process-wide: a per-call catch_warnings() would
+# change the filter list other threads are reading (the warnings module is not thread-safe).
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
 _ORIENTATION_TRANSPOSES = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -261,21 +265,19 @@ def _check_dimensions(width: int, height: int) -> None:
 
 def _decode_with_pillow(data: bytes) -> np.ndarray:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.format not in _PILLOW_FORMATS:
-                raise UnsupportedImageType(f"{image.format} images are not accepted.")
-            _check_dimensions(*image.size)  # header only: nothing decoded yet
-            if image.format in ("JPEG", "MPO"):
-                _check_jpeg_scans(data)
-            # Pillow opens the first page or frame and reads no other. Not even to count them: a TIFF's
-            # n_frames walks every page, and 60000 chained pages (4 MB) took 18 s.
-            image.load()
-            orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
-            gray = _pillow_to_uint8_gray(image)
-            del image  # the decoded picture can be 200 MB; the 8-bit gray copy is all that is needed now
-            return _upright(gray, orientation)
+        image = Image.open(io.BytesIO(data))
+        if image.format not in _PILLOW_FORMATS:
+            raise UnsupportedImageType(f"{image.format} images are not accepted.")
+        _check_dimensions(*image.size)  # header only: nothing decoded yet
+        if image.format in ("JPEG", "MPO"):
+            _check_jpeg_scans(data)
+        # Pillow opens the first page or frame and reads no other. Not even to count them: a TIFF's
+        # n_frames walks every page, and 60000 chained pages (4 MB) took 18 s.
+        image.load()
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+        gray = _pillow_to_uint8_gray(image)
+        del image  # the decoded picture can be 200 MB; the 8-bit gray copy is all that is needed now
+        return _upright(gray, orientation)
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -398,10 +400,8 @@ def _check_compressed_size(dataset: Dataset, frames: int, rows: int, columns: in
                 raise UndecodableImage("The DICOM's JPEG 2000 image has no readable header.")
         elif syntax in pydicom.uid.JPEGTransferSyntaxes and frame.startswith(b"\xff\xd8"):
             _check_jpeg_scans(frame)
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                with Image.open(io.BytesIO(frame)) as header:  # reads the header only
-                    size = header.size
+            with Image.open(io.BytesIO(frame)) as header:  # reads the header only
+                size = header.size
         else:
             return  # RLE and the rest are decoded into a buffer of the declared size
     except ImageError:

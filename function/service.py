@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 
 import cv2
 import numpy as np
@@ -50,16 +51,21 @@ class BundleUnavailable(RuntimeError):
     """
 
 
-def _load_from_location(location: str) -> LoadedBundle:
-    return load_bundle(source_for(location))
+def _load_from_location(location: str, expected_version: str = "") -> LoadedBundle:
+    return load_bundle(source_for(location), expected_version=expected_version)
 
 
 class BundleHolder:
     """One verified bundle per container, loaded on first use; failures are retried on the next call."""
 
-    def __init__(self, location: str, loader: Callable[[str], LoadedBundle] = _load_from_location) -> None:
+    def __init__(
+        self,
+        location: str,
+        loader: Callable[[str], LoadedBundle] | None = None,
+        expected_version: str = "",
+    ) -> None:
         self.location = location
-        self._loader = loader
+        self._loader = loader or partial(_load_from_location, expected_version=expected_version)
         self._lock = threading.Lock()
         self._bundle: LoadedBundle | None = None
         self.last_error: str | None = None

@@ -35,6 +35,14 @@ class Settings(BaseSettings):
             "AWS_ENDPOINT_URL_S3) or a local folder with manifest.json. Default: the repo's models/release."
         ),
     )
+    bundle_version: str = Field(
+        default="",
+        description=(
+            "The bundle_version the bundle at bundle_location must carry (the stack sets it from its "
+            "BundleVersion parameter), so a bundle written over that prefix by hand is refused, not served. "
+            "Empty: any version."
+        ),
+    )
     max_upload_bytes: int = Field(
         default=DEFAULT_MAX_UPLOAD_BYTES,
         gt=0,

@@ -7,17 +7,21 @@
 #   --stack-name NAME   CloudFormation stack (default: stack_name in samconfig.toml, else cxr-screening)
 #   --region REGION     AWS region (default: AWS_REGION / AWS_DEFAULT_REGION / the profile's region)
 #   --config-env ENV    samconfig.toml environment (default: default)
-#   --bundle DIR        model bundle to publish (default: models/release)
-#   --skip-stack        do not build or deploy the stack; only publish the bundle and the page
-#   --skip-bundle       do not publish the bundle
+#   --bundle DIR        model bundle to publish and serve (default: models/release)
+#   --skip-stack        do not build or deploy the stack; only publish the bundle (and switch the stack's
+#                       BundleVersion to it) and the page
+#   --skip-bundle       do not publish the bundle nor switch to it (the stack keeps the one it serves)
 #   --skip-page         do not upload the page
 #   -h, --help          this text
 #
 # Steps: sam build; sam deploy (the script stops if its change set was declined); read the stack outputs
 # (ApiUrl, SiteUrl, SiteBucketName, SiteDistributionId, ArtifactsBucketName, ArtifactsPrefix); python -m
-# training publish (manifest.json last); copy frontend/ to a staging folder and write its config.js with the
-# API URL (the repo's frontend/config.js is never changed, so `make run` keeps using its own origin);
-# aws s3 sync --delete to the site bucket; CloudFront invalidation.
+# training publish --versioned (to <ArtifactsPrefix><bundle_version>/, manifest.json last, never over another
+# version); python -m infra.bundle_versions switch (the stack's BundleVersion parameter, one atomic stack
+# update; no update when it already serves it); copy frontend/ to a staging folder and write its config.js
+# with the API URL (the repo's frontend/config.js is never changed, so `make run` keeps using its own
+# origin); aws s3 sync --delete to the site bucket; CloudFront invalidation.
+# Rolling a model back: python -m infra.bundle_versions list / switch --version <an earlier one>.
 # Needs: the SAM CLI, the AWS CLI, Docker (sam build builds the function's container image), Python with
 # boto3 (the repo's .venv), and credentials allowed to deploy the stack.
 set -euo pipefail
@@ -131,8 +135,14 @@ ARTIFACTS_PREFIX="$(output ArtifactsPrefix)"
 API_URL="${API_URL%/}"
 
 if [[ "$DO_BUNDLE" == 1 ]]; then
-  step "publishing $BUNDLE to s3://$ARTIFACTS_BUCKET/$ARTIFACTS_PREFIX (manifest.json last)"
-  "$PYTHON" -m training publish --bundle "$BUNDLE" --bucket "$ARTIFACTS_BUCKET" --prefix "$ARTIFACTS_PREFIX"
+  BUNDLE_VERSION="$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["bundle_version"])' \
+    "$BUNDLE/manifest.json")"
+  step "publishing $BUNDLE (bundle $BUNDLE_VERSION) to s3://$ARTIFACTS_BUCKET/$ARTIFACTS_PREFIX$BUNDLE_VERSION/"
+  "$PYTHON" -m training publish --bundle "$BUNDLE" --bucket "$ARTIFACTS_BUCKET" --prefix "$ARTIFACTS_PREFIX" \
+    --versioned
+  step "switching the stack to bundle $BUNDLE_VERSION"
+  "$PYTHON" -m infra.bundle_versions switch --stack-name "$STACK_NAME" --region "$REGION" \
+    --version "$BUNDLE_VERSION"
 fi
 
 if [[ "$DO_PAGE" == 1 ]]; then

@@ -45,7 +45,8 @@ TEMPLATE = REPO_ROOT / "template.yaml"
 SAM = Path(os.environ.get("CXR_SAM", REPO_ROOT / ".venv-sam" / "bin" / "sam"))
 FUNCTION_ID = "DiagnosisFunction"
 BUCKET = "cxr-local-bundle"
-PREFIX = "models/release/"
+PREFIX = "models/"
+"""The stack's ArtifactsPrefix: the bundle goes under <PREFIX><bundle_version>/, as deploy.sh puts it."""
 SAM_ENV = {**DUMMY_CREDENTIALS, "SAM_CLI_TELEMETRY": "0"}
 """The SAM CLI must not phone home nor look for real credentials (it hands these to the container)."""
 
@@ -206,7 +207,8 @@ def sam_local_api(built_template: Path, image_tag: str, workdir: Path, bundle: P
     process: subprocess.Popen[bytes] | None = None
     log_path = workdir / "sam-local.log"
     try:
-        upload_bundle(s3.client(), bundle, bucket=BUCKET, prefix=PREFIX)
+        version = json.loads((bundle / "manifest.json").read_text())["bundle_version"]
+        upload_bundle(s3.client(), bundle, bucket=BUCKET, prefix=f"{PREFIX}{version}/")
         template = local_template(built_template, s3.endpoint_url, workdir / "template.local.yaml")
         port = free_port()
         with log_path.open("wb") as log:
@@ -225,7 +227,7 @@ def sam_local_api(built_template: Path, image_tag: str, workdir: Path, bundle: P
                     "--warm-containers",
                     "LAZY",
                     "--parameter-overrides",
-                    f"ExistingArtifactsBucket={BUCKET} ArtifactsPrefix={PREFIX}",
+                    f"ExistingArtifactsBucket={BUCKET} ArtifactsPrefix={PREFIX} BundleVersion={version}",
                 ],
                 cwd=workdir,
                 env={**os.environ, **SAM_ENV},

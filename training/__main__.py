@@ -189,6 +189,12 @@ def _parser() -> argparse.ArgumentParser:
     add("--bundle", type=Path, required=True)
     add("--bucket", required=True)
     add("--prefix", default="models/")
+    add(
+        "--versioned",
+        action="store_true",
+        help="publish under <prefix><bundle_version>/ and refuse to change a version already there "
+        "(what infra/deploy.sh does; the stack's BundleVersion then switches to it)",
+    )
     add("--endpoint-url", default=None, help="an S3-compatible server, e.g. http://127.0.0.1:5000")
     return parser  # fmt: skip
 
@@ -284,10 +290,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "publish":
             from training.publish import publish_bundle
 
-            published = publish_bundle(args.bundle, args.bucket, args.prefix, args.endpoint_url)
+            published = publish_bundle(
+                args.bundle, args.bucket, args.prefix, args.endpoint_url, versioned=args.versioned
+            )
             for key in published.written:
                 print(f"uploaded s3://{args.bucket}/{key}")
             print(f"{len(published.written)} uploaded, {len(published.unchanged)} already there unchanged")
+            print(f"bundle at s3://{args.bucket}/{published.prefix}")
     except (DatasetError, BundleError, CheckpointMismatch) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from infra.local_s3 import upload_bundle
+from infra.local_s3 import LocalS3Server, upload_bundle
 from infra.locations import RELEASE_BUNDLE
+from tests.aws_support import REAL_AWS_SESSION, loopback_aws
 
 FAKE_AWS_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -83,3 +84,20 @@ def s3_bundle(aws_environment: str, shared_data: Path) -> S3Bundle:
     prefix = "bundles/release/"
     upload_bundle(client, RELEASE_BUNDLE, bucket, prefix)
     return S3Bundle(client=client, bucket=bucket, prefix=prefix)
+
+
+@pytest.fixture(scope="module")
+def aws_server() -> Iterator[LocalS3Server]:
+    """moto's whole server (S3, CloudFormation, CloudFront alike) on loopback, for one test module."""
+    with LocalS3Server() as server:
+        yield server
+
+
+@pytest.fixture
+def on_aws_server(aws_server: LocalS3Server, monkeypatch: pytest.MonkeyPatch) -> LocalS3Server:
+    """Run in-process commands (``main(argv)``) against the loopback server."""
+    for name in REAL_AWS_SESSION:
+        monkeypatch.delenv(name, raising=False)
+    for key, value in loopback_aws(aws_server).items():
+        monkeypatch.setenv(key, value)
+    return aws_server

@@ -13,14 +13,15 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from infra.local_s3 import DUMMY_CREDENTIALS, REGION, LocalS3Server
+from infra.cfn_yaml import load_template
+from infra.local_s3 import REGION, LocalS3Server
 from infra.locations import RELEASE_BUNDLE, REPO_ROOT
+from tests.aws_support import REAL_AWS_SESSION, client, loopback_aws
 
 STACK = "cxr-deploy-test"
 API_URL = "https://abc123def4.execute-api.us-east-1.amazonaws.com"
@@ -32,24 +33,6 @@ TEMPLATE_OUTPUTS = {
     "ArtifactsBucketName",
     "ArtifactsPrefix",
 }
-
-
-@pytest.fixture(scope="module")
-def aws_server() -> Iterator[LocalS3Server]:
-    with LocalS3Server() as server:  # moto's server answers S3, CloudFormation and CloudFront alike
-        yield server
-
-
-def client(server: LocalS3Server, service: str) -> Any:
-    import boto3
-
-    return boto3.client(
-        service,
-        endpoint_url=server.endpoint_url,
-        region_name=REGION,
-        aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-    )
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +63,7 @@ def stack(aws_server: LocalS3Server) -> dict[str, str]:
         }
     )["Distribution"]
     template = {
+        "Parameters": load_template(REPO_ROOT / "template.yaml")["Parameters"],  # names and defaults
         "Resources": {
             "SiteBucket": {"Type": "AWS::S3::Bucket"},
             "ArtifactsBucket": {"Type": "AWS::S3::Bucket"},
@@ -90,32 +74,22 @@ def stack(aws_server: LocalS3Server) -> dict[str, str]:
             "SiteBucketName": {"Value": {"Ref": "SiteBucket"}},
             "SiteDistributionId": {"Value": distribution["Id"]},
             "ArtifactsBucketName": {"Value": {"Ref": "ArtifactsBucket"}},
-            "ArtifactsPrefix": {"Value": "models/release/"},
+            "ArtifactsPrefix": {"Value": {"Ref": "ArtifactsPrefix"}},
         },
     }
     cloudformation = client(aws_server, "cloudformation")
-    cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps(template))
+    cloudformation.create_stack(
+        StackName=STACK, TemplateBody=json.dumps(template), Parameters=every_parameter(template)
+    )
     outputs = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
     return {output["OutputKey"]: output["OutputValue"] for output in outputs}
 
 
-REAL_AWS_SESSION = ("AWS_PROFILE", "AWS_SESSION_TOKEN")
-"""Left out, so a developer's real AWS session is never used against (or sent to) the loopback server."""
-
-
-def loopback_aws(server: LocalS3Server) -> dict[str, str]:
-    """The variables that point the AWS CLI and boto3 at the loopback server, with dummy credentials."""
-    return {**DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": server.endpoint_url}
-
-
-@pytest.fixture
-def on_aws_server(aws_server: LocalS3Server, monkeypatch: pytest.MonkeyPatch) -> LocalS3Server:
-    """Run in-process commands (``main(argv)``) against the loopback server."""
-    for name in REAL_AWS_SESSION:
-        monkeypatch.delenv(name, raising=False)
-    for key, value in loopback_aws(aws_server).items():
-        monkeypatch.setenv(key, value)
-    return aws_server
+def every_parameter(template: dict[str, Any]) -> list[dict[str, str]]:
+    """Each parameter at its default, given explicitly: moto (unlike CloudFormation) can only keep the
+    previous value of a parameter that was given, and a switch keeps every one."""
+    parameters = template["Parameters"].items()
+    return [{"ParameterKey": name, "ParameterValue": str(p.get("Default", ""))} for name, p in parameters]
 
 
 def run_deploy(server: LocalS3Server, *options: str, **environment: str) -> subprocess.CompletedProcess[str]:
@@ -135,8 +109,6 @@ def run_deploy(server: LocalS3Server, *options: str, **environment: str) -> subp
 
 
 def test_template_declares_the_outputs_the_script_reads() -> None:
-    from infra.cfn_yaml import load_template
-
     outputs = set(load_template(REPO_ROOT / "template.yaml")["Outputs"])
     assert outputs >= TEMPLATE_OUTPUTS, TEMPLATE_OUTPUTS - outputs
 
@@ -156,7 +128,10 @@ def test_deploy_publishes_the_bundle_and_the_configured_page(
 
     bundle_keys = {o["Key"] for o in s3.list_objects_v2(Bucket=stack["ArtifactsBucketName"])["Contents"]}
     manifest = json.loads((RELEASE_BUNDLE / "manifest.json").read_text())
-    assert {f"models/release/{name}" for name in [*manifest["files"], "manifest.json"]} <= bundle_keys
+    folder = f"{stack['ArtifactsPrefix']}{manifest['bundle_version']}/"
+    assert bundle_keys == {folder + name for name in [*manifest["files"], "manifest.json"]}
+    assert served_version(aws_server, STACK) == manifest["bundle_version"], "the stack switched to it"
+    assert f"now serves bundle {manifest['bundle_version']} (was none)" in run.stdout
 
     page_files = {path.name for path in (REPO_ROOT / "frontend").iterdir() if path.is_file()}
     site_keys = {o["Key"] for o in s3.list_objects_v2(Bucket=site)["Contents"]}
@@ -180,6 +155,17 @@ def test_deploy_publishes_the_bundle_and_the_configured_page(
         "the repo's config.js is untouched"
     )
     assert f"Page: {stack['SiteUrl']}" in run.stdout
+
+    again = run_deploy(aws_server, "--skip-stack", "--skip-page", "--stack-name", STACK)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "0 uploaded" in again.stdout
+    assert f"already serves bundle {manifest['bundle_version']}" in again.stdout
+
+
+def served_version(server: LocalS3Server, stack_name: str) -> str:
+    """The stack's BundleVersion parameter: the bundle its function reads."""
+    stack = client(server, "cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+    return next(p["ParameterValue"] for p in stack["Parameters"] if p["ParameterKey"] == "BundleVersion")
 
 
 def test_deploy_refuses_a_stack_without_the_outputs(aws_server: LocalS3Server) -> None:

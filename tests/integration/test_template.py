@@ -333,8 +333,12 @@ def test_function_is_the_container_image_with_the_bundle_location(template: Temp
     props, metadata = function["Properties"], function["Metadata"]
     assert props["PackageType"] == "Image"
     assert (REPO_ROOT / metadata["DockerContext"] / metadata["Dockerfile"]).is_file()
-    location = props["Environment"]["Variables"]["CXR_BUNDLE_LOCATION"]["Fn::Sub"][0]
-    assert location == "s3://${Bucket}/${ArtifactsPrefix}"
+    variables = props["Environment"]["Variables"]
+    location, names = variables["CXR_BUNDLE_LOCATION"]["Fn::Sub"]
+    assert location == "s3://${Bucket}/${ArtifactsPrefix}${VersionFolder}"
+    assert names["VersionFolder"] == {"Fn::If": ["HasBundleVersion", {"Fn::Sub": "${BundleVersion}/"}, ""]}
+    assert variables["CXR_BUNDLE_VERSION"] == {"Ref": "BundleVersion"}  # the function checks the manifest's
+    assert template["Outputs"]["BundleLocation"]["Value"] == variables["CXR_BUNDLE_LOCATION"]
     assert default_of(template, props["Timeout"]) < HTTP_API_TIMEOUT_S
     events = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in props["Events"].values()}
     assert events == {("POST", "/diagnose"), ("GET", "/health")}
@@ -348,6 +352,7 @@ def test_outputs_name_what_deploy_and_ops_need(template: Template) -> None:
         "SiteDistributionId",
         "ArtifactsBucketName",
         "ArtifactsPrefix",
+        "BundleLocation",
         "FunctionName",
     } <= set(template["Outputs"])
 

@@ -124,3 +124,16 @@ def test_nothing_is_loaded_before_the_first_request() -> None:
     holder = BundleHolder(str(RELEASE_BUNDLE))
     create_app(Settings(bundle_location=str(RELEASE_BUNDLE)), holder)
     assert holder.loaded is None
+
+
+def test_a_bundle_of_another_version_than_configured_is_not_served(caplog: pytest.LogCaptureFixture) -> None:
+    """The stack names the version it serves (CXR_BUNDLE_VERSION): another bundle at its prefix is refused."""
+    version = release_manifest()["bundle_version"]
+    with make_client(bundle_version="20261207T000000Z-00000000") as client:
+        response = client.get("/health")
+    assert response.status_code == 503
+    assert version not in response.text
+    assert f"the bundle found is version {version}" in unavailable_reasons(caplog)
+
+    with make_client(bundle_version=version) as client:
+        assert client.get("/health").json()["model_version"] == version

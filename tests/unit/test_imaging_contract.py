@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from function.imaging import (
     decode_grayscale,
     to_model_input,
 )
-from infra.locations import TRAINING_SET
+from infra.locations import REPO_ROOT, TRAINING_SET
 
 
 def _encode(image: Image.Image, fmt: str = "PNG", **options: object) -> bytes:
@@ -181,3 +183,30 @@ def test_decoding_passes_no_warning_on_and_never_quotes_the_file() -> None:
             decode_grayscale(upload)
     assert "PATIENT" not in str(refused.value) and "an unknown transfer syntax" in str(refused.value)
     assert [str(warning.message) for warning in caught] == []
+
+
+PILLOW_WARNING_RANGE_SCRIPT = """
+from function.imaging import ImageTooLarge, decode_grayscale
+from tests.upload_samples import png_claiming
+try:
+    decode_grayscale(png_claiming(9000, 9000))  # 81 megapixels: over MAX_PIXELS, under twice it
+except ImageTooLarge as error:
+    print("refused:", error)
+"""
+
+
+def test_an_image_pillow_only_warns_about_is_refused_with_nothing_on_stderr() -> None:
+    """Between MAX_PIXELS and twice it Pillow warns (the upload's size, to stderr) instead of refusing; the
+    function makes that warning an error once for the whole process, so a fresh interpreter with Python's
+    default warning filters refuses the file and prints nothing."""
+    done = subprocess.run(
+        [sys.executable, "-c", PILLOW_WARNING_RANGE_SCRIPT],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("refused: The image is too large")
+    assert done.stderr == ""

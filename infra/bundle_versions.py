@@ -1,0 +1,180 @@
+"""Which model bundle a deployed stack serves, and switching it: ``python -m infra.bundle_versions``.
+
+Each bundle is published once under ``<ArtifactsPrefix><bundle_version>/`` (``python -m training publish
+--versioned``) and never rewritten; the stack's ``BundleVersion`` parameter names the one the function
+reads (``CXR_BUNDLE_LOCATION`` and ``CXR_BUNDLE_VERSION``). A switch is a stack update of that one
+parameter on the stack's own template, every other parameter kept, so:
+
+- it is atomic: containers started after it read the new version, warm ones keep the bundle they verified
+  until Lambda replaces them, and no container ever sees a half-written bundle;
+- CloudFormation rolls it back by itself if the update fails;
+- undoing a bad model is one more switch, to the version listed before it.
+
+    python -m infra.bundle_versions list   --stack-name S --region R
+    python -m infra.bundle_versions switch --stack-name S --region R --version V
+
+A version is switched to only when its manifest and every file it lists are in the bucket with the
+checksums ``publish`` recorded (the function verifies the content itself on load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from function.bundle_format import MANIFEST, BundleError, parse_manifest
+from training.publish import CHECKSUM_METADATA, NO_STORED_OBJECT
+
+VERSION_PARAMETER = "BundleVersion"
+SWITCH_CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
+"""What the template needs acknowledged: a role (IAM) and the AWS::Serverless transform (auto-expand)."""
+
+
+class SwitchRefused(RuntimeError):
+    """The switch was not made; the text says why and what to do."""
+
+
+@dataclass(frozen=True)
+class StackBundle:
+    """Where a stack's bundles are and which one it serves."""
+
+    stack_name: str
+    bucket: str
+    prefix: str
+    live_version: str | None
+    """None: the stack has no BundleVersion parameter (deployed before versioned bundles)."""
+    parameters: tuple[str, ...]
+
+
+def stack_bundle(cloudformation: Any, stack_name: str) -> StackBundle:
+    """Read the stack's artifacts bucket and prefix (outputs) and its BundleVersion (parameter)."""
+    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+    missing = [name for name in ("ArtifactsBucketName", "ArtifactsPrefix") if not outputs.get(name)]
+    if missing:
+        raise SwitchRefused(f"the stack {stack_name} has no output {', '.join(missing)}")
+    return StackBundle(
+        stack_name=stack_name,
+        bucket=outputs["ArtifactsBucketName"],
+        prefix=outputs["ArtifactsPrefix"],
+        live_version=parameters.get(VERSION_PARAMETER),
+        parameters=tuple(parameters),
+    )
+
+
+def published_versions(s3: Any, bucket: str, prefix: str) -> list[str]:
+    """Versions under the prefix whose manifest.json is there (a half-published one has none yet)."""
+    folders: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+        folders += [common["Prefix"][len(prefix) : -1] for common in page.get("CommonPrefixes", [])]
+    return sorted(version for version in folders if _exists(s3, bucket, f"{prefix}{version}/{MANIFEST}"))
+
+
+def check_published(s3: Any, bucket: str, prefix: str, version: str) -> None:
+    """Refuse unless manifest.json names this version and every file it lists is there, as published."""
+    where = f"s3://{bucket}/{prefix}{version}/"
+    try:
+        raw = s3.get_object(Bucket=bucket, Key=f"{prefix}{version}/{MANIFEST}")["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        message = f"no bundle at {where} (publish it first: python -m training publish --versioned)"
+        raise SwitchRefused(message) from None
+    try:
+        manifest = parse_manifest(raw)
+    except BundleError as error:
+        raise SwitchRefused(f"{where}{MANIFEST} is not a bundle manifest: {error}") from None
+    if manifest["bundle_version"] != version:
+        raise SwitchRefused(f"{where}{MANIFEST} is bundle {manifest['bundle_version']}, not {version}")
+    for name, listed in sorted(manifest["files"].items()):
+        head = _head(s3, bucket, f"{prefix}{version}/{name}")
+        if head is None:
+            raise SwitchRefused(f"{where} lacks {name}, which its manifest lists")
+        if head.get("Metadata", {}).get(CHECKSUM_METADATA) != listed["sha256"]:
+            raise SwitchRefused(f"{where}{name} is not the file its manifest lists (sha256 differs)")
+
+
+def switch(cloudformation: Any, s3: Any, stack_name: str, version: str) -> StackBundle:
+    """Point the stack at a published version; returns the stack as it was. No update if already there."""
+    before = stack_bundle(cloudformation, stack_name)
+    if before.live_version is None:
+        raise SwitchRefused(
+            f"the stack {stack_name} has no {VERSION_PARAMETER} parameter (deployed from an older "
+            "template.yaml): deploy the stack with infra/deploy.sh first"
+        )
+    if before.live_version == version:
+        return before
+    check_published(s3, before.bucket, before.prefix, version)
+    parameters: list[dict[str, Any]] = [
+        {"ParameterKey": name, "UsePreviousValue": True}
+        for name in before.parameters
+        if name != VERSION_PARAMETER
+    ]
+    parameters.append({"ParameterKey": VERSION_PARAMETER, "ParameterValue": version})
+    cloudformation.update_stack(
+        StackName=stack_name,
+        UsePreviousTemplate=True,
+        Parameters=parameters,
+        Capabilities=SWITCH_CAPABILITIES,
+    )
+    cloudformation.get_waiter("stack_update_complete").wait(StackName=stack_name)
+    return before
+
+
+def _head(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
+    from botocore.exceptions import ClientError
+
+    try:
+        return dict(s3.head_object(Bucket=bucket, Key=key))
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in NO_STORED_OBJECT:
+            return None
+        raise
+
+
+def _exists(s3: Any, bucket: str, key: str) -> bool:
+    return _head(s3, bucket, key) is not None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m infra.bundle_versions", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("command", choices=["list", "switch"])
+    parser.add_argument("--stack-name", required=True)
+    parser.add_argument("--region", required=True)
+    parser.add_argument("--version", help="switch: the bundle_version to serve")
+    parser.add_argument("--json", action="store_true", help="list: one JSON object instead of lines")
+    args = parser.parse_args(argv)
+    if args.command == "switch" and not args.version:
+        parser.error("switch needs --version")
+
+    import boto3
+    from botocore.exceptions import ClientError, WaiterError
+
+    cloudformation = boto3.client("cloudformation", region_name=args.region)
+    s3 = boto3.client("s3", region_name=args.region)
+    try:
+        if args.command == "list":
+            stack = stack_bundle(cloudformation, args.stack_name)
+            versions = published_versions(s3, stack.bucket, stack.prefix)
+            if args.json:
+                print(json.dumps({"live": stack.live_version, "published": versions}))
+            for version in [] if args.json else versions:
+                print(("* " if version == stack.live_version else "  ") + version)
+            return 0
+        before = switch(cloudformation, s3, args.stack_name, args.version)
+    except (SwitchRefused, ClientError, WaiterError) as error:
+        print(f"bundle_versions: {error}", file=sys.stderr)
+        return 1
+    if before.live_version == args.version:
+        print(f"{args.stack_name} already serves bundle {args.version}")
+    else:
+        print(f"{args.stack_name} now serves bundle {args.version} (was {before.live_version or 'none'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,10 +11,14 @@ parameter on the stack's own template, every other parameter kept, so:
 - undoing a bad model is one more switch, to the version listed before it.
 
     python -m infra.bundle_versions list   --stack-name S --region R
-    python -m infra.bundle_versions switch --stack-name S --region R --version V
+    python -m infra.bundle_versions switch --stack-name S --region R --version V [--verify-url API_URL]
+    python -m infra.bundle_versions verify --stack-name S --region R --verify-url API_URL
 
 A version is switched to only when its manifest and every file it lists are in the bucket with the
-checksums ``publish`` recorded (the function verifies the content itself on load).
+checksums ``publish`` recorded (the function verifies the content itself on load). With ``--verify-url``
+the switch is then checked from outside: the API's ``/health`` must report the new version (a cold start
+that loaded and verified it) within ``--verify-timeout``; if it does not, the stack is switched back to the
+version it served before, so a bundle the function cannot serve does not stay live.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +42,10 @@ SWITCH_CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 
 class SwitchRefused(RuntimeError):
     """The switch was not made; the text says why and what to do."""
+
+
+class NotServing(RuntimeError):
+    """The API did not report the expected bundle in time; the text says what it last answered."""
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,53 @@ def switch(cloudformation: Any, s3: Any, stack_name: str, version: str) -> Stack
     return before
 
 
+def wait_until_serving(api_url: str, version: str, timeout_s: float, interval_s: float = 3.0) -> None:
+    """Poll ``GET <api_url>/health`` until it answers 200 with this ``model_version`` (any, if "");
+    raise NotServing."""
+    url = api_url.rstrip("/") + "/health"
+    deadline = time.monotonic() + timeout_s
+    while True:
+        seen = _health(url)
+        if seen == f"200 {version}" or (not version and seen.startswith("200 ")):
+            return
+        if time.monotonic() + interval_s > deadline:
+            raise NotServing(f"{url} did not report bundle {version} within {timeout_s:g} s (last: {seen})")
+        time.sleep(interval_s)
+
+
+def _health(url: str) -> str:
+    """'<status> <model_version or status word>' of one /health request, or what went wrong."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, raw = error.code, error.read()
+    except (urllib.error.URLError, TimeoutError, OSError) as error:
+        return f"no answer ({getattr(error, 'reason', error)})"
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return f"{status} (not JSON)"
+    return f"{status} {body.get('model_version') or body.get('status')}"
+
+
+def switch_and_verify(
+    cloudformation: Any, s3: Any, stack_name: str, version: str, api_url: str, timeout_s: float
+) -> StackBundle:
+    """``switch``, then ``wait_until_serving``; on NotServing switch back (if there was a version before)
+    and raise NotServing saying so."""
+    before = switch(cloudformation, s3, stack_name, version)
+    try:
+        wait_until_serving(api_url, version, timeout_s)
+    except NotServing as error:
+        previous = before.live_version
+        if not previous or previous == version:
+            raise
+        switch(cloudformation, s3, stack_name, previous)
+        raise NotServing(f"{error}; switched back to bundle {previous}") from None
+    return before
+
+
 def _head(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
     from botocore.exceptions import ClientError
 
@@ -142,14 +200,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m infra.bundle_versions", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("command", choices=["list", "switch"])
+    parser.add_argument("command", choices=["list", "switch", "verify"])
     parser.add_argument("--stack-name", required=True)
     parser.add_argument("--region", required=True)
     parser.add_argument("--version", help="switch: the bundle_version to serve")
+    parser.add_argument(
+        "--verify-url",
+        help="switch, verify: the API's URL; its /health must report the version (switch: else switch back)",
+    )
+    parser.add_argument("--verify-timeout", type=float, default=120.0, help="seconds (default 120)")
     parser.add_argument("--json", action="store_true", help="list: one JSON object instead of lines")
     args = parser.parse_args(argv)
     if args.command == "switch" and not args.version:
         parser.error("switch needs --version")
+    if args.command == "verify" and not args.verify_url:
+        parser.error("verify needs --verify-url")
 
     import boto3
     from botocore.exceptions import ClientError, WaiterError
@@ -165,14 +230,26 @@ def main(argv: list[str] | None = None) -> int:
             for version in [] if args.json else versions:
                 print(("* " if version == stack.live_version else "  ") + version)
             return 0
-        before = switch(cloudformation, s3, args.stack_name, args.version)
-    except (SwitchRefused, ClientError, WaiterError) as error:
+        if args.command == "verify":
+            live = stack_bundle(cloudformation, args.stack_name).live_version or ""
+            wait_until_serving(args.verify_url, live, args.verify_timeout)
+            print(f"{args.verify_url} serves bundle {live}")
+            return 0
+        if args.verify_url:
+            before = switch_and_verify(
+                cloudformation, s3, args.stack_name, args.version, args.verify_url, args.verify_timeout
+            )
+        else:
+            before = switch(cloudformation, s3, args.stack_name, args.version)
+    except (SwitchRefused, NotServing, ClientError, WaiterError) as error:
         print(f"bundle_versions: {error}", file=sys.stderr)
         return 1
     if before.live_version == args.version:
         print(f"{args.stack_name} already serves bundle {args.version}")
     else:
         print(f"{args.stack_name} now serves bundle {args.version} (was {before.live_version or 'none'})")
+    if args.verify_url:
+        print(f"{args.verify_url} serves bundle {args.version}")
     return 0
 
 

@@ -12,13 +12,17 @@
 #                       BundleVersion to it) and the page
 #   --skip-bundle       do not publish the bundle nor switch to it (the stack keeps the one it serves)
 #   --skip-page         do not upload the page
+#   --verify-timeout S  seconds the API's /health has to report the bundle after a switch (default 120);
+#                       if it does not, the stack is switched back to the bundle it served before
+#   --skip-verify       do not ask the API's /health (e.g. when this machine cannot reach the API)
 #   -h, --help          this text
 #
 # Steps: sam build; sam deploy (the script stops if its change set was declined); read the stack outputs
 # (ApiUrl, SiteUrl, SiteBucketName, SiteDistributionId, ArtifactsBucketName, ArtifactsPrefix); python -m
 # training publish --versioned (to <ArtifactsPrefix><bundle_version>/, manifest.json last, never over another
 # version); python -m infra.bundle_versions switch (the stack's BundleVersion parameter, one atomic stack
-# update; no update when it already serves it); copy frontend/ to a staging folder and write its config.js
+# update; no update when it already serves it), then GET <ApiUrl>/health until it reports that version (else
+# switched back, and the script stops before the page); copy frontend/ to a staging folder and write its config.js
 # with the API URL (the repo's frontend/config.js is never changed, so `make run` keeps using its own
 # origin); aws s3 sync --delete to the site bucket; CloudFront invalidation.
 # Rolling a model back: python -m infra.bundle_versions list / switch --version <an earlier one>.
@@ -45,6 +49,8 @@ BUNDLE="models/release"
 DO_STACK=1
 DO_BUNDLE=1
 DO_PAGE=1
+DO_VERIFY=1
+VERIFY_TIMEOUT=120
 SAM_DEPLOY_ARGS=()
 
 # AWS_ENDPOINT_URL (an AWS-compatible server, as in the tests) is passed on explicitly, because older AWS
@@ -65,6 +71,8 @@ while [[ $# -gt 0 ]]; do
     --skip-stack) DO_STACK=0; shift ;;
     --skip-bundle) DO_BUNDLE=0; shift ;;
     --skip-page) DO_PAGE=0; shift ;;
+    --verify-timeout) VERIFY_TIMEOUT="${2:?}"; shift 2 ;;
+    --skip-verify) DO_VERIFY=0; shift ;;
     -h|--help) usage; exit 0 ;;
     --) shift; SAM_DEPLOY_ARGS=("$@"); break ;;
     *) die "unknown option $1 (see --help)" ;;
@@ -140,9 +148,15 @@ if [[ "$DO_BUNDLE" == 1 ]]; then
   step "publishing $BUNDLE (bundle $BUNDLE_VERSION) to s3://$ARTIFACTS_BUCKET/$ARTIFACTS_PREFIX$BUNDLE_VERSION/"
   "$PYTHON" -m training publish --bundle "$BUNDLE" --bucket "$ARTIFACTS_BUCKET" --prefix "$ARTIFACTS_PREFIX" \
     --versioned
+  VERIFY_ARGS=()
+  if [[ "$DO_VERIFY" == 1 ]]; then VERIFY_ARGS=(--verify-url "$API_URL" --verify-timeout "$VERIFY_TIMEOUT"); fi
   step "switching the stack to bundle $BUNDLE_VERSION"
   "$PYTHON" -m infra.bundle_versions switch --stack-name "$STACK_NAME" --region "$REGION" \
-    --version "$BUNDLE_VERSION"
+    --version "$BUNDLE_VERSION" ${VERIFY_ARGS[@]+"${VERIFY_ARGS[@]}"}
+elif [[ "$DO_STACK" == 1 && "$DO_VERIFY" == 1 ]]; then
+  step "checking that $API_URL/health serves the stack's bundle"
+  "$PYTHON" -m infra.bundle_versions verify --stack-name "$STACK_NAME" --region "$REGION" \
+    --verify-url "$API_URL" --verify-timeout "$VERIFY_TIMEOUT"
 fi
 
 if [[ "$DO_PAGE" == 1 ]]; then

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
 from function.app import create_app
@@ -16,6 +21,28 @@ from function.schemas import MODEL_UNAVAILABLE_MESSAGE
 from function.settings import Settings
 from infra.locations import RELEASE_BUNDLE
 from tests.upload_samples import b64
+
+
+@contextmanager
+def served_over_http(app: Any) -> Iterator[tuple[str, int]]:
+    """An ASGI app behind uvicorn (as a local run serves it) on a free loopback port; stopped on exit."""
+    config = uvicorn.Config(app, log_level="warning", server_header=False, lifespan="off")
+    server = uvicorn.Server(config)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(6000):  # a generous minute: a busy CI machine starts it slowly, not never
+            if server.started:
+                break
+            threading.Event().wait(0.01)
+        assert server.started, "uvicorn did not start within a minute"
+        yield listener.getsockname()[:2]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listener.close()
 
 
 def release_manifest() -> dict[str, Any]:

@@ -26,3 +26,51 @@ def client(server: LocalS3Server, service: str) -> Any:
 def loopback_aws(server: LocalS3Server) -> dict[str, str]:
     """The variables that point the AWS CLI and boto3 at the loopback server, with dummy credentials."""
     return {**DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": server.endpoint_url}
+
+
+class FunctionAsConfigured:
+    """The real function app, configured the way Lambda would configure it from a stack on the loopback
+    server: ``CXR_BUNDLE_LOCATION`` from the stack's ``BundleLocation`` output (template.yaml's expression,
+    evaluated by moto's CloudFormation) and ``CXR_BUNDLE_VERSION`` from its ``BundleVersion`` parameter.
+
+    An ASGI app: each request reads the stack's configuration, and a new one gets a fresh app with nothing
+    loaded, as Lambda starts new containers after a configuration change. Before the stack exists every
+    request is a 503, as an API without its function would answer. The app reads S3 as it does in Lambda,
+    through boto3's environment: this process's must point at the server (``loopback_aws``).
+    """
+
+    def __init__(self, server: LocalS3Server, stack_name: str) -> None:
+        self._server = server
+        self._stack_name = stack_name
+        self._configuration: tuple[str, str] | None = None
+        self._app: Any = None
+
+    def configuration(self) -> tuple[str, str] | None:
+        """(bundle location, bundle version) as the stack says now; None without the stack."""
+        from botocore.exceptions import ClientError
+
+        try:
+            stack = client(self._server, "cloudformation").describe_stacks(StackName=self._stack_name)
+        except ClientError:
+            return None
+        described = stack["Stacks"][0]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+        parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
+        return outputs["BundleLocation"], parameters.get("BundleVersion", "")
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        from fastapi.responses import JSONResponse
+
+        configuration = self.configuration()
+        if configuration is None:
+            await JSONResponse({"message": "Service Unavailable"}, status_code=503)(scope, receive, send)
+            return
+        if configuration != self._configuration:
+            self._configuration, self._app = configuration, self._new_app(*configuration)
+        await self._app(scope, receive, send)
+
+    def _new_app(self, location: str, version: str) -> Any:
+        from function.app import create_app
+        from function.settings import Settings
+
+        return create_app(Settings(bundle_location=location, bundle_version=version))

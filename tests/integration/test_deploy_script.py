@@ -1,9 +1,12 @@
 """infra/deploy.sh after `sam deploy`, for real against an AWS-compatible server on loopback (moto).
 
-The stack's outputs come from a CloudFormation stack created in that server with the output names of
-template.yaml; the script then publishes the bundle, writes config.js, syncs the page and invalidates
-CloudFront through the real AWS CLI and boto3, over HTTP. Building and deploying the stack itself
-(`sam build`, `sam deploy`) needs Docker and an AWS account and is not run here.
+The stack is a CloudFormation stack in that server with template.yaml's parameters, conditions and the
+outputs the script reads; its API is the real function app served on loopback and configured from the
+stack as Lambda would configure it (``tests.aws_support.FunctionAsConfigured``). The script publishes the
+bundle under its version, switches the stack to it, waits for the API's /health to report it (or switches
+back), writes config.js, syncs the page and invalidates CloudFront through the real AWS CLI and boto3, over
+HTTP. Building and deploying the stack itself (`sam build`, `sam deploy`) needs Docker and an AWS account
+and is not run here.
 """
 
 from __future__ import annotations
@@ -13,18 +16,20 @@ import os
 import shutil
 import subprocess
 import sys
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from infra.cfn_yaml import load_template
 from infra.local_s3 import REGION, LocalS3Server
 from infra.locations import RELEASE_BUNDLE, REPO_ROOT
-from tests.aws_support import REAL_AWS_SESSION, client, loopback_aws
+from tests.api_support import release_with_manifest, served_over_http
+from tests.aws_support import REAL_AWS_SESSION, FunctionAsConfigured, client, loopback_aws
 
 STACK = "cxr-deploy-test"
-API_URL = "https://abc123def4.execute-api.us-east-1.amazonaws.com"
 TEMPLATE_OUTPUTS = {
     "ApiUrl",
     "SiteUrl",
@@ -36,8 +41,62 @@ TEMPLATE_OUTPUTS = {
 
 
 @pytest.fixture(scope="module")
-def stack(aws_server: LocalS3Server) -> dict[str, str]:
-    """A stack with the outputs template.yaml declares, pointing at a real distribution and real buckets."""
+def loopback_environment(aws_server: LocalS3Server) -> Iterator[None]:
+    """This process's boto3 pointed at the loopback server, for the function apps served from it."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in REAL_AWS_SESSION:
+            patch.delenv(name, raising=False)
+        for key, value in {**loopback_aws(aws_server), "AWS_DEFAULT_REGION": REGION}.items():
+            patch.setenv(key, value)
+        yield
+
+
+@contextmanager
+def function_of(server: LocalS3Server, stack_name: str) -> Iterator[str]:
+    """The stack's API URL: the real function app as the stack configures it, over HTTP on loopback."""
+    with served_over_http(FunctionAsConfigured(server, stack_name)) as (host, port):
+        yield f"http://{host}:{port}"
+
+
+def create_stack(
+    server: LocalS3Server, name: str, api_url: str, site_url: str, distribution_id: str
+) -> dict[str, str]:
+    """A stack with template.yaml's parameters, conditions and bundle outputs (moto evaluates them), the
+    outputs deploy.sh reads, and real buckets; every parameter given explicitly at its default (moto, unlike
+    CloudFormation, can only keep the previous value of a parameter that was given)."""
+    real = load_template(REPO_ROOT / "template.yaml")
+    template = {
+        "Parameters": real["Parameters"],
+        "Conditions": real["Conditions"],
+        "Resources": {
+            "SiteBucket": {"Type": "AWS::S3::Bucket"},
+            "ArtifactsBucket": {"Type": "AWS::S3::Bucket", "Condition": "CreateArtifactsBucket"},
+        },
+        "Outputs": {
+            "ApiUrl": {"Value": api_url + "/"},
+            "SiteUrl": {"Value": site_url},
+            "SiteBucketName": {"Value": {"Ref": "SiteBucket"}},
+            "SiteDistributionId": {"Value": distribution_id},
+            **{
+                key: real["Outputs"][key]
+                for key in ("ArtifactsBucketName", "ArtifactsPrefix", "BundleLocation")
+            },
+        },
+    }
+    parameters = [
+        {"ParameterKey": key, "ParameterValue": str(p.get("Default", ""))}
+        for key, p in real["Parameters"].items()
+    ]
+    cloudformation = client(server, "cloudformation")
+    cloudformation.create_stack(StackName=name, TemplateBody=json.dumps(template), Parameters=parameters)
+    outputs = cloudformation.describe_stacks(StackName=name)["Stacks"][0]["Outputs"]
+    return {output["OutputKey"]: output["OutputValue"] for output in outputs}
+
+
+@pytest.fixture(scope="module")
+def stack(aws_server: LocalS3Server, loopback_environment: None) -> Iterator[dict[str, str]]:
+    """A stack with the outputs template.yaml declares, pointing at a real distribution, real buckets and
+    the real function app (configured from the stack)."""
     distribution = client(aws_server, "cloudfront").create_distribution(
         DistributionConfig={
             "CallerReference": STACK,
@@ -62,34 +121,10 @@ def stack(aws_server: LocalS3Server) -> dict[str, str]:
             },
         }
     )["Distribution"]
-    template = {
-        "Parameters": load_template(REPO_ROOT / "template.yaml")["Parameters"],  # names and defaults
-        "Resources": {
-            "SiteBucket": {"Type": "AWS::S3::Bucket"},
-            "ArtifactsBucket": {"Type": "AWS::S3::Bucket"},
-        },
-        "Outputs": {
-            "ApiUrl": {"Value": API_URL + "/"},
-            "SiteUrl": {"Value": "https://" + distribution["DomainName"]},
-            "SiteBucketName": {"Value": {"Ref": "SiteBucket"}},
-            "SiteDistributionId": {"Value": distribution["Id"]},
-            "ArtifactsBucketName": {"Value": {"Ref": "ArtifactsBucket"}},
-            "ArtifactsPrefix": {"Value": {"Ref": "ArtifactsPrefix"}},
-        },
-    }
-    cloudformation = client(aws_server, "cloudformation")
-    cloudformation.create_stack(
-        StackName=STACK, TemplateBody=json.dumps(template), Parameters=every_parameter(template)
-    )
-    outputs = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0]["Outputs"]
-    return {output["OutputKey"]: output["OutputValue"] for output in outputs}
-
-
-def every_parameter(template: dict[str, Any]) -> list[dict[str, str]]:
-    """Each parameter at its default, given explicitly: moto (unlike CloudFormation) can only keep the
-    previous value of a parameter that was given, and a switch keeps every one."""
-    parameters = template["Parameters"].items()
-    return [{"ParameterKey": name, "ParameterValue": str(p.get("Default", ""))} for name, p in parameters]
+    with function_of(aws_server, STACK) as api_url:
+        yield create_stack(
+            aws_server, STACK, api_url, "https://" + distribution["DomainName"], distribution["Id"]
+        )
 
 
 def run_deploy(server: LocalS3Server, *options: str, **environment: str) -> subprocess.CompletedProcess[str]:
@@ -114,7 +149,7 @@ def test_template_declares_the_outputs_the_script_reads() -> None:
 
 
 def test_deploy_publishes_the_bundle_and_the_configured_page(
-    aws_server: LocalS3Server, stack: dict[str, str]
+    aws_server: LocalS3Server, stack: dict[str, str], tmp_path: Path
 ) -> None:
     if shutil.which("aws") is None:
         pytest.skip("the AWS CLI (aws) is not installed")
@@ -132,13 +167,16 @@ def test_deploy_publishes_the_bundle_and_the_configured_page(
     assert bundle_keys == {folder + name for name in [*manifest["files"], "manifest.json"]}
     assert served_version(aws_server, STACK) == manifest["bundle_version"], "the stack switched to it"
     assert f"now serves bundle {manifest['bundle_version']} (was none)" in run.stdout
+    assert f"{stack['ApiUrl'].rstrip('/')} serves bundle {manifest['bundle_version']}" in run.stdout
+    health = json.loads(urllib.request.urlopen(stack["ApiUrl"] + "health", timeout=30).read())
+    assert health["model_version"] == manifest["bundle_version"], "the function loaded it from its prefix"
 
     page_files = {path.name for path in (REPO_ROOT / "frontend").iterdir() if path.is_file()}
     site_keys = {o["Key"] for o in s3.list_objects_v2(Bucket=site)["Contents"]}
     assert site_keys == page_files, "the site bucket holds exactly the page (stale files deleted)"
     config = s3.get_object(Bucket=site, Key="config.js")
     assert config["CacheControl"] == "no-cache"
-    assert f'"apiBaseUrl": "{API_URL}"' in config["Body"].read().decode()
+    assert f'"apiBaseUrl": "{stack["ApiUrl"].rstrip("/")}"' in config["Body"].read().decode()
     index = s3.get_object(Bucket=site, Key="index.html")
     assert index["ContentType"].startswith("text/html") and index["CacheControl"] == "no-cache"
     assert index["Body"].read() == (REPO_ROOT / "frontend" / "index.html").read_bytes()
@@ -160,6 +198,54 @@ def test_deploy_publishes_the_bundle_and_the_configured_page(
     assert again.returncode == 0, again.stdout + again.stderr
     assert "0 uploaded" in again.stdout
     assert f"already serves bundle {manifest['bundle_version']}" in again.stdout
+
+    sam = tmp_path / "sam"  # a code-only deploy: SAM updates the function (here: nothing), no new bundle
+    sam.write_text("#!/bin/sh\nexit 0\n")
+    sam.chmod(0o755)
+    code_only = run_deploy(aws_server, "--skip-bundle", "--skip-page", "--stack-name", STACK, SAM=str(sam))
+    assert code_only.returncode == 0, code_only.stdout + code_only.stderr
+    assert f"{stack['ApiUrl'].rstrip('/')} serves bundle {manifest['bundle_version']}" in code_only.stdout
+
+
+def test_a_bundle_the_function_cannot_serve_is_switched_back_before_the_page_is_touched(
+    aws_server: LocalS3Server, loopback_environment: None, tmp_path: Path
+) -> None:
+    """A bundle made for newer code (a preprocessing version this function does not implement) publishes
+    and switches fine, but the function answers 503: the script switches back and stops."""
+    if shutil.which("aws") is None:
+        pytest.skip("the AWS CLI (aws) is not installed")
+    from infra.bundle_versions import switch
+    from training.publish import publish_bundle
+
+    name = "cxr-rollback"
+    with function_of(aws_server, name) as api_url:
+        outputs = create_stack(aws_server, name, api_url, "https://unused.example", "")
+        cloudformation, s3 = client(aws_server, "cloudformation"), client(aws_server, "s3")
+        live = json.loads((RELEASE_BUNDLE / "manifest.json").read_text())["bundle_version"]
+        publish_bundle(
+            RELEASE_BUNDLE, outputs["ArtifactsBucketName"], outputs["ArtifactsPrefix"], versioned=True
+        )
+        switch(cloudformation, s3, name, live)
+        newer = release_with_manifest(
+            tmp_path / "newer", bundle_version="20261208T000000Z-7af3b975", preprocessing_version="99"
+        )
+        manifest = json.loads((newer / "manifest.json").read_text())
+        manifest["training"]["preprocessing"] = "99"
+        (newer / "manifest.json").write_text(json.dumps(manifest))
+
+        run = run_deploy(
+            aws_server, "--skip-stack", "--stack-name", name, "--bundle", str(newer), "--verify-timeout", "4"
+        )
+
+        assert run.returncode != 0, run.stdout + run.stderr
+        assert (
+            "did not report bundle 20261208T000000Z-7af3b975 within 4 s (last: 503 unavailable)" in run.stderr
+        )
+        assert f"switched back to bundle {live}" in run.stderr
+        assert served_version(aws_server, name) == live
+        assert "uploading the page" not in run.stdout
+        health = json.loads(urllib.request.urlopen(api_url + "/health", timeout=30).read())
+        assert health["model_version"] == live, "the function serves the earlier bundle again"
 
 
 def served_version(server: LocalS3Server, stack_name: str) -> str:

@@ -8,40 +8,22 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from function.app import create_app
 from function.settings import Settings
 from infra.locations import RELEASE_BUNDLE
+from tests.api_support import served_over_http
 from tests.upload_samples import COVID_RADIOGRAPH, b64
 
 
 @pytest.fixture(scope="module")
 def server_address(shared_data: Path) -> Iterator[tuple[str, int]]:
-    app = create_app(Settings(bundle_location=str(RELEASE_BUNDLE)))
-    config = uvicorn.Config(app, log_level="warning", server_header=False, lifespan="off")
-    server = uvicorn.Server(config)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    try:
-        for _ in range(6000):  # a generous minute: a busy CI machine starts it slowly, not never
-            if server.started:
-                break
-            threading.Event().wait(0.01)
-        assert server.started, "uvicorn did not start within a minute"
-        yield listener.getsockname()[:2]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        listener.close()
+    with served_over_http(create_app(Settings(bundle_location=str(RELEASE_BUNDLE)))) as address:
+        yield address
 
 
 def _post(address: tuple[str, int], body: bytes) -> tuple[int, dict[str, str], bytes]:

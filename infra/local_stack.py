@@ -4,7 +4,8 @@
 
 1. starts an S3 server on loopback (moto in server mode) and uploads the bundle to it, manifest.json last;
 2. points boto3 at it (``AWS_ENDPOINT_URL_S3``, dummy credentials) and sets ``CXR_BUNDLE_LOCATION`` to
-   ``s3://...``, so the function's app loads the bundle over HTTP on first use, exactly as on Lambda;
+   ``s3://cxr-local-bundle/models/<bundle_version>/`` and ``CXR_BUNDLE_VERSION``, as a deployed stack
+   does, so the function's app loads the bundle over HTTP on first use, exactly as on Lambda;
 3. serves that app with the page from ``frontend/`` on the same origin (infra.local_site) with uvicorn,
    without a ``server`` header.
 Ctrl-C (SIGINT) or SIGTERM stops uvicorn and then the S3 server; nothing else is left running.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 from pathlib import Path
@@ -53,11 +55,14 @@ def main(argv: list[str] | None = None) -> int:
 
     s3 = LocalS3Server().start()
     try:
-        location = upload_bundle(s3.client(), args.bundle)
+        # Laid out and configured as a deployed stack's: <prefix><bundle_version>/, and that version named.
+        version = str(json.loads((args.bundle / "manifest.json").read_text())["bundle_version"])
+        location = upload_bundle(s3.client(), args.bundle, prefix=f"models/{version}/")
         for name in CLEARED_AWS_VARIABLES:
             os.environ.pop(name, None)
         os.environ.update(s3.env())
         os.environ["CXR_BUNDLE_LOCATION"] = location
+        os.environ["CXR_BUNDLE_VERSION"] = version
 
         from function.app import app as api  # imported now: its settings are read from the environment
 

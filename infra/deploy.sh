@@ -10,7 +10,8 @@
 #   --bundle DIR        model bundle to publish and serve (default: models/release)
 #   --skip-stack        do not build or deploy the stack; only publish the bundle (and switch the stack's
 #                       BundleVersion to it) and the page
-#   --skip-bundle       do not publish the bundle nor switch to it (the stack keeps the one it serves)
+#   --skip-bundle       do not publish the bundle nor switch to it (the stack keeps the one it serves; a
+#                       new stack serves none until a bundle is switched to)
 #   --skip-page         do not upload the page
 #   --verify-timeout S  seconds the API's /health has to report the bundle after a switch (default 120);
 #                       if it does not, the stack is switched back to the bundle it served before
@@ -26,6 +27,8 @@
 # with the API URL (the repo's frontend/config.js is never changed, so `make run` keeps using its own
 # origin); aws s3 sync --delete to the site bucket; CloudFront invalidation.
 # Rolling a model back: python -m infra.bundle_versions list / switch --version <an earlier one>.
+# Refused before anything is built: sam deploy --guided on an existing stack, and a BundleVersion in the sam
+# deploy arguments or samconfig.toml (either would change the served bundle behind the switch's back).
 # Needs: the SAM CLI, the AWS CLI, Docker (sam build builds the function's container image), Python with
 # boto3 (the repo's .venv), and credentials allowed to deploy the stack.
 set -euo pipefail
@@ -110,6 +113,10 @@ echo "Stack $STACK_NAME in $REGION"
 
 if [[ "$DO_STACK" == 1 ]]; then
   command -v "$SAM" >/dev/null || die "the SAM CLI is needed (make .venv-sam/.installed, or pip install aws-sam-cli)"
+  # A sam deploy that would set BundleVersion itself (--guided on a live stack, or samconfig.toml's saved
+  # answers) would change the served bundle behind the switch's back: refused before anything is built.
+  "$PYTHON" -m infra.bundle_versions preflight --stack-name "$STACK_NAME" --region "$REGION" \
+    --config-env "$CONFIG_ENV" -- ${SAM_DEPLOY_ARGS[@]+"${SAM_DEPLOY_ARGS[@]}"}
   step "sam build"
   "$SAM" build --config-env "$CONFIG_ENV"
   step "sam deploy"

@@ -6,9 +6,9 @@ switched to, and the switch itself is a stack update (``infra.bundle_versions``)
 goes straight under the prefix, written over whatever was there (for a stack whose ``BundleVersion`` is
 empty); a function cold-starting during that write can find a mix and answers 503 until it is done.
 
-Files already there with the same content (their ``sha256`` metadata, written by this command) are left
-alone: ``infra/deploy.sh`` publishes on every run, code-only deploys too, and an unchanged bundle then
-writes nothing (no new object versions in the versioned bucket).
+Files already there with the same content (their ``sha256`` metadata, written by this command, or their
+bytes when that is missing) are left alone: ``infra/deploy.sh`` publishes on every run, code-only deploys
+too, and an unchanged bundle then writes nothing (no new object versions in the versioned bucket).
 """
 
 from __future__ import annotations
@@ -22,6 +22,10 @@ from function.bundle_format import MANIFEST, BundleError, parse_manifest, sha256
 CHECKSUM_METADATA = "sha256"
 NO_STORED_OBJECT = ("404", "NoSuchKey", "NotFound", "403", "AccessDenied")
 """A HEAD of a missing key: 404, or 403 to a caller without s3:ListBucket (a put-only deployer)."""
+
+
+KEY_TAKEN = ("PreconditionFailed", "ConditionalRequestConflict")
+"""S3's answers to a write with ``If-None-Match: *`` when the key holds an object (or is being written)."""
 
 
 class PublishedVersionDiffers(BundleError):
@@ -44,7 +48,12 @@ def publish_bundle(
     endpoint_url: str | None = None,
     versioned: bool = False,
 ) -> Published:
-    """Verify the bundle locally, upload every listed file that differs, then the manifest if it differs."""
+    """Verify the bundle locally, upload every listed file that differs, then the manifest if it differs.
+
+    ``versioned``: nothing already there is ever replaced. Each object is written only if absent (S3's
+    conditional ``If-None-Match: *``), so two publishers racing, or one without read access, cannot
+    rewrite a published file; one already there with other content stops the publish.
+    """
     import boto3
 
     manifest_bytes = (bundle / MANIFEST).read_bytes()
@@ -56,41 +65,70 @@ def publish_bundle(
     if versioned:
         prefix += f"{manifest['bundle_version']}/"
     s3 = boto3.client("s3", endpoint_url=endpoint_url)
-    if versioned:
-        stored = _stored_checksum(s3, bucket, prefix + MANIFEST)
-        if stored is not None and stored != sha256_hex(manifest_bytes):
-            raise PublishedVersionDiffers(
-                f"s3://{bucket}/{prefix} already holds bundle {manifest['bundle_version']} with another "
-                "manifest.json; a published version is never rewritten (build a new bundle instead)"
-            )
+    if versioned:  # the usual conflict (a rebuilt bundle under an old version) refused before any write
+        _refuse_if_other(s3, bucket, prefix + MANIFEST, sha256_hex(manifest_bytes), manifest)
     published = Published(prefix)
     for name in [*sorted(manifest["files"]), MANIFEST]:
         content = (bundle / name).read_bytes()
         checksum = sha256_hex(content)
         key = prefix + name
-        if _stored_checksum(s3, bucket, key) == checksum:
+        if stored_sha256(s3, bucket, key) == checksum:
             published.unchanged.append(key)
             continue
-        s3.put_object(
-            Bucket=bucket,
-            Key=key,
-            Body=content,
-            ContentType="application/json" if name.endswith(".json") else "application/octet-stream",
-            Metadata={CHECKSUM_METADATA: checksum},
-        )
+        if versioned and not _put_if_absent(s3, bucket, key, content, checksum):
+            _refuse_if_other(s3, bucket, key, checksum, manifest)
+            published.unchanged.append(key)  # written meanwhile by another publisher, the same bytes
+            continue
+        if not versioned:
+            s3.put_object(Bucket=bucket, Key=key, Body=content, **_object_fields(name, checksum))
         published.written.append(key)
     return published
 
 
-def _stored_checksum(s3: Any, bucket: str, key: str) -> str | None:
-    """The sha256 this command recorded on the object; "" for an object without that record (written some
-    other way: there, and not known to match); None when there is no object."""
+def stored_sha256(s3: Any, bucket: str, key: str) -> str | None:
+    """The sha256 of the stored object: the one this command recorded in its metadata, else worked out
+    from its bytes (an object copied some other way); None when there is no object (or it may not be
+    read: a 403 to a caller without s3:ListBucket)."""
     from botocore.exceptions import ClientError
 
     try:
         metadata = s3.head_object(Bucket=bucket, Key=key).get("Metadata", {})
+        if CHECKSUM_METADATA in metadata:
+            return str(metadata[CHECKSUM_METADATA])
+        return sha256_hex(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in NO_STORED_OBJECT:
             return None
         raise
-    return str(metadata.get(CHECKSUM_METADATA, ""))
+
+
+def _object_fields(name: str, checksum: str) -> dict[str, Any]:
+    content_type = "application/json" if name.endswith(".json") else "application/octet-stream"
+    return {"ContentType": content_type, "Metadata": {CHECKSUM_METADATA: checksum}}
+
+
+def _put_if_absent(s3: Any, bucket: str, key: str, content: bytes, checksum: str) -> bool:
+    """Write the object only if the key is free; False if something is there already."""
+    from botocore.exceptions import ClientError
+
+    try:
+        s3.put_object(Bucket=bucket, Key=key, Body=content, IfNoneMatch="*", **_object_fields(key, checksum))
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in (
+            "PreconditionFailed",
+            "ConditionalRequestConflict",
+        ):
+            return False
+        raise
+    return True
+
+
+def _refuse_if_other(s3: Any, bucket: str, key: str, checksum: str, manifest: dict[str, Any]) -> None:
+    """Raise PublishedVersionDiffers unless the object at ``key`` is absent or holds these bytes."""
+    stored = stored_sha256(s3, bucket, key)
+    if stored is None or stored == checksum:
+        return
+    raise PublishedVersionDiffers(
+        f"s3://{bucket}/{key} already holds other content for bundle {manifest['bundle_version']}; a "
+        "published version is never rewritten (build a new bundle instead)"
+    )

@@ -116,3 +116,82 @@ def test_a_stack_from_before_versioned_bundles_is_told_to_deploy_first(
     create_stack(on_aws_server, name, old_parameters)
     assert switch(name, RELEASE_VERSION) == 1
     assert "has no BundleVersion parameter" in capsys.readouterr().err
+
+
+def test_the_switch_is_one_update_of_the_stacks_own_template_and_a_rollback_is_reported(
+    on_aws_server: LocalS3Server,
+) -> None:
+    """What moto cannot show: the exact update request (the template's capabilities acknowledged, nothing
+    but the parameters given, so tags and notifications stay) and CloudFormation rolling it back. The
+    CloudFormation side is botocore's Stubber answering as AWS does; the bundle is on the S3 server."""
+    from datetime import UTC, datetime
+
+    import boto3
+    from botocore.stub import Stubber
+
+    from infra.bundle_versions import SwitchRefused, switch
+
+    bucket, name = "cxr-stubbed-switch", "cxr-stubbed"
+    s3 = client(on_aws_server, "s3")
+    s3.create_bucket(Bucket=bucket)
+    publish_bundle(RELEASE_BUNDLE, bucket, PREFIX, versioned=True)
+    cloudformation = boto3.client(
+        "cloudformation", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+    )
+
+    def described(status: str, reason: str = "") -> dict[str, Any]:
+        stack = {
+            "StackName": name,
+            "CreationTime": datetime(2026, 12, 7, tzinfo=UTC),
+            "StackStatus": status,
+            "Parameters": [
+                {"ParameterKey": "BundleVersion", "ParameterValue": "20261128T050419Z-7af3b975"},
+                {"ParameterKey": "AlarmEmail", "ParameterValue": ALARM_EMAIL},
+            ],
+            "Outputs": [
+                {"OutputKey": "ArtifactsBucketName", "OutputValue": bucket},
+                {"OutputKey": "ArtifactsPrefix", "OutputValue": PREFIX},
+            ],
+        }
+        return {"Stacks": [{**stack, "StackStatusReason": reason} if reason else stack]}
+
+    this_stack = {"StackName": name}
+    stubber = Stubber(cloudformation)
+    stubber.add_response("describe_stacks", described("UPDATE_COMPLETE"), this_stack)
+    stubber.add_response(
+        "update_stack",
+        {"StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/cxr-stubbed/1"},
+        {
+            "StackName": name,
+            "UsePreviousTemplate": True,
+            "Parameters": [
+                {"ParameterKey": "AlarmEmail", "UsePreviousValue": True},
+                {"ParameterKey": "BundleVersion", "ParameterValue": RELEASE_VERSION},
+            ],
+            "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+        },
+    )
+    rolled_back = described("UPDATE_ROLLBACK_COMPLETE")
+    stubber.add_response("describe_stacks", rolled_back, this_stack)  # the waiter's first look: failed
+    stubber.add_response("describe_stacks", rolled_back, this_stack)
+    failure = 'Resource handler returned message: "Lambda function update failed"'
+
+    def event(resource: str, status: str, **more: Any) -> dict[str, Any]:
+        when = datetime(2026, 12, 7, tzinfo=UTC)
+        return {"StackId": "s", "EventId": resource, "StackName": name, "LogicalResourceId": resource,
+                "Timestamp": when, "ResourceStatus": status, **more}  # fmt: skip
+
+    events = [  # newest first, as CloudFormation lists them
+        event(name, "UPDATE_ROLLBACK_COMPLETE"),
+        event("DiagnosisFunction", "UPDATE_FAILED", ResourceStatusReason=failure),
+    ]
+    stubber.add_response("describe_stack_events", {"StackEvents": events}, this_stack)
+
+    with stubber, pytest.raises(SwitchRefused) as refused:
+        switch(cloudformation, s3, name, RELEASE_VERSION)
+
+    stubber.assert_no_pending_responses()
+    message = str(refused.value)
+    assert f"to bundle {RELEASE_VERSION} ended UPDATE_ROLLBACK_COMPLETE" in message
+    assert f"first failure: DiagnosisFunction: {failure}" in message
+    assert message.endswith("it serves bundle 20261128T050419Z-7af3b975")

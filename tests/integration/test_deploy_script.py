@@ -248,6 +248,22 @@ def test_a_bundle_the_function_cannot_serve_is_switched_back_before_the_page_is_
         assert health["model_version"] == live, "the function serves the earlier bundle again"
 
 
+def test_a_guided_sam_deploy_of_a_live_stack_is_refused_before_anything_is_built(
+    aws_server: LocalS3Server, stack: dict[str, str], tmp_path: Path
+) -> None:
+    """--guided would offer BundleVersion's empty default and the live function would lose its bundle."""
+    if shutil.which("aws") is None:
+        pytest.skip("the AWS CLI (aws) is not installed")
+    calls = tmp_path / "sam-calls"
+    sam = tmp_path / "sam"
+    sam.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
+    sam.chmod(0o755)
+    run = run_deploy(aws_server, "--skip-page", "--stack-name", STACK, "--", "--guided", SAM=str(sam))
+    assert run.returncode != 0
+    assert "--guided would set BundleVersion back to its empty default" in run.stderr
+    assert not calls.exists(), "neither sam build nor sam deploy ran"
+
+
 def served_version(server: LocalS3Server, stack_name: str) -> str:
     """The stack's BundleVersion parameter: the bundle its function reads."""
     stack = client(server, "cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]

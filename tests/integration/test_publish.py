@@ -78,6 +78,54 @@ def test_a_versioned_bundle_goes_under_its_version_and_that_version_is_never_rew
     (copy / "manifest.json").write_text(json.dumps(manifest))
     before = client.head_object(Bucket=BUCKET, Key=versioned + "manifest.json")["ETag"]
     refused = publish(copy, server, "--versioned", check=False)
-    assert f"already holds bundle {version} with another manifest.json" in refused
+    assert f"{versioned}manifest.json already holds other content for bundle {version}" in refused
     assert client.head_object(Bucket=BUCKET, Key=versioned + "manifest.json")["ETag"] == before
     assert "0 uploaded" in publish(RELEASE_BUNDLE, server, "--versioned")  # the same bundle again: nothing
+
+
+def test_a_file_written_by_someone_else_between_the_check_and_the_write_is_not_replaced(
+    server: LocalS3Server,
+) -> None:
+    """Two publishers racing: another writes average.png of this version just before this one's write
+    (after its check). S3's If-None-Match keeps the other's object; this publish stops, manifest unwritten."""
+    import boto3
+
+    from training.publish import PublishedVersionDiffers, publish_bundle
+
+    version = json.loads((RELEASE_BUNDLE / "manifest.json").read_text())["bundle_version"]
+    prefix = "raced/"
+    key = f"{prefix}{version}/average.png"
+    other = server.client()
+
+    def write_first(params: dict[str, object], **_: object) -> None:
+        if params.get("Key") == key and not other.list_objects_v2(Bucket=BUCKET, Prefix=key).get("KeyCount"):
+            other.put_object(Bucket=BUCKET, Key=key, Body=b"the other publisher's average.png")
+
+    session = boto3.Session()
+    session.events.register("before-parameter-build.s3.PutObject", write_first)
+    original = boto3.DEFAULT_SESSION
+    boto3.DEFAULT_SESSION = session  # publish_bundle's boto3.client() comes from it
+    try:
+        with pytest.raises(PublishedVersionDiffers, match=r"average\.png already holds other content"):
+            publish_bundle(RELEASE_BUNDLE, BUCKET, prefix, server.endpoint_url, versioned=True)
+    finally:
+        boto3.DEFAULT_SESSION = original
+    assert other.get_object(Bucket=BUCKET, Key=key)["Body"].read() == b"the other publisher's average.png"
+    assert not other.list_objects_v2(Bucket=BUCKET, Prefix=f"{prefix}{version}/manifest.json").get("KeyCount")
+
+
+def test_a_bundle_copied_without_checksums_counts_as_published_when_its_bytes_match(
+    server: LocalS3Server,
+) -> None:
+    """A version copied by other means (no sha256 metadata) is compared by its bytes, not refused."""
+    from infra.local_s3 import upload_bundle
+
+    version = json.loads((RELEASE_BUNDLE / "manifest.json").read_text())["bundle_version"]
+    upload_bundle(server.client(), RELEASE_BUNDLE, bucket=BUCKET, prefix=f"copied/{version}/")
+    done = subprocess.run(
+        [sys.executable, "-m", "training", "publish", "--bundle", str(RELEASE_BUNDLE), "--bucket", BUCKET,
+         "--prefix", "copied/", "--endpoint-url", server.endpoint_url, "--versioned"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "0 uploaded" in done.stdout

@@ -1,6 +1,7 @@
 /*
- * Where the page finds the API. Empty means the same origin as the page (make run serves both).
- * infra/deploy.sh writes a copy of this file with the deployed API's URL; this one stays as it is.
+ * Where the page finds the API. Empty means the page's own origin: make run serves both, and in AWS the
+ * CloudFront distribution serves the page and routes /diagnose and /health to the API (template.yaml).
+ * Set it only to serve the page from somewhere else during development.
  */
 window.CXR_CONFIG = {
   apiBaseUrl: "",

@@ -16,6 +16,7 @@ Run locally with ``uvicorn function.app:app --no-server-header`` (the server, no
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import time
@@ -58,6 +59,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": description}
     for status, description in {
         400: "Bad JSON, bad base64 or an image file that cannot be decoded.",
+        403: "Deployed: the request was sent to the API's own address instead of the service's.",
         413: "The upload (or the image's pixel count) is over the limit.",
         415: "Not a file type the service reads (PNG, JPEG, BMP, TIFF, DICOM).",
         422: "The JSON has no string field 'image', or 'explain' is not true or false.",
@@ -84,10 +86,13 @@ class RequestGuard:
     error instead of the 413.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int, too_large_message: str) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, too_large_message: str, origin_verify: str = ""
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.too_large_message = too_large_message
+        self.origin_verify = origin_verify.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -117,7 +122,11 @@ class RequestGuard:
 
         try:
             declared = _content_length(scope)
-            if declared is not None and declared > self.max_body_bytes:
+            if self.origin_verify and not _came_through_cloudfront(scope, self.origin_verify):
+                state["result"] = "forbidden"
+                response = error_response(403, "forbidden", NOT_THROUGH_SITE_MESSAGE)
+                await response(scope, receive, send_with_headers)
+            elif declared is not None and declared > self.max_body_bytes:
                 if declared <= DRAIN_LIMIT:
                     await body.drain()
                 state["result"] = "payload_too_large"
@@ -146,6 +155,16 @@ class RequestGuard:
                 state.get("result", "-"),
                 (time.perf_counter() - started) * 1000,
             )
+
+
+ORIGIN_VERIFY_HEADER = b"x-origin-verify"
+NOT_THROUGH_SITE_MESSAGE = "This address is not public: use the service at its page's address."
+
+
+def _came_through_cloudfront(scope: Scope, expected: bytes) -> bool:
+    """Whether the request carries the header the stack's CloudFront distribution adds (template.yaml)."""
+    sent = [value for name, value in scope.get("headers", []) if name.lower() == ORIGIN_VERIFY_HEADER]
+    return len(sent) == 1 and hmac.compare_digest(sent[0], expected)
 
 
 class _BodyCounter:
@@ -319,7 +338,12 @@ def create_app(settings: Settings | None = None, holder: BundleHolder | None = N
             allow_headers=["Content-Type"],
             max_age=600,
         )
-    app.add_middleware(RequestGuard, max_body_bytes=max_body, too_large_message=too_large)
+    app.add_middleware(
+        RequestGuard,
+        max_body_bytes=max_body,
+        too_large_message=too_large,
+        origin_verify=settings.origin_verify,
+    )
     return app
 
 

@@ -58,6 +58,14 @@ class Settings(BaseSettings):
             "comma-separated or a JSON list. Empty: no CORS middleware (in AWS the HttpApi does CORS)."
         ),
     )
+    origin_verify: str = Field(
+        default="",
+        description=(
+            "When set, every request must carry this value in the X-Origin-Verify header, which the stack's "
+            "CloudFront distribution adds: requests sent to the API's own address, around the distribution "
+            "and its WAF, get a 403. Empty (local runs): no check."
+        ),
+    )
     enable_docs: bool = Field(
         default=True,
         description="Serve the OpenAPI page at /docs and the schema at /openapi.json.",

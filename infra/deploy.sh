@@ -23,9 +23,9 @@
 # training publish --versioned (to <ArtifactsPrefix><bundle_version>/, manifest.json last, never over another
 # version); python -m infra.bundle_versions switch (the stack's BundleVersion parameter, one atomic stack
 # update; no update when it already serves it), then GET <ApiUrl>/health until it reports that version (else
-# switched back, and the script stops before the page); copy frontend/ to a staging folder and write its config.js
-# with the API URL (the repo's frontend/config.js is never changed, so `make run` keeps using its own
-# origin); aws s3 sync --delete to the site bucket; CloudFront invalidation.
+# switched back, and the script stops before the page); aws s3 sync --delete of frontend/ to the site bucket
+# as it is (its config.js names no API address: the distribution serves the page and routes /diagnose and
+# /health to the API, one origin, as `make run` does); CloudFront invalidation.
 # Rolling a model back: python -m infra.bundle_versions list / switch --version <an earlier one>.
 # Refused before anything is built: sam deploy --guided on an existing stack, and a BundleVersion in the sam
 # deploy arguments or samconfig.toml (either would change the served bundle behind the switch's back).
@@ -167,17 +167,13 @@ elif [[ "$DO_STACK" == 1 && "$DO_VERIFY" == 1 ]]; then
 fi
 
 if [[ "$DO_PAGE" == 1 ]]; then
-  STAGING="$(mktemp -d)"
-  trap 'rm -rf "$STAGING"' EXIT
-  step "uploading the page to s3://$SITE_BUCKET/ (API $API_URL)"
-  cp -R frontend/. "$STAGING/"
-  "$PYTHON" -m infra.page_config --api-url "$API_URL" --out "$STAGING/config.js"
+  step "uploading the page to s3://$SITE_BUCKET/"
   # Assets first with a short cache lifetime, then the two files that name them, never cached, so a
   # visitor never gets a new index.html that points at old files for long.
-  aws_cli s3 sync "$STAGING/" "s3://$SITE_BUCKET/" --delete --only-show-errors \
+  aws_cli s3 sync frontend/ "s3://$SITE_BUCKET/" --delete --only-show-errors \
     --exclude index.html --exclude config.js --cache-control "public, max-age=300"
   for name in config.js index.html; do
-    aws_cli s3 cp "$STAGING/$name" "s3://$SITE_BUCKET/$name" --only-show-errors --cache-control "no-cache"
+    aws_cli s3 cp "frontend/$name" "s3://$SITE_BUCKET/$name" --only-show-errors --cache-control "no-cache"
   done
   if [[ -z "$DISTRIBUTION_ID" ]]; then
     DISTRIBUTION_ID="$(aws_cli cloudfront list-distributions --output text \

@@ -1,7 +1,8 @@
 """The page and the API on one origin, for local runs: static files from frontend/ with security headers.
 
 Only local wiring lives here; the function's app is used untouched. In AWS the page comes from S3 through
-CloudFront (whose response-headers policy sends the same headers) and the API from API Gateway.
+CloudFront (whose response-headers policy sends the same headers), and the same distribution routes
+/diagnose and /health to API Gateway: one origin there as here.
 
 Routing: ``/`` and every file that exists in the page folder are the page; every other path goes to the
 API (``/diagnose``, ``/health``, ``/docs``, ``/openapi.json`` and its JSON 404s). Page responses get the
@@ -11,7 +12,6 @@ since FastAPI's ``/docs`` loads Swagger UI from a CDN.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 from starlette.staticfiles import StaticFiles
@@ -24,13 +24,13 @@ from infra.site_headers import page_headers
 class LocalSite:
     """ASGI app: page files (with security headers) or the API, chosen by path."""
 
-    def __init__(self, api: ASGIApp, frontend: Path = FRONTEND, api_origins: Iterable[str] = ()) -> None:
+    def __init__(self, api: ASGIApp, frontend: Path = FRONTEND) -> None:
         self.api = api
         self.frontend = frontend.resolve()
         if not (self.frontend / "index.html").is_file():
             raise FileNotFoundError(f"no index.html in {self.frontend}")
         self.static = StaticFiles(directory=self.frontend, html=True)
-        self.headers = [*page_headers(api_origins), (b"cache-control", b"no-cache")]
+        self.headers = [*page_headers(), (b"cache-control", b"no-cache")]
 
     def is_page(self, path: str) -> bool:
         if path == "/":

@@ -2,14 +2,13 @@
 
 One source for both places the page is served: CloudFront sends the policy in AWS, and ``make run``'s local
 site (and so every browser test) sends the same headers, so a page change that the deployed
-Content-Security-Policy would block fails the browser tests first. Local differences, by necessity: the
-API's origin replaces the region's ``execute-api`` hosts in ``connect-src`` (the local page calls its own
-origin or a loopback API), and HSTS is left out (browsers ignore it over plain HTTP).
+Content-Security-Policy would block fails the browser tests first. The page and the API share one origin
+in both (CloudFront routes /diagnose and /health to the API), so the policy is sent unchanged; only HSTS
+is left out locally (browsers ignore it over plain HTTP).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -27,28 +26,16 @@ def _policy() -> dict[str, Any]:
 
 
 def deployed_csp() -> str:
-    """The Content-Security-Policy as the template writes it (``${AWS::Region}`` and all)."""
-    value = _policy()["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]
-    text = value["Fn::Sub"] if isinstance(value, dict) else value
-    return " ".join(text.split())
+    """The Content-Security-Policy as the template writes it, on one line."""
+    policy = _policy()["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]
+    return " ".join(policy.split())
 
 
-def local_csp(api_origins: Iterable[str] = ()) -> str:
-    """The deployed policy, with the API's origins in ``connect-src`` instead of the region's hosts."""
-    directives = []
-    for directive in deployed_csp().split(";"):
-        name, *sources = directive.split()
-        if name == "connect-src":
-            sources = [source for source in sources if "${" not in source] + list(api_origins)
-        directives.append(" ".join([name, *sources]))
-    return "; ".join(directives)
-
-
-def page_headers(api_origins: Iterable[str] = ()) -> list[tuple[bytes, bytes]]:
+def page_headers() -> list[tuple[bytes, bytes]]:
     """Every header the CloudFront policy adds, as the local site sends them (lower-case names)."""
     security = _policy()["SecurityHeadersConfig"]
     headers = [
-        ("content-security-policy", local_csp(api_origins)),
+        ("content-security-policy", deployed_csp()),
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", security["FrameOptions"]["FrameOption"]),
         ("referrer-policy", security["ReferrerPolicy"]["ReferrerPolicy"]),

@@ -132,3 +132,31 @@ def test_only_the_stage_itself_is_taken_off_the_path() -> None:
     """A path that merely starts with the stage's letters keeps them, and routes nowhere."""
     status, _, answer = _invoke(_in_stage(_event("http-api-health.json"), "prod", "/production/health"))
     assert status == 404 and answer["error"]["code"] == "not_found", answer
+
+
+@pytest.mark.parametrize("name", HEALTH_EVENTS)
+def test_deployed_only_events_carrying_the_distributions_header_are_served(name: str) -> None:
+    """As the stack deploys it (CXR_ORIGIN_VERIFY set, the distribution adding X-Origin-Verify): the event
+    API Gateway builds from a request around the distribution has no such header and gets the 403."""
+    from mangum import Mangum
+
+    from function.app import create_app
+    from function.lambda_events import without_stage_prefix
+    from function.settings import Settings
+
+    secret = "0f1e2d3c-4b5a-6978-8a9b-acbdcedf0011"
+    deployed = Mangum(create_app(Settings(origin_verify=secret)), lifespan="off")
+    direct = _event(name)
+    through_cloudfront = _event(name)
+    through_cloudfront["headers"] = {**through_cloudfront.get("headers", {}), "x-origin-verify": secret}
+    if "multiValueHeaders" in through_cloudfront:  # REST API events carry both forms
+        through_cloudfront["multiValueHeaders"] = {
+            **through_cloudfront["multiValueHeaders"],
+            "x-origin-verify": [secret],
+        }
+
+    refused = deployed(without_stage_prefix(direct), LambdaContext())
+    assert refused["statusCode"] == 403 and json.loads(refused["body"])["error"]["code"] == "forbidden"
+    served = deployed(without_stage_prefix(through_cloudfront), LambdaContext())
+    assert served["statusCode"] == 200, served["body"]
+    assert json.loads(served["body"])["model_version"] == release_manifest()["bundle_version"]

@@ -163,13 +163,53 @@ def api_problems(template: Template) -> list[str]:
             limit = default_of(template, route.get(key))
             if not isinstance(limit, int) or limit <= 0:
                 problems.append(f"{name}: {key} missing or not positive")
-        origins = props.get("CorsConfiguration", {}).get("AllowOrigins", [])
-        if not origins:
-            problems.append(f"{name}: no CORS origin")
-        for origin in origins:
-            text = origin.get("Fn::Sub") if isinstance(origin, dict) else origin
-            if not isinstance(text, str) or "*" in text or "${SiteDistribution.DomainName}" not in text:
-                problems.append(f"{name}: CORS origin {origin!r} is not the site's CloudFront domain")
+        if "CorsConfiguration" in props:
+            problems.append(f"{name}: CORS configured (the page calls the API on its own origin)")
+    return problems
+
+
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST_HEADER = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+API_ROUTES = {"/diagnose": "POST", "/health": "GET"}
+
+
+def api_route_problems(template: Template) -> list[str]:
+    """The API is reached through the site's distribution, uncached, with the header the function checks."""
+    problems = []
+    (function,) = resources_of(template, "AWS::Serverless::Function").values()
+    secret = function["Properties"]["Environment"]["Variables"].get("CXR_ORIGIN_VERIFY")
+    if not secret:
+        problems.append("the function does not check where requests came from (CXR_ORIGIN_VERIFY)")
+    (distribution,) = resources_of(template, "AWS::CloudFront::Distribution").values()
+    config = distribution["Properties"]["DistributionConfig"]
+    api_origins = {
+        origin["Id"]: origin
+        for origin in config["Origins"]
+        if "${DiagnosisApi}.execute-api." in str(origin.get("DomainName"))
+    }
+    if len(api_origins) != 1:
+        return [*problems, "the distribution has no (single) origin for the API"]
+    (origin_id, origin), *_ = api_origins.items()
+    if origin.get("CustomOriginConfig", {}).get("OriginProtocolPolicy") != "https-only":
+        problems.append("the distribution may reach the API over plain HTTP")
+    headers = {h["HeaderName"].lower(): h["HeaderValue"] for h in origin.get("OriginCustomHeaders", [])}
+    if headers.get("x-origin-verify") != secret:
+        problems.append("the distribution does not send the function's X-Origin-Verify value")
+    behaviors = {b.get("PathPattern"): b for b in config.get("CacheBehaviors", [])}
+    for path, method in API_ROUTES.items():
+        behavior = behaviors.get(path)
+        if behavior is None or behavior.get("TargetOriginId") != origin_id:
+            problems.append(f"{path} is not routed to the API")
+            continue
+        if behavior.get("CachePolicyId") != CACHING_DISABLED:
+            problems.append(f"{path}: answers may be cached")
+        if behavior.get("OriginRequestPolicyId") != ALL_VIEWER_EXCEPT_HOST_HEADER:
+            problems.append(f"{path}: the viewer's Host header would reach API Gateway (or headers are lost)")
+        if method not in behavior.get("AllowedMethods", []):
+            problems.append(f"{path}: {method} not allowed")
+    acl = config.get("WebACLId")
+    if acl != {"Fn::If": ["HasSiteWebAcl", {"Ref": "SiteWebAclArn"}, {"Ref": "AWS::NoValue"}]}:
+        problems.append("the distribution does not take the SiteWebAclArn parameter's web ACL")
     return problems
 
 
@@ -235,8 +275,8 @@ def header_problems(policy: dict[str, Any]) -> list[str]:
         problems.append("CSP scripts may come from elsewhere than the site")
     if directives.get("frame-ancestors") != ["'none'"]:
         problems.append("CSP allows framing")
-    if not any("execute-api" in source for source in directives.get("connect-src", [])):
-        problems.append("CSP connect-src does not allow the API")
+    if directives.get("connect-src") != ["'self'"]:
+        problems.append("CSP connect-src is not the site's own origin alone")
     if not security.get("StrictTransportSecurity", {}).get("AccessControlMaxAgeSec", 0) >= 31_536_000:
         problems.append("HSTS missing or shorter than a year")
     if "ContentTypeOptions" not in security:
@@ -396,16 +436,30 @@ def test_checks_catch_broader_function_permissions(template: Template) -> None:
     assert any("is not the bundle prefix" in p for p in problems)
 
 
-def test_checks_catch_open_cors_missing_throttling_and_unsafe_csp(template: Template) -> None:
+def test_checks_catch_cors_missing_throttling_and_unsafe_csp(template: Template) -> None:
     broken = copy.deepcopy(template)
     api = broken["Resources"]["DiagnosisApi"]["Properties"]
-    api["CorsConfiguration"]["AllowOrigins"] = ["*"]
+    api["CorsConfiguration"] = {"AllowOrigins": ["*"]}
     del api["DefaultRouteSettings"]["ThrottlingRateLimit"]
     headers = broken["Resources"]["SiteSecurityHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]
     csp = headers["SecurityHeadersConfig"]["ContentSecurityPolicy"]
-    csp["ContentSecurityPolicy"] = {"Fn::Sub": "default-src 'self' 'unsafe-inline'"}
+    csp["ContentSecurityPolicy"] = {"Fn::Sub": "default-src 'self' 'unsafe-inline'; connect-src *"}
     assert len(api_problems(broken)) == 2
     assert "CSP allows inline or eval'd code" in cloudfront_problems(broken)
+    assert "CSP connect-src is not the site's own origin alone" in cloudfront_problems(broken)
+
+
+def test_the_api_is_reached_through_the_distribution_with_the_functions_header(template: Template) -> None:
+    assert api_route_problems(template) == []
+    broken = copy.deepcopy(template)
+    config = broken["Resources"]["SiteDistribution"]["Properties"]["DistributionConfig"]
+    (api_origin,) = [o for o in config["Origins"] if o["Id"] == "api"]
+    api_origin["OriginCustomHeaders"][0]["HeaderValue"] = "a constant anyone could read here"
+    diagnose = next(b for b in config["CacheBehaviors"] if b["PathPattern"] == "/diagnose")
+    diagnose["CachePolicyId"] = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+    diagnose["AllowedMethods"] = ["GET", "HEAD"]
+    del config["WebACLId"]
+    assert len(api_route_problems(broken)) == 4
 
 
 # ---------------------------------------------------------------- linters

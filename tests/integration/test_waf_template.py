@@ -1,0 +1,80 @@
+"""infra/waf.yaml: the per-client rate limit in front of the service (a CloudFront web ACL, in us-east-1).
+
+It cannot be deployed here; what can be checked is checked: the linters, that it limits /diagnose per
+client address and nothing else, that its refusal has the API's error shape, that it keeps no client
+addresses, and that the service template accepts the ARN it outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from function.schemas import ErrorResponse
+from infra.cfn_yaml import load_template
+from infra.locations import REPO_ROOT
+
+WAF_TEMPLATE = REPO_ROOT / "infra" / "waf.yaml"
+
+
+@pytest.fixture(scope="module")
+def web_acl() -> dict[str, Any]:
+    (acl,) = [
+        r for r in load_template(WAF_TEMPLATE)["Resources"].values() if r["Type"] == "AWS::WAFv2::WebACL"
+    ]
+    return dict(acl["Properties"])
+
+
+def test_cfn_lint_with_serverless_rules_is_clean() -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--append-rules", "cfn_lint_serverless.rules", "--",
+         str(WAF_TEMPLATE)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_it_limits_diagnosis_requests_per_client_address_and_lets_the_rest_pass(
+    web_acl: dict[str, Any],
+) -> None:
+    assert web_acl["Scope"] == "CLOUDFRONT" and web_acl["DefaultAction"] == {"Allow": {}}
+    (rule,) = web_acl["Rules"]
+    rate = rule["Statement"]["RateBasedStatement"]
+    assert rate["AggregateKeyType"] == "IP"
+    match = rate["ScopeDownStatement"]["ByteMatchStatement"]
+    assert (match["FieldToMatch"], match["SearchString"]) == ({"UriPath": {}}, "/diagnose")
+    assert match["PositionalConstraint"] == "EXACTLY"
+    assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    template = load_template(WAF_TEMPLATE)
+    assertion = template["Rules"]["CloudFrontWebAclsLiveInUsEast1"]["Assertions"][0]["Assert"]
+    assert assertion == {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}
+
+
+def test_its_refusal_has_the_apis_error_shape(web_acl: dict[str, Any]) -> None:
+    (rule,) = web_acl["Rules"]
+    key = rule["Action"]["Block"]["CustomResponse"]["CustomResponseBodyKey"]
+    body = web_acl["CustomResponseBodies"][key]
+    assert body["ContentType"] == "APPLICATION_JSON"
+    error = ErrorResponse.model_validate(json.loads(body["Content"])).error
+    assert error.code == "rate_limited" and "wait" in error.message
+
+
+def test_no_request_samples_keep_client_addresses(web_acl: dict[str, Any]) -> None:
+    configs = [web_acl["VisibilityConfig"], *(rule["VisibilityConfig"] for rule in web_acl["Rules"])]
+    assert all(config["SampledRequestsEnabled"] is False for config in configs)
+
+
+def test_the_service_template_takes_the_arn_it_outputs() -> None:
+    pattern = load_template(REPO_ROOT / "template.yaml")["Parameters"]["SiteWebAclArn"]["AllowedPattern"]
+    arn = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/cxr-screening-waf-site/a1b2c3d4-5678-90ab-cdef"
+    assert re.fullmatch(pattern, arn) and re.fullmatch(pattern, "")
+    assert not re.fullmatch(pattern, arn.replace("us-east-1", "eu-west-1"))
+    assert not re.fullmatch(pattern, arn.replace("global", "regional"))
+    output = load_template(WAF_TEMPLATE)["Outputs"]["WebAclArn"]["Value"]
+    assert output == {"Fn::GetAtt": ["SiteWebAcl", "Arn"]}

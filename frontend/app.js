@@ -415,6 +415,9 @@
     if (status === 415 || /unsupported/.test(code)) return "unsupported";
     if (/too_small/.test(code)) return "too_small";
     if (/undecodable|invalid_image|corrupt|unreadable/.test(code)) return "unreadable";
+    // The per-client limit (the WAF in front of the API, infra/waf.yaml) is lifted only when this address
+    // slows down: said so, without a retry button. A 429 without that code is the API's shared throttling.
+    if (code === "rate_limited") return "rate_limited";
     if (status === 429) return "busy";
     if (status === 503 || status === 502 || status === 504) return "unavailable";
     if (status >= 500) return "server";

@@ -109,6 +109,8 @@
       "error.unavailable":
         "El servicio no está disponible en este momento. Inténtelo de nuevo en unos minutos.",
       "error.busy": "El servicio está recibiendo demasiadas solicitudes. Espere un momento e inténtelo de nuevo.",
+      "error.rate_limited":
+        "Se enviaron demasiadas imágenes desde esta conexión en poco tiempo. Espere unos minutos y vuelva a intentarlo.",
       "error.server": "El servicio tuvo un problema al analizar la imagen. Inténtelo de nuevo más tarde.",
       "error.network":
         "No se pudo conectar con el servicio. Compruebe su conexión a Internet e inténtelo de nuevo.",
@@ -208,6 +210,7 @@
       "error.invalid": "The request was not valid. Reload the page and try again.",
       "error.unavailable": "The service is not available right now. Please try again in a few minutes.",
       "error.busy": "The service is receiving too many requests. Wait a moment and try again.",
+      "error.rate_limited": "Too many images were sent from this connection in a short time. Wait a few minutes and try again.",
       "error.server": "The service had a problem analysing the image. Please try again later.",
       "error.network": "Could not reach the service. Check your Internet connection and try again.",
       "error.timeout": "The service took too long to answer. Please try again.",

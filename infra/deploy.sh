@@ -19,13 +19,14 @@
 #   -h, --help          this text
 #
 # Steps: sam build; sam deploy (the script stops if its change set was declined); read the stack outputs
-# (ApiUrl, SiteUrl, SiteBucketName, SiteDistributionId, ArtifactsBucketName, ArtifactsPrefix); python -m
-# training publish --versioned (to <ArtifactsPrefix><bundle_version>/, manifest.json last, never over another
-# version); python -m infra.bundle_versions switch (the stack's BundleVersion parameter, one atomic stack
-# update; no update when it already serves it), then GET <ApiUrl>/health until it reports that version (else
-# switched back, and the script stops before the page); aws s3 sync --delete of frontend/ to the site bucket
-# as it is (its config.js names no API address: the distribution serves the page and routes /diagnose and
-# /health to the API, one origin, as `make run` does); CloudFront invalidation.
+# (ApiUrl, SiteUrl, SiteBucketName, SiteDistributionId, ArtifactsBucketName, ArtifactsPrefix); aws s3 sync
+# --delete of frontend/ to the site bucket as it is (its config.js names no API address: the distribution
+# serves the page and routes /diagnose and /health to the API, one origin, as `make run` does) and a
+# CloudFront invalidation, right after the stack that goes with it; python -m training publish --versioned
+# (to <ArtifactsPrefix><bundle_version>/, manifest.json last, never over another version); python -m
+# infra.bundle_versions switch (the stack's BundleVersion parameter, one atomic stack update; no update when
+# it already serves it), then GET <ApiUrl>/health until it reports that version (else switched back, and
+# the script fails).
 # Rolling a model back: python -m infra.bundle_versions list / switch --version <an earlier one>.
 # Refused before anything is built: sam deploy --guided on an existing stack, and a BundleVersion in the sam
 # deploy arguments or samconfig.toml (either would change the served bundle behind the switch's back).
@@ -149,23 +150,8 @@ ARTIFACTS_BUCKET="$(output ArtifactsBucketName)"
 ARTIFACTS_PREFIX="$(output ArtifactsPrefix)"
 API_URL="${API_URL%/}"
 
-if [[ "$DO_BUNDLE" == 1 ]]; then
-  BUNDLE_VERSION="$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["bundle_version"])' \
-    "$BUNDLE/manifest.json")"
-  step "publishing $BUNDLE (bundle $BUNDLE_VERSION) to s3://$ARTIFACTS_BUCKET/$ARTIFACTS_PREFIX$BUNDLE_VERSION/"
-  "$PYTHON" -m training publish --bundle "$BUNDLE" --bucket "$ARTIFACTS_BUCKET" --prefix "$ARTIFACTS_PREFIX" \
-    --versioned
-  VERIFY_ARGS=()
-  if [[ "$DO_VERIFY" == 1 ]]; then VERIFY_ARGS=(--verify-url "$API_URL" --verify-timeout "$VERIFY_TIMEOUT"); fi
-  step "switching the stack to bundle $BUNDLE_VERSION"
-  "$PYTHON" -m infra.bundle_versions switch --stack-name "$STACK_NAME" --region "$REGION" \
-    --version "$BUNDLE_VERSION" ${VERIFY_ARGS[@]+"${VERIFY_ARGS[@]}"}
-elif [[ "$DO_STACK" == 1 && "$DO_VERIFY" == 1 ]]; then
-  step "checking that $API_URL/health serves the stack's bundle"
-  "$PYTHON" -m infra.bundle_versions verify --stack-name "$STACK_NAME" --region "$REGION" \
-    --verify-url "$API_URL" --verify-timeout "$VERIFY_TIMEOUT"
-fi
-
+# The page right after the stack: a new stack (no CORS, its own origin) and the page that goes with it
+# should not wait for the bundle's checks, nor be held back if a bundle is switched back.
 if [[ "$DO_PAGE" == 1 ]]; then
   step "uploading the page to s3://$SITE_BUCKET/"
   # Assets first with a short cache lifetime, then the two files that name them, never cached, so a
@@ -186,6 +172,23 @@ if [[ "$DO_PAGE" == 1 ]]; then
   else
     echo "deploy: no CloudFront distribution found for $SITE_URL; skipped the invalidation" >&2
   fi
+fi
+
+if [[ "$DO_BUNDLE" == 1 ]]; then
+  BUNDLE_VERSION="$("$PYTHON" -c 'import json, sys; print(json.load(open(sys.argv[1]))["bundle_version"])' \
+    "$BUNDLE/manifest.json")"
+  step "publishing $BUNDLE (bundle $BUNDLE_VERSION) to s3://$ARTIFACTS_BUCKET/$ARTIFACTS_PREFIX$BUNDLE_VERSION/"
+  "$PYTHON" -m training publish --bundle "$BUNDLE" --bucket "$ARTIFACTS_BUCKET" --prefix "$ARTIFACTS_PREFIX" \
+    --versioned
+  VERIFY_ARGS=()
+  if [[ "$DO_VERIFY" == 1 ]]; then VERIFY_ARGS=(--verify-url "$API_URL" --verify-timeout "$VERIFY_TIMEOUT"); fi
+  step "switching the stack to bundle $BUNDLE_VERSION"
+  "$PYTHON" -m infra.bundle_versions switch --stack-name "$STACK_NAME" --region "$REGION" \
+    --version "$BUNDLE_VERSION" ${VERIFY_ARGS[@]+"${VERIFY_ARGS[@]}"}
+elif [[ "$DO_STACK" == 1 && "$DO_VERIFY" == 1 ]]; then
+  step "checking that $API_URL/health serves the stack's bundle"
+  "$PYTHON" -m infra.bundle_versions verify --stack-name "$STACK_NAME" --region "$REGION" \
+    --verify-url "$API_URL" --verify-timeout "$VERIFY_TIMEOUT"
 fi
 
 step "done"

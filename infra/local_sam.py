@@ -151,6 +151,16 @@ def local_template(built: Path, s3_endpoint: str, destination: Path) -> Path:
     return destination
 
 
+def sam_pseudo_stack_id() -> str:
+    """The AWS::StackId the SAM CLI gives a template it runs locally (a fixed fake; `--parameter-overrides`
+    takes no pseudo parameter), read from the SAM CLI's own code with its own Python."""
+    script = (
+        "from samcli.lib.intrinsic_resolver.intrinsics_symbol_table import IntrinsicsSymbolTable as T\n"
+        "print(T.DEFAULT_PSEUDO_PARAM_VALUES[T.AWS_STACK_ID])"
+    )
+    return _run([SAM.parent / "python", "-c", script], timeout=60).stdout.strip()
+
+
 @dataclass
 class SamApi:
     """A running `sam local start-api`: its URL, its log, and ways to look inside the function's container."""
@@ -160,6 +170,13 @@ class SamApi:
     image_tag: str
     process: subprocess.Popen[bytes]
     s3: LocalS3Server
+    origin_verify: str
+    """What the template made the function's CXR_ORIGIN_VERIFY (from the AWS::StackId given to SAM)."""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The header CloudFront adds in AWS: without it the function answers 403."""
+        return {"x-origin-verify": self.origin_verify}
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -209,6 +226,7 @@ def sam_local_api(built_template: Path, image_tag: str, workdir: Path, bundle: P
     try:
         version = json.loads((bundle / "manifest.json").read_text())["bundle_version"]
         upload_bundle(s3.client(), bundle, bucket=BUCKET, prefix=f"{PREFIX}{version}/")
+        stack_uuid = sam_pseudo_stack_id().rsplit("/", 1)[-1]  # the template makes CXR_ORIGIN_VERIFY of it
         template = local_template(built_template, s3.endpoint_url, workdir / "template.local.yaml")
         port = free_port()
         with log_path.open("wb") as log:
@@ -236,7 +254,7 @@ def sam_local_api(built_template: Path, image_tag: str, workdir: Path, bundle: P
                 start_new_session=True,
             )
         _wait_for_port(port, process, log_path)
-        yield SamApi(f"http://127.0.0.1:{port}", log_path, image_tag, process, s3)
+        yield SamApi(f"http://127.0.0.1:{port}", log_path, image_tag, process, s3, stack_uuid)
     finally:
         if process is not None:
             _stop_sam(process, image_tag)
@@ -323,11 +341,11 @@ def image_size(tag: str) -> int:
     return int(_run(["docker", "image", "inspect", "--format", "{{.Size}}", tag], timeout=30).stdout.strip())
 
 
-def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, Any], float]:
+def _post(api: SamApi, body: dict[str, Any]) -> tuple[int, dict[str, Any], float]:
     import httpx2
 
     started = time.perf_counter()
-    response = httpx2.post(url, json=body, timeout=120)
+    response = httpx2.post(api.url + "/diagnose", json=body, headers=api.headers, timeout=120)
     return response.status_code, response.json(), time.perf_counter() - started
 
 
@@ -351,15 +369,15 @@ def measure(bundle: Path, radiograph: Path, large_image: Path | None) -> dict[st
             }
             with sam_local_api(built, tag, workdir, bundle) as api:
                 body = {"image": base64.b64encode(radiograph.read_bytes()).decode()}
-                status, answer, cold = _post(api.url + "/diagnose", body)
+                status, answer, cold = _post(api, body)
                 figures["cold_status"] = status
                 figures["cold_result"] = answer.get("result")
                 figures["cold_client_s"] = round(cold, 3)
-                warm = [_post(api.url + "/diagnose", body)[2] for _ in range(20)]
+                warm = [_post(api, body)[2] for _ in range(20)]
                 figures["warm_client_ms_median"] = round(sorted(warm)[len(warm) // 2] * 1000, 1)
                 if large_image is not None:
                     status, answer, seconds = _post(
-                        api.url + "/diagnose", {"image": base64.b64encode(large_image.read_bytes()).decode()}
+                        api, {"image": base64.b64encode(large_image.read_bytes()).decode()}
                     )
                     figures["large_status"] = status
                     figures["large_result"] = answer.get("result") or answer.get("error", {}).get("code")

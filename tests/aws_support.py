@@ -28,10 +28,17 @@ def loopback_aws(server: LocalS3Server) -> dict[str, str]:
     return {**DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": server.endpoint_url}
 
 
+def stack_uuid(stack_id: str) -> str:
+    """template.yaml's ``!Select [2, !Split ["/", !Ref "AWS::StackId"]]``: the origin header's value."""
+    return stack_id.split("/")[2]
+
+
 class FunctionAsConfigured:
     """The real function app, configured the way Lambda would configure it from a stack on the loopback
     server: ``CXR_BUNDLE_LOCATION`` from the stack's ``BundleLocation`` output (template.yaml's expression,
-    evaluated by moto's CloudFormation) and ``CXR_BUNDLE_VERSION`` from its ``BundleVersion`` parameter.
+    evaluated by moto's CloudFormation), ``CXR_BUNDLE_VERSION`` from its ``BundleVersion`` parameter and
+    ``CXR_ORIGIN_VERIFY`` from its id (so it refuses requests that did not come through
+    ``ThroughDistribution``).
 
     An ASGI app: each request reads the stack's configuration, and a new one gets a fresh app with nothing
     loaded, as Lambda starts new containers after a configuration change. Before the stack exists every
@@ -42,11 +49,11 @@ class FunctionAsConfigured:
     def __init__(self, server: LocalS3Server, stack_name: str) -> None:
         self._server = server
         self._stack_name = stack_name
-        self._configuration: tuple[str, str] | None = None
+        self._configuration: tuple[str, str, str] | None = None
         self._app: Any = None
 
-    def configuration(self) -> tuple[str, str] | None:
-        """(bundle location, bundle version) as the stack says now; None without the stack."""
+    def configuration(self) -> tuple[str, str, str] | None:
+        """(bundle location, bundle version, origin header value) as the stack says now; None without it."""
         from botocore.exceptions import ClientError
 
         try:
@@ -56,7 +63,8 @@ class FunctionAsConfigured:
         described = stack["Stacks"][0]
         outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
         parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
-        return outputs["BundleLocation"], parameters.get("BundleVersion", "")
+        version = parameters.get("BundleVersion", "")
+        return outputs["BundleLocation"], version, stack_uuid(described["StackId"])
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         from fastapi.responses import JSONResponse
@@ -69,8 +77,27 @@ class FunctionAsConfigured:
             self._configuration, self._app = configuration, self._new_app(*configuration)
         await self._app(scope, receive, send)
 
-    def _new_app(self, location: str, version: str) -> Any:
+    def _new_app(self, location: str, version: str, origin_verify: str) -> Any:
         from function.app import create_app
         from function.settings import Settings
 
-        return create_app(Settings(bundle_location=location, bundle_version=version))
+        settings = Settings(bundle_location=location, bundle_version=version, origin_verify=origin_verify)
+        return create_app(settings)
+
+
+class ThroughDistribution:
+    """The stack's CloudFront distribution as far as the API sees it: every request passed on with the
+    ``X-Origin-Verify`` header (a viewer's own one replaced), valued as template.yaml values it."""
+
+    def __init__(self, app: Any, server: LocalS3Server, stack_name: str) -> None:
+        self._app = app
+        self._server = server
+        self._stack_name = stack_name
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            stack = client(self._server, "cloudformation").describe_stacks(StackName=self._stack_name)
+            value = stack_uuid(stack["Stacks"][0]["StackId"]).encode()
+            headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"x-origin-verify"]
+            scope = {**scope, "headers": [*headers, (b"x-origin-verify", value)]}
+        await self._app(scope, receive, send)

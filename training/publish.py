@@ -114,10 +114,7 @@ def _put_if_absent(s3: Any, bucket: str, key: str, content: bytes, checksum: str
     try:
         s3.put_object(Bucket=bucket, Key=key, Body=content, IfNoneMatch="*", **_object_fields(key, checksum))
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in (
-            "PreconditionFailed",
-            "ConditionalRequestConflict",
-        ):
+        if error.response.get("Error", {}).get("Code") in KEY_TAKEN:
             return False
         raise
     return True

@@ -41,6 +41,7 @@ ERROR_KINDS = (
     "invalid",
     "unavailable",
     "busy",
+    "rate_limited",
     "server",
     "network",
     "timeout",
@@ -409,6 +410,32 @@ def test_service_unavailable_is_explained(page: Page, tmp_path: Path) -> None:
         card.locator(".result-retry").click()  # same file again, still refused while the bundle is bad
         expect(page.locator(RESULT)).to_have_attribute("data-error", "unavailable")
         assert len(sent) == 1
+
+
+def test_the_per_client_limit_is_explained_without_a_retry_button(page: Page, stack_url: str) -> None:
+    """The WAF's 429 (it cannot run here: its answer exactly as infra/waf.yaml writes it) says to wait
+    minutes, unlike the API's own throttling, and offers no immediate retry."""
+    waf = load_template(REPO_ROOT / "infra" / "waf.yaml")
+    (acl,) = waf["Resources"].values()
+    (rule,) = acl["Properties"]["Rules"]
+    response = rule["Action"]["Block"]["CustomResponse"]
+    body = acl["Properties"]["CustomResponseBodies"][response["CustomResponseBodyKey"]]
+    window = str(waf["Parameters"]["EvaluationWindowSeconds"]["Default"])
+    radiograph = sorted(images(TRAINING_SET / "Normal" / "images"))[0]
+    open_page(page, stack_url)
+    page.route(
+        "**/diagnose",
+        lambda route: route.fulfill(
+            status=response["ResponseCode"],
+            content_type="application/json",
+            headers={"retry-after": window},
+            body=body["Content"],
+        ),
+    )
+    choose_and_diagnose(page, radiograph)
+    expect(page.locator(RESULT)).to_have_attribute("data-error", "rate_limited")
+    expect(page.locator(f"{RESULT} .error-message")).to_contain_text("Espere unos minutos")
+    expect(page.locator(f"{RESULT} .result-retry")).to_have_count(0)
 
 
 def test_network_failure_is_explained(page: Page, stack_url: str) -> None:

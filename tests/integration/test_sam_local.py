@@ -72,7 +72,7 @@ def _first(folder: Path) -> Path:
 
 def _post_file(api: local_sam.SamApi, path: Path) -> httpx2.Response:
     body = {"image": base64.b64encode(path.read_bytes()).decode()}
-    return httpx2.post(f"{api.url}/diagnose", json=body, timeout=120)
+    return httpx2.post(f"{api.url}/diagnose", json=body, headers=api.headers, timeout=120)
 
 
 def _assert_same_reading(answer: dict[str, Any], expected: dict[str, Any]) -> None:
@@ -122,7 +122,7 @@ def test_warm_container_reads_normal_and_rejects_a_non_radiograph(
 
 
 def test_health_reports_the_published_bundle(sam_api: local_sam.SamApi) -> None:
-    response = httpx2.get(f"{sam_api.url}/health", timeout=60)
+    response = httpx2.get(f"{sam_api.url}/health", headers=sam_api.headers, timeout=60)
     manifest = json.loads((RELEASE_BUNDLE / "manifest.json").read_text())
     assert response.status_code == 200
     assert response.json()["loaded"] is True
@@ -130,9 +130,13 @@ def test_health_reports_the_published_bundle(sam_api: local_sam.SamApi) -> None:
 
 
 def test_client_errors_come_back_as_json_4xx(sam_api: local_sam.SamApi) -> None:
-    not_json = httpx2.post(f"{sam_api.url}/diagnose", content=b"not json", timeout=60)
+    headers = sam_api.headers
+    not_json = httpx2.post(f"{sam_api.url}/diagnose", content=b"not json", headers=headers, timeout=60)
     not_an_image = httpx2.post(
-        f"{sam_api.url}/diagnose", json={"image": base64.b64encode(b"plain text").decode()}, timeout=60
+        f"{sam_api.url}/diagnose",
+        json={"image": base64.b64encode(b"plain text").decode()},
+        headers=headers,
+        timeout=60,
     )
     for response in (not_json, not_an_image):
         assert 400 <= response.status_code < 500, response.text
@@ -157,3 +161,13 @@ def test_image_has_no_tensorflow_and_fits_amazon_linux_2023(sam_api: local_sam.S
     needs = local_sam.glibc_requirements(sam_api.image_tag)
     assert needs["GLIBC"] <= local_sam.GLIBC_AL2023, needs
     assert needs["GLIBCXX"] <= local_sam.GLIBCXX_AL2023, needs
+
+
+def test_a_request_without_the_distributions_header_is_refused(sam_api: local_sam.SamApi) -> None:
+    """The template's wiring end to end: the function's CXR_ORIGIN_VERIFY is the last part of the stack id
+    (SAM's), and a request without it, as one sent to the execute-api address, gets the 403."""
+    assert sam_api.origin_verify and sam_api.origin_verify in local_sam.sam_pseudo_stack_id()
+    for headers in ({}, {"x-origin-verify": local_sam.sam_pseudo_stack_id()}):  # the whole id is not it
+        response = httpx2.get(f"{sam_api.url}/health", headers=headers, timeout=60)
+        assert response.status_code == 403, response.text
+        assert response.json()["error"]["code"] == "forbidden"

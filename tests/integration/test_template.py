@@ -207,6 +207,8 @@ def api_route_problems(template: Template) -> list[str]:
             problems.append(f"{path}: the viewer's Host header would reach API Gateway (or headers are lost)")
         if method not in behavior.get("AllowedMethods", []):
             problems.append(f"{path}: {method} not allowed")
+    if template["Outputs"]["ApiUrl"]["Value"] != {"Fn::Sub": "https://${SiteDistribution.DomainName}"}:
+        problems.append("ApiUrl is not the distribution's address (verifying there would get the 403)")
     acl = config.get("WebACLId")
     if acl != {"Fn::If": ["HasSiteWebAcl", {"Ref": "SiteWebAclArn"}, {"Ref": "AWS::NoValue"}]}:
         problems.append("the distribution does not take the SiteWebAclArn parameter's web ACL")
@@ -459,7 +461,8 @@ def test_the_api_is_reached_through_the_distribution_with_the_functions_header(t
     diagnose["CachePolicyId"] = "658327ea-f89d-4fab-a63d-7e88639e58f6"
     diagnose["AllowedMethods"] = ["GET", "HEAD"]
     del config["WebACLId"]
-    assert len(api_route_problems(broken)) == 4
+    broken["Outputs"]["ApiUrl"]["Value"] = {"Fn::Sub": "https://${DiagnosisApi}.execute-api.${AWS::Region}"}
+    assert len(api_route_problems(broken)) == 5
 
 
 # ---------------------------------------------------------------- linters

@@ -40,7 +40,7 @@ def test_cfn_lint_with_serverless_rules_is_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_it_limits_diagnosis_requests_per_client_address_and_lets_the_rest_pass(
+def test_it_limits_diagnosis_posts_per_client_address_and_lets_the_rest_pass(
     web_acl: dict[str, Any],
 ) -> None:
     assert web_acl["Scope"] == "CLOUDFRONT" and web_acl["DefaultAction"] == {"Allow": {}}
@@ -48,9 +48,17 @@ def test_it_limits_diagnosis_requests_per_client_address_and_lets_the_rest_pass(
     rate = rule["Statement"]["RateBasedStatement"]
     assert rate["AggregateKeyType"] == "IP"
     match = rate["ScopeDownStatement"]["ByteMatchStatement"]
-    assert (match["FieldToMatch"], match["SearchString"]) == ({"UriPath": {}}, "/diagnose")
+    assert (match["FieldToMatch"], match["SearchString"]) == ({"Method": {}}, "POST")
     assert match["PositionalConstraint"] == "EXACTLY"
-    assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    response = rule["Action"]["Block"]["CustomResponse"]
+    assert response["ResponseCode"] == 429
+    retry_after = {"Name": "retry-after", "Value": {"Ref": "EvaluationWindowSeconds"}}
+    assert response["ResponseHeaders"] == [retry_after]
+    service = load_template(REPO_ROOT / "template.yaml")["Resources"]["SiteDistribution"]["Properties"]
+    behaviors = service["DistributionConfig"]["CacheBehaviors"]
+    takes_post = [b["PathPattern"] for b in behaviors if "POST" in b["AllowedMethods"]]
+    assert takes_post == ["/diagnose"], "every POST that reaches an origin must be a diagnosis"
+    assert "POST" not in service["DistributionConfig"]["DefaultCacheBehavior"]["AllowedMethods"]
     template = load_template(WAF_TEMPLATE)
     assertion = template["Rules"]["CloudFrontWebAclsLiveInUsEast1"]["Assertions"][0]["Assert"]
     assert assertion == {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}

@@ -7,13 +7,12 @@ parameter on the stack's own template, every other parameter kept, so:
 
 - it is atomic: containers started after it read the new version, warm ones keep the bundle they verified
   until Lambda replaces them, and no container ever sees a half-written bundle;
-- CloudFormation rolls it back by itself if the update fails;
+- CloudFormation rolls it back by itself if the update fails (and ``switch`` says what failed);
 - undoing a bad model is one more switch, to the version listed before it.
 
     python -m infra.bundle_versions list   --stack-name S --region R
     python -m infra.bundle_versions switch --stack-name S --region R --version V [--verify-url API_URL]
     python -m infra.bundle_versions verify --stack-name S --region R --verify-url API_URL
-    python -m infra.bundle_versions preflight --stack-name S --region R [--config-env E] [-- SAM_ARGS]
 
 A version is switched to only when its manifest and every file it lists are in the bucket with the
 checksums ``publish`` recorded (the function verifies the content itself on load). With ``--verify-url``
@@ -26,14 +25,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
-import tomllib
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from function.bundle_format import MANIFEST, BundleError, parse_manifest
@@ -206,59 +202,6 @@ def switch_and_verify(
     return before
 
 
-VERSION_OVERRIDE = re.compile(rf"\b{VERSION_PARAMETER}\s*[=,]")
-"""``BundleVersion=...`` or ``ParameterKey=BundleVersion,...``: the forms SAM reads as an override."""
-
-
-def deploy_problems(
-    samconfig: Path, config_env: str, sam_deploy_args: list[str], stack_exists: bool
-) -> list[str]:
-    """Why a ``sam deploy`` would change the served bundle behind the switch's back (empty: it would not).
-
-    SAM keeps a parameter it is not given (UsePreviousValue), so a plain ``sam deploy`` keeps the stack's
-    BundleVersion. But ``--guided`` offers each parameter's template default, not the stack's value (an
-    empty BundleVersion: the function finds no bundle and answers 503), and saves the answers in
-    samconfig.toml, from where every later deploy would send them again.
-    """
-    problems = []
-    try:
-        config = tomllib.loads(samconfig.read_text())
-    except FileNotFoundError:
-        config = {}
-    for section in ("deploy", "global"):
-        overrides = (
-            config.get(config_env, {}).get(section, {}).get("parameters", {}).get("parameter_overrides")
-        )
-        if overrides is not None and VERSION_OVERRIDE.search(json.dumps(overrides)):
-            where = f"{samconfig.name} [{config_env}.{section}.parameters] parameter_overrides"
-            problems.append(
-                f"{where} sets {VERSION_PARAMETER} (sam deploy --guided saves it there): every deploy would "
-                f"switch the served bundle to it. Remove {VERSION_PARAMETER} from it; this script switches."
-            )
-    if any(VERSION_OVERRIDE.search(arg) for arg in sam_deploy_args):
-        problems.append(
-            f"{VERSION_PARAMETER} is set by --bundle (this script switches to it), not by sam deploy"
-        )
-    if stack_exists and any(arg in ("--guided", "-g") for arg in sam_deploy_args):
-        problems.append(
-            "sam deploy --guided would set BundleVersion back to its empty default on this existing stack "
-            "(the function would answer 503) and save it in samconfig.toml; deploy without --guided"
-        )
-    return problems
-
-
-def _stack_exists(cloudformation: Any, args: argparse.Namespace) -> bool:
-    from botocore.exceptions import ClientError
-
-    try:
-        cloudformation.describe_stacks(StackName=args.stack_name)
-    except ClientError as error:
-        if "does not exist" in str(error):
-            return False
-        raise
-    return True
-
-
 def _head(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
     from botocore.exceptions import ClientError
 
@@ -278,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m infra.bundle_versions", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("command", choices=["list", "switch", "verify", "preflight"])
+    parser.add_argument("command", choices=["list", "switch", "verify"])
     parser.add_argument("--stack-name", required=True)
     parser.add_argument("--region", required=True)
     parser.add_argument("--version", help="switch: the bundle_version to serve")
@@ -288,11 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--verify-timeout", type=float, default=120.0, help="seconds (default 120)")
     parser.add_argument("--json", action="store_true", help="list: one JSON object instead of lines")
-    parser.add_argument("--config-env", default="default", help="preflight: the samconfig.toml environment")
-    argv = sys.argv[1:] if argv is None else argv
-    cut = argv.index("--") if "--" in argv else len(argv)
-    sam_args = argv[cut + 1 :]  # preflight: the arguments for sam deploy, after --
-    args = parser.parse_args(argv[:cut])
+    args = parser.parse_args(argv)
     if args.command == "switch" and not args.version:
         parser.error("switch needs --version")
     if args.command == "verify" and not args.verify_url:
@@ -304,13 +243,6 @@ def main(argv: list[str] | None = None) -> int:
     cloudformation = boto3.client("cloudformation", region_name=args.region)
     s3 = boto3.client("s3", region_name=args.region)
     try:
-        if args.command == "preflight":
-            problems = deploy_problems(
-                Path("samconfig.toml"), args.config_env, sam_args, _stack_exists(cloudformation, args)
-            )
-            for problem in problems:
-                print(f"deploy: {problem}", file=sys.stderr)
-            return 1 if problems else 0
         if args.command == "list":
             stack = stack_bundle(cloudformation, args.stack_name)
             versions = published_versions(s3, stack.bucket, stack.prefix)

@@ -116,7 +116,7 @@ if [[ "$DO_STACK" == 1 ]]; then
   command -v "$SAM" >/dev/null || die "the SAM CLI is needed (make .venv-sam/.installed, or pip install aws-sam-cli)"
   # A sam deploy that would set BundleVersion itself (--guided on a live stack, or samconfig.toml's saved
   # answers) would change the served bundle behind the switch's back: refused before anything is built.
-  "$PYTHON" -m infra.bundle_versions preflight --stack-name "$STACK_NAME" --region "$REGION" \
+  "$PYTHON" -m infra.deploy_preflight --stack-name "$STACK_NAME" --region "$REGION" \
     --config-env "$CONFIG_ENV" -- ${SAM_DEPLOY_ARGS[@]+"${SAM_DEPLOY_ARGS[@]}"}
   step "sam build"
   "$SAM" build --config-env "$CONFIG_ENV"

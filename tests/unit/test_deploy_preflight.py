@@ -1,4 +1,4 @@
-"""Before ``sam deploy``: nothing may set the served bundle behind the switch's back (infra.bundle_versions).
+"""Before ``sam deploy``: nothing may set the served bundle behind the switch's back (infra.deploy_preflight).
 
 ``sam deploy --guided`` offers each parameter's template default (an empty BundleVersion: no bundle, 503)
 and saves its answers in samconfig.toml; these are the forms it and a person write there.
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.bundle_versions import deploy_problems
+from infra.deploy_preflight import deploy_problems
 from infra.locations import REPO_ROOT
 
 GUIDED_SAVE = 'parameter_overrides = "AlarmEmail=\\"\\" ArtifactsPrefix=\\"models/\\" BundleVersion=\\"\\""'

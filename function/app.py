@@ -6,7 +6,8 @@ a named HTTP API stage off the path first (``function.lambda_events``), so the r
 
 Error contract: every non-2xx answer is ``{"error": {"code": "...", "message": "..."}}``; a client's
 mistake is a 4xx (400 bad JSON / base64 / image, 413 too large, 415 not a type we read, 422 missing or
-wrong field), 503 means the model bundle is unavailable (a generic message: the reason names S3 keys and
+wrong field; deployed, 403 for a request that did not come through the site's CloudFront distribution),
+503 means the model bundle is unavailable (a generic message: the reason names S3 keys and
 hashes, so it goes to the log only), and anything unexpected is a generic 500 that echoes nothing.
 Request bodies are never logged: one line per request with status, latency and result.
 

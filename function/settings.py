@@ -55,7 +55,8 @@ class Settings(BaseSettings):
         default_factory=list,
         description=(
             "Origins allowed by CORS when the app itself must answer cross-origin requests (local runs), "
-            "comma-separated or a JSON list. Empty: no CORS middleware (in AWS the HttpApi does CORS)."
+            "comma-separated or a JSON list. Empty: no CORS middleware (none in AWS either: the page and "
+            "the API share one origin)."
         ),
     )
     origin_verify: str = Field(

@@ -202,19 +202,16 @@ def switch_and_verify(
     return before
 
 
-def _head(s3: Any, bucket: str, key: str) -> dict[str, Any] | None:
+def _exists(s3: Any, bucket: str, key: str) -> bool:
     from botocore.exceptions import ClientError
 
     try:
-        return dict(s3.head_object(Bucket=bucket, Key=key))
+        s3.head_object(Bucket=bucket, Key=key)
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") in NO_STORED_OBJECT:
-            return None
+            return False
         raise
-
-
-def _exists(s3: Any, bucket: str, key: str) -> bool:
-    return _head(s3, bucket, key) is not None
+    return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -252,7 +249,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(("* " if version == stack.live_version else "  ") + version)
             return 0
         if args.command == "verify":
-            live = stack_bundle(cloudformation, args.stack_name).live_version or ""
+            stack = stack_bundle(cloudformation, args.stack_name)
+            live = stack.live_version or ""
+            if not live and not _exists(s3, stack.bucket, stack.prefix + MANIFEST):
+                print(f"{args.stack_name} serves no bundle yet: nothing to verify (switch to one first)")
+                return 0
             wait_until_serving(args.verify_url, live, args.verify_timeout)
             print(f"{args.verify_url} serves bundle {live}")
             return 0

@@ -36,6 +36,12 @@ def _construct_intrinsic(loader: _CfnLoader, tag_suffix: str, node: yaml.Node) -
 _CfnLoader.add_multi_constructor("!", _construct_intrinsic)
 
 
+def stack_uuid(stack_id: str) -> str:
+    """template.yaml's ``!Select [2, !Split ["/", !Ref "AWS::StackId"]]``: the stack id's last part, the
+    value of the origin header CloudFront adds and the function checks (CXR_ORIGIN_VERIFY)."""
+    return stack_id.split("/")[2]
+
+
 def load_template(path: str | Path) -> dict[str, Any]:
     """The template as plain dicts and lists."""
     return yaml.load(Path(path).read_text(), Loader=_CfnLoader)

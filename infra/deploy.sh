@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Deploy the whole service to AWS: the stack (function image, API, buckets, CloudFront), the model bundle,
-# and the public page configured with the deployed API's URL.
+# Deploy the whole service to AWS: the stack (function image, API, buckets, CloudFront), the public page
+# (frontend/ as it is), and the model bundle.
 #
 #   infra/deploy.sh [options] [-- extra `sam deploy` arguments]
 #
@@ -8,8 +8,8 @@
 #   --region REGION     AWS region (default: AWS_REGION / AWS_DEFAULT_REGION / the profile's region)
 #   --config-env ENV    samconfig.toml environment (default: default)
 #   --bundle DIR        model bundle to publish and serve (default: models/release)
-#   --skip-stack        do not build or deploy the stack; only publish the bundle (and switch the stack's
-#                       BundleVersion to it) and the page
+#   --skip-stack        do not build or deploy the stack; only upload the page, then publish the bundle and
+#                       switch the stack's BundleVersion to it
 #   --skip-bundle       do not publish the bundle nor switch to it (the stack keeps the one it serves; a
 #                       new stack serves none until a bundle is switched to)
 #   --skip-page         do not upload the page
@@ -18,7 +18,7 @@
 #   --skip-verify       do not ask the API's /health (e.g. when this machine cannot reach the API)
 #   -h, --help          this text
 #
-# Steps: sam build; sam deploy (the script stops if its change set was declined); read the stack outputs
+# Steps: python -m infra.deploy_preflight; sam build; sam deploy (the script stops if its change set was declined); read the stack outputs
 # (ApiUrl, SiteUrl, SiteBucketName, SiteDistributionId, ArtifactsBucketName, ArtifactsPrefix); aws s3 sync
 # --delete of frontend/ to the site bucket as it is (its config.js names no API address: the distribution
 # serves the page and routes /diagnose and /health to the API, one origin, as `make run` does) and a

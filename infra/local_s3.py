@@ -23,6 +23,9 @@ from function.bundle_format import MANIFEST
 BUCKET = "cxr-local-bundle"
 PREFIX = "release/"
 REGION = "us-east-1"
+REAL_AWS_SESSION = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+"""Removed wherever the loopback server is used, so a developer's real AWS session is never used against
+it (or sent to it)."""
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from infra.cfn_yaml import load_template
+from infra.cfn_yaml import load_template, stack_uuid
 from infra.local_s3 import DUMMY_CREDENTIALS, LocalS3Server, upload_bundle
 from infra.locations import RELEASE_BUNDLE, REPO_ROOT
 from infra.ports import free_port
@@ -226,7 +226,7 @@ def sam_local_api(built_template: Path, image_tag: str, workdir: Path, bundle: P
     try:
         version = json.loads((bundle / "manifest.json").read_text())["bundle_version"]
         upload_bundle(s3.client(), bundle, bucket=BUCKET, prefix=f"{PREFIX}{version}/")
-        stack_uuid = sam_pseudo_stack_id().rsplit("/", 1)[-1]  # the template makes CXR_ORIGIN_VERIFY of it
+        origin_verify = stack_uuid(sam_pseudo_stack_id())  # what the template makes CXR_ORIGIN_VERIFY
         template = local_template(built_template, s3.endpoint_url, workdir / "template.local.yaml")
         port = free_port()
         with log_path.open("wb") as log:
@@ -254,7 +254,7 @@ def sam_local_api(built_template: Path, image_tag: str, workdir: Path, bundle: P
                 start_new_session=True,
             )
         _wait_for_port(port, process, log_path)
-        yield SamApi(f"http://127.0.0.1:{port}", log_path, image_tag, process, s3, stack_uuid)
+        yield SamApi(f"http://127.0.0.1:{port}", log_path, image_tag, process, s3, origin_verify)
     finally:
         if process is not None:
             _stop_sam(process, image_tag)

@@ -20,12 +20,9 @@ import os
 import sys
 from pathlib import Path
 
-from infra.local_s3 import LocalS3Server, upload_bundle
+from infra.local_s3 import REAL_AWS_SESSION, LocalS3Server, upload_bundle
 from infra.local_site import LocalSite
 from infra.locations import FRONTEND, RELEASE_BUNDLE
-
-CLEARED_AWS_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
-"""Removed so a developer's real AWS session is never used or sent to the local server."""
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -58,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         # Laid out and configured as a deployed stack's: <prefix><bundle_version>/, and that version named.
         version = str(json.loads((args.bundle / "manifest.json").read_text())["bundle_version"])
         location = upload_bundle(s3.client(), args.bundle, prefix=f"models/{version}/")
-        for name in CLEARED_AWS_VARIABLES:
+        for name in REAL_AWS_SESSION:
             os.environ.pop(name, None)
         os.environ.update(s3.env())
         os.environ["CXR_BUNDLE_LOCATION"] = location

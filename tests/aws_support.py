@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from infra.local_s3 import DUMMY_CREDENTIALS, REGION, LocalS3Server
+import pytest
 
-REAL_AWS_SESSION = ("AWS_PROFILE", "AWS_SESSION_TOKEN")
-"""Left out, so a developer's real AWS session is never used against (or sent to) the loopback server."""
+from infra.cfn_yaml import stack_uuid
+from infra.local_s3 import DUMMY_CREDENTIALS, REAL_AWS_SESSION, REGION, LocalS3Server
 
 
 def client(server: LocalS3Server, service: str) -> Any:
@@ -28,9 +30,15 @@ def loopback_aws(server: LocalS3Server) -> dict[str, str]:
     return {**DUMMY_CREDENTIALS, "AWS_ENDPOINT_URL": server.endpoint_url}
 
 
-def stack_uuid(stack_id: str) -> str:
-    """template.yaml's ``!Select [2, !Split ["/", !Ref "AWS::StackId"]]``: the origin header's value."""
-    return stack_id.split("/")[2]
+@contextmanager
+def on_loopback_aws(server: LocalS3Server) -> Iterator[None]:
+    """This process's environment pointed at the loopback server (no real AWS session), then restored."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in REAL_AWS_SESSION:
+            patch.delenv(name, raising=False)
+        for key, value in loopback_aws(server).items():
+            patch.setenv(key, value)
+        yield
 
 
 class FunctionAsConfigured:

@@ -16,7 +16,7 @@ import pytest
 
 from infra.local_s3 import LocalS3Server, upload_bundle
 from infra.locations import RELEASE_BUNDLE
-from tests.aws_support import REAL_AWS_SESSION, loopback_aws
+from tests.aws_support import on_loopback_aws
 
 FAKE_AWS_ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -94,10 +94,7 @@ def aws_server() -> Iterator[LocalS3Server]:
 
 
 @pytest.fixture
-def on_aws_server(aws_server: LocalS3Server, monkeypatch: pytest.MonkeyPatch) -> LocalS3Server:
+def on_aws_server(aws_server: LocalS3Server) -> Iterator[LocalS3Server]:
     """Run in-process commands (``main(argv)``) against the loopback server."""
-    for name in REAL_AWS_SESSION:
-        monkeypatch.delenv(name, raising=False)
-    for key, value in loopback_aws(aws_server).items():
-        monkeypatch.setenv(key, value)
-    return aws_server
+    with on_loopback_aws(aws_server):
+        yield aws_server

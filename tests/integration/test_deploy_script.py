@@ -4,9 +4,9 @@ The stack is a CloudFormation stack in that server with template.yaml's paramete
 outputs the script reads; its API is the real function app served on loopback and configured from the
 stack as Lambda would configure it (``tests.aws_support.FunctionAsConfigured``). The script publishes the
 bundle under its version, switches the stack to it, waits for the API's /health to report it (or switches
-back), writes config.js, syncs the page and invalidates CloudFront through the real AWS CLI and boto3, over
-HTTP. Building and deploying the stack itself (`sam build`, `sam deploy`) needs Docker and an AWS account
-and is not run here.
+back); before the bundle it syncs the page as it is and invalidates CloudFront, through the real AWS CLI
+and boto3, over HTTP. Building and deploying the stack itself (`sam build`, `sam deploy`) needs Docker and
+an AWS account and is not run here.
 """
 
 from __future__ import annotations
@@ -25,15 +25,15 @@ from pathlib import Path
 import pytest
 
 from infra.cfn_yaml import load_template
-from infra.local_s3 import REGION, LocalS3Server
+from infra.local_s3 import REAL_AWS_SESSION, REGION, LocalS3Server
 from infra.locations import RELEASE_BUNDLE, REPO_ROOT
 from tests.api_support import release_with_manifest, served_over_http
 from tests.aws_support import (
-    REAL_AWS_SESSION,
     FunctionAsConfigured,
     ThroughDistribution,
     client,
     loopback_aws,
+    on_loopback_aws,
 )
 
 STACK = "cxr-deploy-test"
@@ -50,11 +50,7 @@ TEMPLATE_OUTPUTS = {
 @pytest.fixture(scope="module")
 def loopback_environment(aws_server: LocalS3Server) -> Iterator[None]:
     """This process's boto3 pointed at the loopback server, for the function apps served from it."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in REAL_AWS_SESSION:
-            patch.delenv(name, raising=False)
-        for key, value in {**loopback_aws(aws_server), "AWS_DEFAULT_REGION": REGION}.items():
-            patch.setenv(key, value)
+    with on_loopback_aws(aws_server):
         yield
 
 
@@ -164,7 +160,7 @@ def test_template_declares_the_outputs_the_script_reads() -> None:
     assert outputs >= TEMPLATE_OUTPUTS, TEMPLATE_OUTPUTS - outputs
 
 
-def test_deploy_publishes_the_bundle_and_the_configured_page(
+def test_deploy_publishes_the_page_and_the_bundle(
     aws_server: LocalS3Server, stack: dict[str, str], tmp_path: Path
 ) -> None:
     if shutil.which("aws") is None:
@@ -251,7 +247,7 @@ def test_a_bundle_the_function_cannot_serve_is_switched_back(
 
         run = run_deploy(
             aws_server,
-            *("--skip-stack", "--skip-page", "--stack-name", name),
+            *("--skip-stack", "--stack-name", name),
             *("--bundle", str(newer), "--verify-timeout", "4"),
         )
 
@@ -261,8 +257,26 @@ def test_a_bundle_the_function_cannot_serve_is_switched_back(
         )
         assert f"switched back to bundle {live}" in run.stderr
         assert served_version(aws_server, name) == live
+        site = client(aws_server, "s3").list_objects_v2(Bucket=outputs["SiteBucketName"])
+        assert "index.html" in {o["Key"] for o in site.get("Contents", [])}, "the page went up before"
         health = json.loads(urllib.request.urlopen(api_url + "/health", timeout=30).read())
         assert health["model_version"] == live, "the function serves the earlier bundle again"
+
+
+def test_a_stack_deploy_without_a_bundle_on_a_new_stack_has_nothing_to_verify(
+    aws_server: LocalS3Server, tmp_path: Path
+) -> None:
+    """A first deploy with --skip-bundle: the stack serves no bundle yet, which is said, not waited on."""
+    if shutil.which("aws") is None:
+        pytest.skip("the AWS CLI (aws) is not installed")
+    name = "cxr-no-bundle-yet"
+    create_stack(aws_server, name, "http://127.0.0.1:9", "https://unused.example", "")  # never asked
+    sam = tmp_path / "sam"
+    sam.write_text("#!/bin/sh\nexit 0\n")
+    sam.chmod(0o755)
+    run = run_deploy(aws_server, "--skip-bundle", "--skip-page", "--stack-name", name, SAM=str(sam))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"{name} serves no bundle yet: nothing to verify" in run.stdout
 
 
 def test_a_guided_sam_deploy_of_a_live_stack_is_refused_before_anything_is_built(
@@ -281,10 +295,11 @@ def test_a_guided_sam_deploy_of_a_live_stack_is_refused_before_anything_is_built
     assert not calls.exists(), "neither sam build nor sam deploy ran"
 
 
-def served_version(server: LocalS3Server, stack_name: str) -> str:
+def served_version(server: LocalS3Server, stack_name: str) -> str | None:
     """The stack's BundleVersion parameter: the bundle its function reads."""
-    stack = client(server, "cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
-    return next(p["ParameterValue"] for p in stack["Parameters"] if p["ParameterKey"] == "BundleVersion")
+    from infra.bundle_versions import stack_bundle
+
+    return stack_bundle(client(server, "cloudformation"), stack_name).live_version
 
 
 def test_deploy_refuses_a_stack_without_the_outputs(aws_server: LocalS3Server) -> None:

@@ -1,7 +1,8 @@
 """The deployable template keeps its security promises, and the linters agree.
 
 Every bucket private, encrypted and TLS-only; the function may read the bundle's prefix and write its own
-log group, nothing else; the API is throttled and answers CORS only for the site; the site is served by
+log group, nothing else; the API is throttled, has no CORS and is reached through the site's distribution
+with the header the function checks; the site is served by
 CloudFront through origin access control with a Content-Security-Policy without 'unsafe-inline'.
 
 Each check is a function that lists problems, and a few tests feed it a deliberately broken copy of the
@@ -300,7 +301,7 @@ def test_function_can_only_read_the_bundle_prefix_and_write_its_logs(template: T
     assert function_permission_problems(template) == []
 
 
-def test_api_is_throttled_and_cors_is_only_the_site(template: Template) -> None:
+def test_api_is_throttled_and_has_no_cors(template: Template) -> None:
     assert api_problems(template) == []
 
 

@@ -139,6 +139,15 @@ def stack(aws_server: LocalS3Server, loopback_environment: None) -> Iterator[dic
         )
 
 
+def sam_stand_in(folder: Path, body: str = "exit 0") -> Path:
+    """A `sam` that runs ``body`` (a shell line) for build and deploy alike: the real one needs Docker, ECR
+    and an AWS account."""
+    sam = folder / "sam"
+    sam.write_text(f"#!/bin/sh\n{body}\n")
+    sam.chmod(0o755)
+    return sam
+
+
 def run_deploy(server: LocalS3Server, *options: str, **environment: str) -> subprocess.CompletedProcess[str]:
     """``infra/deploy.sh`` against the loopback server, with dummy credentials and no real AWS profile."""
     env = {**os.environ, **loopback_aws(server), **environment}
@@ -211,9 +220,7 @@ def test_deploy_publishes_the_page_and_the_bundle(
     assert "0 uploaded" in again.stdout
     assert f"already serves bundle {manifest['bundle_version']}" in again.stdout
 
-    sam = tmp_path / "sam"  # a code-only deploy: SAM updates the function (here: nothing), no new bundle
-    sam.write_text("#!/bin/sh\nexit 0\n")
-    sam.chmod(0o755)
+    sam = sam_stand_in(tmp_path)  # a code-only deploy: SAM updates the function (here: nothing), no bundle
     code_only = run_deploy(aws_server, "--skip-bundle", "--skip-page", "--stack-name", STACK, SAM=str(sam))
     assert code_only.returncode == 0, code_only.stdout + code_only.stderr
     assert f"{stack['ApiUrl'].rstrip('/')} serves bundle {manifest['bundle_version']}" in code_only.stdout
@@ -271,9 +278,7 @@ def test_a_stack_deploy_without_a_bundle_on_a_new_stack_has_nothing_to_verify(
         pytest.skip("the AWS CLI (aws) is not installed")
     name = "cxr-no-bundle-yet"
     create_stack(aws_server, name, "http://127.0.0.1:9", "https://unused.example", "")  # never asked
-    sam = tmp_path / "sam"
-    sam.write_text("#!/bin/sh\nexit 0\n")
-    sam.chmod(0o755)
+    sam = sam_stand_in(tmp_path)
     run = run_deploy(aws_server, "--skip-bundle", "--skip-page", "--stack-name", name, SAM=str(sam))
     assert run.returncode == 0, run.stdout + run.stderr
     assert f"{name} serves no bundle yet: nothing to verify" in run.stdout
@@ -286,9 +291,7 @@ def test_a_guided_sam_deploy_of_a_live_stack_is_refused_before_anything_is_built
     if shutil.which("aws") is None:
         pytest.skip("the AWS CLI (aws) is not installed")
     calls = tmp_path / "sam-calls"
-    sam = tmp_path / "sam"
-    sam.write_text(f'#!/bin/sh\necho "$@" >> {calls}\n')
-    sam.chmod(0o755)
+    sam = sam_stand_in(tmp_path, f'echo "$@" >> {calls}')
     run = run_deploy(aws_server, "--skip-page", "--stack-name", STACK, "--", "--guided", SAM=str(sam))
     assert run.returncode != 0
     assert "--guided would set BundleVersion back to its empty default" in run.stderr

@@ -13,12 +13,21 @@ parameter on the stack's own template, every other parameter kept, so:
     python -m infra.bundle_versions list   --stack-name S --region R
     python -m infra.bundle_versions switch --stack-name S --region R --version V [--verify-url API_URL]
     python -m infra.bundle_versions verify --stack-name S --region R --verify-url API_URL
+    python -m infra.bundle_versions prune  --stack-name S --region R [--keep N] [--delete]
 
 A version is switched to only when its manifest and every file it lists are in the bucket with the
 checksums ``publish`` recorded (the function verifies the content itself on load). With ``--verify-url``
 the switch is then checked from outside: the API's ``/health`` must report the new version (a cold start
 that loaded and verified it) within ``--verify-timeout``; if it does not, the stack is switched back to the
 version it served before, so a bundle the function cannot serve does not stay live.
+
+``prune`` deletes old versions: never the served one, nor the ``--keep`` newest others (rollback
+targets; newest by name, which starts with the bundle's UTC build time), nor a folder without a
+manifest (a publish under way). Without ``--delete`` it only says what it would delete. It stops if the
+stack is being updated, and looks again before each version, so a version switched to meanwhile stays.
+Each version's manifest goes first, so a switch to it is refused from then on rather than half-made. In
+the stack's own (versioned) bucket a deleted file stays recoverable until the bucket's lifecycle rule
+expires old object versions (template.yaml, ``DeletedBundleRetentionDays``).
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +68,7 @@ class StackBundle:
     live_version: str | None
     """None: the stack has no BundleVersion parameter (deployed before versioned bundles)."""
     parameters: tuple[str, ...]
+    status: str = ""
 
 
 def stack_bundle(cloudformation: Any, stack_name: str) -> StackBundle:
@@ -74,15 +85,22 @@ def stack_bundle(cloudformation: Any, stack_name: str) -> StackBundle:
         prefix=outputs["ArtifactsPrefix"],
         live_version=parameters.get(VERSION_PARAMETER),
         parameters=tuple(parameters),
+        status=stack.get("StackStatus", ""),
     )
+
+
+def version_folders(s3: Any, bucket: str, prefix: str) -> list[str]:
+    """Every folder directly under the prefix, published or not, sorted."""
+    folders: list[str] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+        folders += [common["Prefix"][len(prefix) : -1] for common in page.get("CommonPrefixes", [])]
+    return sorted(folders)
 
 
 def published_versions(s3: Any, bucket: str, prefix: str) -> list[str]:
     """Versions under the prefix whose manifest.json is there (a half-published one has none yet)."""
-    folders: list[str] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
-        folders += [common["Prefix"][len(prefix) : -1] for common in page.get("CommonPrefixes", [])]
-    return sorted(version for version in folders if _exists(s3, bucket, f"{prefix}{version}/{MANIFEST}"))
+    folders = version_folders(s3, bucket, prefix)
+    return [version for version in folders if _exists(s3, bucket, f"{prefix}{version}/{MANIFEST}")]
 
 
 def check_published(s3: Any, bucket: str, prefix: str, version: str) -> None:
@@ -109,12 +127,7 @@ def check_published(s3: Any, bucket: str, prefix: str, version: str) -> None:
 
 def switch(cloudformation: Any, s3: Any, stack_name: str, version: str) -> StackBundle:
     """Point the stack at a published version; returns the stack as it was. No update if already there."""
-    before = stack_bundle(cloudformation, stack_name)
-    if before.live_version is None:
-        raise SwitchRefused(
-            f"the stack {stack_name} has no {VERSION_PARAMETER} parameter (deployed from an older "
-            "template.yaml): deploy the stack with infra/deploy.sh first"
-        )
+    before = _versioned(stack_bundle(cloudformation, stack_name))
     if before.live_version == version:
         return before
     check_published(s3, before.bucket, before.prefix, version)
@@ -202,6 +215,99 @@ def switch_and_verify(
     return before
 
 
+@dataclass(frozen=True)
+class PrunePlan:
+    """Which published versions a prune keeps and which it deletes."""
+
+    kept: tuple[str, ...]
+    deleted: tuple[str, ...]
+
+
+def prune_plan(published: list[str], live: str, keep: int) -> PrunePlan:
+    """Keep the served version and the ``keep`` newest others (by name: versions start with their UTC
+    build time); delete the rest."""
+    if keep < 1:
+        raise SwitchRefused("--keep must be at least 1: the version to roll back to stays")
+    others = sorted(version for version in published if version != live)
+    kept = set(others[len(others) - keep :]) | ({live} & set(published))
+    return PrunePlan(
+        kept=tuple(v for v in sorted(published) if v in kept),
+        deleted=tuple(v for v in sorted(published) if v not in kept),
+    )
+
+
+def prune(
+    cloudformation: Any,
+    s3: Any,
+    stack_name: str,
+    keep: int,
+    delete: bool,
+    say: Callable[[str], None] = print,
+) -> PrunePlan:
+    """Plan (and with ``delete``, carry out) the deletion of old versions; ``say`` gets one line each."""
+    stack = _stable_stack(cloudformation, stack_name)
+    live = stack.live_version or ""
+    published = published_versions(s3, stack.bucket, stack.prefix)
+    plan = prune_plan(published, live, keep)
+    for version in plan.kept:
+        say(f"keep   {version}" + (" (served)" if version == live else ""))
+    for folder in sorted(set(version_folders(s3, stack.bucket, stack.prefix)) - set(published)):
+        say(f"keep   {folder} (no manifest: a publish under way, or left half-way; not touched)")
+    for version in plan.deleted:
+        files, size = _folder_size(s3, stack.bucket, f"{stack.prefix}{version}/")
+        if not delete:
+            say(f"would delete {version} ({files} files, {size / 1e6:.1f} MB)")
+            continue
+        now = _stable_stack(cloudformation, stack_name).live_version
+        if now == version:
+            raise SwitchRefused(f"{stack_name} was switched to {version} meanwhile; it is not deleted")
+        _delete_version(s3, stack.bucket, f"{stack.prefix}{version}/")
+        say(f"deleted {version} ({files} files, {size / 1e6:.1f} MB)")
+    if plan.deleted and not delete:
+        say("nothing deleted: add --delete to delete the versions marked 'would delete'")
+    return plan
+
+
+def _stable_stack(cloudformation: Any, stack_name: str) -> StackBundle:
+    """The stack's bundle, refused while an update is under way (it may be a switch to any version)."""
+    stack = _versioned(stack_bundle(cloudformation, stack_name))
+    if stack.status.endswith("_IN_PROGRESS"):
+        raise SwitchRefused(f"{stack_name} is {stack.status}: prune when the stack is not being updated")
+    return stack
+
+
+def _versioned(stack: StackBundle) -> StackBundle:
+    """The stack, refused if its template predates versioned bundles (no BundleVersion parameter)."""
+    if stack.live_version is None:
+        raise SwitchRefused(
+            f"the stack {stack.stack_name} has no {VERSION_PARAMETER} parameter (deployed from an older "
+            "template.yaml): deploy the stack with infra/deploy.sh first"
+        )
+    return stack
+
+
+def _folder_size(s3: Any, bucket: str, folder: str) -> tuple[int, int]:
+    """(objects, bytes) under the folder."""
+    files = size = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder):
+        for item in page.get("Contents", []):
+            files, size = files + 1, size + int(item["Size"])
+    return files, size
+
+
+def _delete_version(s3: Any, bucket: str, folder: str) -> None:
+    """The manifest first (a switch to the version is refused from then on), then everything else."""
+    s3.delete_object(Bucket=bucket, Key=folder + MANIFEST)
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder):
+        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+        if not keys:
+            continue
+        answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+        if answer.get("Errors"):
+            first = answer["Errors"][0]
+            raise SwitchRefused(f"could not delete s3://{bucket}/{first['Key']}: {first.get('Message')}")
+
+
 def _exists(s3: Any, bucket: str, key: str) -> bool:
     from botocore.exceptions import ClientError
 
@@ -218,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m infra.bundle_versions", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("command", choices=["list", "switch", "verify"])
+    parser.add_argument("command", choices=["list", "switch", "verify", "prune"])
     parser.add_argument("--stack-name", required=True)
     parser.add_argument("--region", required=True)
     parser.add_argument("--version", help="switch: the bundle_version to serve")
@@ -228,6 +334,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--verify-timeout", type=float, default=120.0, help="seconds (default 120)")
     parser.add_argument("--json", action="store_true", help="list: one JSON object instead of lines")
+    parser.add_argument(
+        "--keep", type=int, default=2, help="prune: newest versions kept besides the served one (default 2)"
+    )
+    parser.add_argument(
+        "--delete", action="store_true", help="prune: delete (without it, only say what would go)"
+    )
     args = parser.parse_args(argv)
     if args.command == "switch" and not args.version:
         parser.error("switch needs --version")
@@ -247,6 +359,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(json.dumps({"live": stack.live_version, "published": versions}))
             for version in [] if args.json else versions:
                 print(("* " if version == stack.live_version else "  ") + version)
+            return 0
+        if args.command == "prune":
+            prune(cloudformation, s3, args.stack_name, args.keep, args.delete)
             return 0
         if args.command == "verify":
             stack = stack_bundle(cloudformation, args.stack_name)

@@ -4,6 +4,7 @@ against moto's S3 and CloudFormation on loopback (the stack's parameters are tem
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -195,3 +196,122 @@ def test_the_switch_is_one_update_of_the_stacks_own_template_and_a_rollback_is_r
     assert f"to bundle {RELEASE_VERSION} ended UPDATE_ROLLBACK_COMPLETE" in message
     assert f"first failure: DiagnosisFunction: {failure}" in message
     assert message.endswith("it serves bundle 20261128T050419Z-7af3b975")
+
+
+# ---------------------------------------------------------------- prune
+
+OLDER = ("20261101T000000Z-aaaaaaaa", "20261102T000000Z-bbbbbbbb", "20261103T000000Z-cccccccc")
+NEWER = "20261231T000000Z-dddddddd"
+
+
+def bundle_named(tmp_path: Path, version: str) -> Path:
+    """The release's served files under another bundle_version (what another build would publish)."""
+    from function.bundle_format import SERVED_FILES
+
+    manifest = json.loads((RELEASE_BUNDLE / "manifest.json").read_text())
+    manifest["bundle_version"] = version
+    manifest["files"] = {name: manifest["files"][name] for name in SERVED_FILES}
+    folder = tmp_path / version
+    folder.mkdir()
+    for name in SERVED_FILES:
+        (folder / name).symlink_to(RELEASE_BUNDLE / name)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder
+
+
+def keys_under(server: LocalS3Server, bucket: str, prefix: str) -> set[str]:
+    pages = client(server, "s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return {item["Key"] for page in pages for item in page.get("Contents", [])}
+
+
+def test_prune_keeps_the_served_and_the_newest_versions_and_deletes_only_when_told(
+    on_aws_server: LocalS3Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    name = "cxr-prune"
+    bucket = create_stack(on_aws_server, name)
+    for version in [*OLDER, NEWER]:
+        publish_bundle(bundle_named(tmp_path, version), bucket, PREFIX, versioned=True)
+    publish_bundle(RELEASE_BUNDLE, bucket, PREFIX, versioned=True)
+    half_published = f"{PREFIX}20261001T000000Z-eeeeeeee/model.tflite"  # a publish cut off: no manifest
+    client(on_aws_server, "s3").put_object(Bucket=bucket, Key=half_published, Body=b"...")
+    assert switch(name, OLDER[1]) == 0  # an older version serves (a rollback), so the newest are not it
+    before = keys_under(on_aws_server, bucket, PREFIX)
+
+    def prune(*more: str) -> str:
+        capsys.readouterr()
+        assert bundle_versions(["prune", "--stack-name", name, "--region", REGION, "--keep", "2", *more]) == 0
+        return capsys.readouterr().out
+
+    said = prune()
+    assert keys_under(on_aws_server, bucket, PREFIX) == before, "without --delete nothing goes"
+    assert f"would delete {OLDER[0]} (4 files" in said and f"would delete {OLDER[2]}" in said
+    assert f"keep   {OLDER[1]} (served)" in said and "20261001T000000Z-eeeeeeee (no manifest" in said
+
+    said = prune("--delete")
+    assert f"deleted {OLDER[0]}" in said and f"deleted {OLDER[2]}" in said
+    assert listed(name, capsys) == {"live": OLDER[1], "published": [OLDER[1], RELEASE_VERSION, NEWER]}
+    gone = {key for key in before if key.startswith((f"{PREFIX}{OLDER[0]}/", f"{PREFIX}{OLDER[2]}/"))}
+    assert len(gone) == 8 and keys_under(on_aws_server, bucket, PREFIX) == before - gone
+    assert half_published in keys_under(on_aws_server, bucket, PREFIX)
+    assert switch(name, OLDER[0]) == 1, "a pruned version cannot be switched to"
+
+
+def test_prune_leaves_a_version_the_stack_was_switched_to_meanwhile(
+    on_aws_server: LocalS3Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Between the plan and a deletion someone rolls back to a version the plan would delete: prune looks
+    again before each version, stops, and that version's files all stay."""
+    from infra.bundle_versions import SwitchRefused, prune
+
+    name = "cxr-prune-race"
+    bucket = create_stack(on_aws_server, name)
+    for version in [*OLDER, NEWER]:
+        publish_bundle(bundle_named(tmp_path, version), bucket, PREFIX, versioned=True)
+    assert switch(name, NEWER) == 0
+    before = keys_under(on_aws_server, bucket, PREFIX)
+    cloudformation, described = client(on_aws_server, "cloudformation"), []
+
+    def roll_back_on_the_second_look(**_: Any) -> None:
+        described.append(1)
+        if len(described) == 2:
+            assert switch(name, OLDER[0]) == 0
+
+    cloudformation.meta.events.register(
+        "before-call.cloudformation.DescribeStacks", roll_back_on_the_second_look
+    )
+    with pytest.raises(SwitchRefused, match=f"was switched to {OLDER[0]} meanwhile"):
+        prune(cloudformation, client(on_aws_server, "s3"), name, keep=1, delete=True, say=lambda _: None)
+    assert keys_under(on_aws_server, bucket, PREFIX) == before
+    assert parameters_of(on_aws_server, name)["BundleVersion"] == OLDER[0]
+
+
+def test_prune_refuses_while_the_stack_is_updating_and_keeps_at_least_one_other() -> None:
+    from infra.bundle_versions import PrunePlan, SwitchRefused, prune, prune_plan
+
+    assert prune_plan(["a", "b", "c", "d"], live="b", keep=1) == PrunePlan(
+        kept=("b", "d"), deleted=("a", "c")
+    )
+    assert prune_plan(["a", "b", "c", "d"], live="", keep=2).deleted == ("a", "b")
+    assert prune_plan(["a", "b"], live="z", keep=5).deleted == ()
+    with pytest.raises(SwitchRefused, match="at least 1"):
+        prune_plan(["a", "b"], live="b", keep=0)
+
+    import boto3
+    from botocore.stub import Stubber
+
+    cloudformation = boto3.client(
+        "cloudformation", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    updating = {
+        "StackName": "cxr-updating",
+        "CreationTime": "2026-12-07T00:00:00Z",
+        "StackStatus": "UPDATE_IN_PROGRESS",  # a switch (or a deploy) under way: any version may be next
+        "Parameters": [{"ParameterKey": "BundleVersion", "ParameterValue": "a"}],
+        "Outputs": [
+            {"OutputKey": "ArtifactsBucketName", "OutputValue": "bucket"},
+            {"OutputKey": "ArtifactsPrefix", "OutputValue": PREFIX},
+        ],
+    }
+    with Stubber(cloudformation) as stubber, pytest.raises(SwitchRefused, match="is UPDATE_IN_PROGRESS"):
+        stubber.add_response("describe_stacks", {"Stacks": [updating]}, {"StackName": "cxr-updating"})
+        prune(cloudformation, None, "cxr-updating", keep=1, delete=True)

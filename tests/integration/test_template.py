@@ -86,6 +86,26 @@ def bucket_problems(template: Template) -> list[str]:
     return problems
 
 
+def artifacts_lifecycle_problems(template: Template) -> list[str]:
+    """The bundles' bucket expires old versions of deleted files (prune) and never touches a current one:
+    an expiry or a move to an archive class of a published file would leave the function nothing to read."""
+    props = template["Resources"]["ArtifactsBucket"]["Properties"]
+    rules = props.get("LifecycleConfiguration", {}).get("Rules", [])
+    problems = []
+    for rule in rules:
+        for kind in ("ExpirationInDays", "ExpirationDate", "Transitions", "Transition"):
+            if kind in rule:
+                problems.append(f"rule {rule.get('Id')}: {kind} reaches published bundle files")
+    expiring = [
+        r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")
+        for r in rules
+        if r.get("Status") == "Enabled" and "Prefix" not in r and "Filter" not in r
+    ]
+    if {"Ref": "DeletedBundleRetentionDays"} not in expiring:
+        problems.append("no rule expires deleted files after DeletedBundleRetentionDays")
+    return problems
+
+
 def _denies_plain_http(document: dict[str, Any], bucket: str) -> bool:
     for statement in as_list(document["Statement"]):
         condition = statement.get("Condition", {}).get("Bool", {})
@@ -297,6 +317,18 @@ def test_every_bucket_is_private_encrypted_and_tls_only(template: Template) -> N
     assert bucket_problems(template) == []
 
 
+def test_the_bundles_bucket_expires_deleted_files_only(template: Template) -> None:
+    assert artifacts_lifecycle_problems(template) == []
+    assert template["Resources"]["ArtifactsBucket"]["Properties"]["VersioningConfiguration"] == {
+        "Status": "Enabled"
+    }, "without versions a deleted bundle could not be recovered"
+    broken = copy.deepcopy(template)
+    (rule,) = broken["Resources"]["ArtifactsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    rule["ExpirationInDays"] = 365
+    rule["NoncurrentVersionExpiration"]["NoncurrentDays"] = 1
+    assert len(artifacts_lifecycle_problems(broken)) == 2
+
+
 def test_function_can_only_read_the_bundle_prefix_and_write_its_logs(template: Template) -> None:
     assert function_permission_problems(template) == []
 
@@ -484,7 +516,9 @@ def test_sam_validate_lint_is_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_cfn_lint_with_serverless_rules_is_clean() -> None:
+@pytest.mark.parametrize("path", [TEMPLATE_PATH, REPO_ROOT / "infra" / "waf.yaml"], ids=lambda p: p.name)
+def test_cfn_lint_with_serverless_rules_is_clean(path: Path) -> None:
+    """Both templates: the service's, and the web ACL's (infra/waf.yaml, its own stack in us-east-1)."""
     if importlib.util.find_spec("cfn_lint_serverless") is None:
         pytest.skip("cfn-lint-serverless is not installed (pip install cfn-lint-serverless)")
     result = subprocess.run(
@@ -493,7 +527,7 @@ def test_cfn_lint_with_serverless_rules_is_clean() -> None:
             "--append-rules",
             "cfn_lint_serverless.rules",
             "--",
-            str(TEMPLATE_PATH),
+            str(path),
         ],
         capture_output=True,
         text=True,

@@ -42,6 +42,7 @@ import io
 import struct
 import warnings
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import cv2
@@ -451,19 +452,26 @@ def _jpeg2000_size(frame: bytes) -> tuple[int, int] | None:
     return width - x_offset, height - y_offset
 
 
+def quiet_pydicom() -> ModuleType:
+    """pydicom, imported lazily (most uploads are PNG/JPEG), with its value checks off.
+
+    pydicom warns about a field's invalid value by quoting it ("Invalid value for VR UI: '...'"), and a
+    warning goes to stderr, the function's log: an upload must never reach it. Its checks decide nothing
+    here; they are set process-wide and idempotently, unlike per-request warning filters, which threads
+    (uvicorn's pool under `make run`) would undo for each other.
+    """
+    import pydicom
+    import pydicom.config
+
+    pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
+    return pydicom
+
+
 def _decode_dicom(data: bytes) -> np.ndarray:
     """DICOM bytes -> gray. Any failure inside pydicom is this file's damage, so it is a 4xx, never a 500:
     pydicom parses elements lazily, and fuzzing found ValueError, NotImplementedError and more raised
     long after ``dcmread`` returned."""
-    import pydicom  # lazy: most uploads are PNG/JPEG
-    import pydicom.config
-
-    # pydicom warns about a field's invalid value by quoting it ("Invalid value for VR UI: '...'"), and a
-    # warning goes to stderr, the function's log: an upload must never reach it. Its checks are off (they
-    # decide nothing here); set process-wide and idempotently, unlike per-request warning filters, which
-    # threads (uvicorn's pool under `make run`) would undo for each other.
-    pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
-
+    pydicom = quiet_pydicom()
     try:
         deflated = _transfer_syntax(data) == DEFLATED_DICOM
         dataset = None if deflated else pydicom.dcmread(io.BytesIO(data), force=False)

@@ -67,7 +67,7 @@ class DiagnoseRequest(BaseModel):
 class Consistency(BaseModel):
     """The consistency check's scores: SSIM against the bundle's average chest radiograph and, for bundles
     with a learned second stage, that model's probability that the image is a frontal chest radiograph.
-    An upload must pass both to get a reading."""
+    An upload must pass both to get a reading, and a DICOM one must not say otherwise in its header."""
 
     ssim: float = Field(description="Similarity to the average frontal chest radiograph (higher: closer).")
     threshold: float = Field(description="SSIM scores below this are answered 'not_chest_xray'.")
@@ -80,6 +80,13 @@ class Consistency(BaseModel):
         default=None,
         description="frontal_probability below this is answered 'not_chest_xray'; null without a second "
         "stage.",
+    )
+    dicom_header: str | None = Field(
+        default=None,
+        description="For a DICOM upload whose own header says it is no frontal chest radiograph, what it "
+        "says ('Modality CT', 'ViewPosition LL'): answered 'not_chest_xray' whatever the scores. Null "
+        "otherwise. See function/dicom_header.py.",
+        examples=[None],
     )
 
 

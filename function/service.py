@@ -18,6 +18,7 @@ import numpy as np
 
 from function.bundle import LoadedBundle, load_bundle, source_for
 from function.bundle_format import BundleError
+from function.dicom_header import header_refusal
 from function.explain import occlusion_map
 from function.framing import CropDetector, dark_bars
 from function.imaging import Region, decode_grayscale
@@ -115,20 +116,23 @@ class BundleHolder:
 
 
 def read_image(bundle: LoadedBundle, data: bytes, explain: bool = False) -> DiagnosisResponse:
-    """Decode, gate, classify one upload; with ``explain``, add the occlusion heatmap to a reading.
+    """Decode, gate, classify one upload; with ``explain``, add the occlusion heatmap to a reading. A DICOM
+    file whose header says it is no frontal chest radiograph is refused as the gate refuses one.
 
     Raises ``function.imaging.ImageError`` for unreadable files.
     """
     model_input, region = bundle.input_spec.read(decode_grayscale(data))
     notes = upload_notes(model_input, bundle.crop_detector)
     verdict = bundle.gate.check(model_input)
+    header_says = header_refusal(data)
     consistency = Consistency(
         ssim=verdict.ssim,
         threshold=bundle.gate.threshold,
         frontal_probability=verdict.frontal_probability,
         frontal_threshold=bundle.gate.frontal_threshold,
+        dicom_header=header_says,
     )
-    if not verdict.accepted:
+    if header_says is not None or not verdict.accepted:
         return DiagnosisResponse(
             result="not_chest_xray",
             diagnosis=None,

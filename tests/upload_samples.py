@@ -100,10 +100,13 @@ def dicom(
     photometric: str = "MONOCHROME2",
     window: tuple[float, float] | None = None,
     transfer_syntax: str | None = None,
+    modality: str | None = "DX",
+    view_position: str | None = "PA",
 ) -> bytes:
     """A digital X-ray DICOM file of ``gray`` stored as 12-bit values (MONOCHROME1 stores them inverted).
 
-    ``transfer_syntax`` compresses the pixel data (e.g. pydicom's RLELossless, JPEG2000Lossless).
+    ``transfer_syntax`` compresses the pixel data (e.g. pydicom's RLELossless, JPEG2000Lossless);
+    ``modality`` and ``view_position`` are the header's claims (None: the tag is left out).
     """
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
@@ -120,8 +123,10 @@ def dicom(
     dataset.file_meta = meta
     dataset.SOPClassUID = dx_for_presentation
     dataset.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    dataset.Modality = "DX"
-    dataset.ViewPosition = "PA"
+    if modality is not None:
+        dataset.Modality = modality
+    if view_position is not None:
+        dataset.ViewPosition = view_position
     dataset.Rows, dataset.Columns = (int(side) for side in gray.shape)
     dataset.SamplesPerPixel = 1
     dataset.PhotometricInterpretation = photometric

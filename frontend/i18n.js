@@ -102,6 +102,10 @@
       "error.foreign_format":
         "Este navegador no puede abrir esa foto (HEIC, AVIF o WebP) y el servicio no lee esos formatos. " +
         "Guárdela o expórtela como JPEG o PNG y elíjala de nuevo.",
+      "error.animated":
+        "Este GIF es una animación de varias imágenes y no se ha enviado: solo se analizaría la primera, que " +
+        "quizá no sea la radiografía que usted quiere. Guarde esa radiografía como imagen fija (PNG o JPEG) y " +
+        "elíjala de nuevo.",
       "error.unsupported":
         "Ese tipo de archivo no se puede analizar. Use una imagen PNG, JPEG, BMP, TIFF o DICOM de una radiografía de tórax.",
       "error.too_small": "La imagen es demasiado pequeña para analizarla. Use una radiografía de mayor resolución.",
@@ -204,6 +208,9 @@
       "error.foreign_format":
         "This browser cannot open that photo (HEIC, AVIF or WebP) and the service does not read those formats. " +
         "Save or export it as JPEG or PNG and choose it again.",
+      "error.animated":
+        "This GIF is an animation of several images and was not sent: only the first would be analysed, and it " +
+        "may not be the radiograph you mean. Save that radiograph as a still image (PNG or JPEG) and choose it again.",
       "error.unsupported":
         "That type of file cannot be analysed. Use a PNG, JPEG, BMP, TIFF or DICOM image of a chest radiograph.",
       "error.too_small": "The image is too small to analyse. Use a higher-resolution radiograph.",

@@ -18,7 +18,7 @@ import cv2
 import httpx2
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 from playwright.sync_api import Page, Request, expect
 
 from bench.upload_robustness import cropped, jpeg_bytes, letterboxed, png_bytes
@@ -46,6 +46,8 @@ ERROR_KINDS = (
     "network",
     "timeout",
     "unexpected",
+    "foreign_format",  # the page's own refusals, the service never answers them
+    "animated",
 )
 CANDIDATES = 40
 """How many files (in name order) may be tried to find one the API answers in the way a test needs."""
@@ -336,6 +338,35 @@ def test_a_redrawn_png_over_the_upload_limit_is_sent_as_jpeg(
     assert len(assert_sent_redrawn(page, stack_url, sent, "JPEG", (1024, 1024), tmp_path)) <= limit
 
 
+def test_a_gif_is_sent_as_a_png_of_the_same_pixels(page: Page, stack_url: str, tmp_path: Path) -> None:
+    """A teaching site's GIF: the service reads no GIF, so the page sends its one frame as a PNG, every grey
+    of the palette kept (no colour management, no smoothing on the way through the canvas)."""
+    source, _ = pick(
+        stack_url, images(TRAINING_SET / "COVID" / "images"), lambda a: a["result"] == "diagnosis"
+    )
+    gif = tmp_path / "caso-docente.gif"
+    with Image.open(source) as film:
+        gray = np.asarray(film.convert("L"))
+    # the comment holds the bytes that start a frame (",") and a frame's timing ("!\xf9"): only a reader
+    # that walks the blocks by their lengths does not count them
+    Image.fromarray(gray).save(gif, comment=b"Caso 12, PA ,\x00\x00 !\xf9\x04\x00")
+    with Image.open(gif) as stored:
+        assert (stored.format, stored.n_frames) == ("GIF", 1)
+        frame = np.asarray(stored.convert("RGB"))
+    assert (frame == gray[..., None]).all(), "the GIF holds the film's own greys"
+    open_page(page, stack_url)
+    page.set_input_files("#file-input", str(gif))
+    expect(page.locator("#file-details")).to_contain_text("se convertirá a PNG")
+    sent = choose_and_diagnose(page, gif)
+
+    uploaded_bytes = assert_sent_redrawn(page, stack_url, sent, "PNG", gray.shape[::-1], tmp_path)
+    expect(page.locator(RESULT)).to_have_attribute("data-state", "diagnosis")
+    with Image.open(io.BytesIO(uploaded_bytes)) as uploaded:
+        pixels = np.asarray(uploaded.convert("RGBA"))
+    assert (pixels[..., 3] == 255).all()
+    np.testing.assert_array_equal(pixels[..., :3], frame)
+
+
 # ---------------------------------------------------------------------------------------------- errors
 
 
@@ -370,6 +401,32 @@ def test_a_phone_photo_the_browser_cannot_open_is_explained_not_sent(
     expect(card.locator(".error-message")).to_contain_text("HEIC")
     expect(card.locator(".error-message")).to_contain_text("JPEG o PNG")
     expect(card.locator(".result-again")).to_be_visible()
+
+
+def test_an_animated_gif_is_explained_not_cut_to_its_first_frame(
+    page: Page, stack_url: str, tmp_path: Path
+) -> None:
+    """The canvas draws an animation's first frame only, which may not be the film meant: nothing is sent."""
+    source = sorted(images(TRAINING_SET / "Normal" / "images"))[0]
+    animation = tmp_path / "secuencia.gif"
+    with Image.open(source) as film:
+        gray = film.convert("L")
+    gray.save(animation, save_all=True, append_images=[ImageOps.invert(gray)], duration=800, loop=0)
+    with Image.open(animation) as stored:
+        assert stored.n_frames == 2
+    open_page(page, stack_url)
+    sent = choose_and_diagnose(page, animation)
+
+    assert sent == [], "no frame of an animation is uploaded"
+    expect(page.locator("#preview-image")).to_be_visible()
+    card = page.locator(RESULT)
+    expect(card).to_have_attribute("data-error", "animated")
+    expect(card.locator(".error-message")).to_contain_text("Este GIF es una animación")
+    expect(card.locator(".error-message")).to_contain_text("(PNG o JPEG)")
+    expect(card.locator(".result-again")).to_be_visible()
+    screenshot(page, "error-animated-gif")
+    page.click("#lang-toggle")
+    expect(card.locator(".error-message")).to_contain_text("This GIF is an animation")
 
 
 def test_oversized_file_is_refused_before_upload(page: Page, stack_url: str, tmp_path: Path) -> None:

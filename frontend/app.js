@@ -546,6 +546,11 @@
     element.appendChild(alertIcon());
     element.appendChild(title);
     element.appendChild(node("p", "result-message", i18n.t("notChestAdvice")));
+    // A DICOM file refused by its own header (modality, lateral view): the reason, not only the scores.
+    const says = body.consistency ? body.consistency.dicom_header : null;
+    if (typeof says === "string" && says) {
+      element.appendChild(node("p", "result-message result-dicom-header", i18n.t("dicomHeader", { says: says })));
+    }
     for (const note of uploadNotes(body)) element.appendChild(note);
     element.appendChild(technicalDetails(body));
     element.appendChild(againButton());

@@ -80,6 +80,7 @@
       notChestAdvice:
         "Suba una radiografía de tórax frontal (PA o AP): es lo único que el servicio lee. Intenta rechazar " +
         "tomografías (TC), resonancias, fotografías y radiografías de otras partes del cuerpo o laterales.",
+      dicomHeader: "El propio archivo DICOM lo indica: {says}.",
       details: "Detalles técnicos",
       modelVersion: "Versión del modelo: {version}",
       consistency: "Parecido con una radiografía de tórax típica (SSIM): {ssim} (mínimo aceptado: {threshold})",
@@ -188,6 +189,7 @@
       notChestAdvice:
         "Upload a frontal (PA or AP) chest radiograph: it is all the service reads. It tries to refuse CT " +
         "scans, MRI, photographs, and radiographs of other body parts or lateral views.",
+      dicomHeader: "The DICOM file says so itself: {says}.",
       details: "Technical details",
       modelVersion: "Model version: {version}",
       consistency: "Similarity to a typical chest radiograph (SSIM): {ssim} (minimum accepted: {threshold})",

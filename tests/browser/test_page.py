@@ -169,6 +169,32 @@ def test_not_a_chest_radiograph_shows_the_alert(page: Page, stack_url: str, kind
     screenshot(page, f"not-chest-{kind}")
 
 
+def test_a_dicom_whose_header_says_ct_shows_why_in_both_languages(
+    page: Page, stack_url: str, tmp_path: Path
+) -> None:
+    """A real chest film in a DICOM file whose header says CT: refused, and the card says the file said so."""
+    from tests.upload_samples import dicom
+
+    source, _ = pick(
+        stack_url, images(TRAINING_SET / "Normal" / "images"), lambda a: a["result"] == "diagnosis"
+    )
+    with Image.open(source) as film:
+        upload = tmp_path / "serie-3.dcm"
+        upload.write_bytes(dicom(np.asarray(film.convert("L")), modality="CT"))
+    assert api_answer(stack_url, upload)["consistency"]["dicom_header"] == "Modality CT"
+    open_page(page, stack_url)
+    choose_and_diagnose(page, upload)
+
+    card = page.locator(RESULT)
+    expect(card).to_have_attribute("data-state", "not_chest_xray")
+    expect(card.locator(".result-dicom-header")).to_have_text(
+        "El propio archivo DICOM lo indica: Modality CT."
+    )
+    page.click("#lang-toggle")
+    expect(card.locator(".result-dicom-header")).to_have_text("The DICOM file says so itself: Modality CT.")
+    expect(page.locator(RESULT).locator(".prob")).to_have_count(0)
+
+
 def test_indeterminate_answer_shows_probabilities_without_a_reading(
     page: Page, unsure_stack_url: str
 ) -> None:

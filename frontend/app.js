@@ -238,7 +238,8 @@
     ui.fileName.textContent = file.name || "—";
     if (!info) return;
     ui.previewImage.alt = i18n.t("previewAlt", { name: file.name || "" });
-    ui.previewPlaceholder.textContent = i18n.t(info.kind === "dicom" ? "dicomPreview" : "noPreview");
+    const placeholder = { dicom: "dicomPreview", foreign: "foreignPreview" }[info.kind] || "noPreview";
+    ui.previewPlaceholder.textContent = i18n.t(placeholder);
     const size = i18n.size(file.size);
     if (info.kind !== "image") {
       ui.fileDetails.textContent = i18n.t("fileDetails", { size: size });

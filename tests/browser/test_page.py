@@ -421,6 +421,8 @@ def test_a_phone_photo_the_browser_cannot_open_is_explained_not_sent(
     open_page(page, stack_url)
     sent = choose_and_diagnose(page, photo)
 
+    expect(page.locator("#preview-placeholder")).to_contain_text("no puede abrir este formato")
+    expect(page.locator("#preview-placeholder")).not_to_contain_text("se enviará")
     assert sent == [], "a format neither the browser nor the service reads is not uploaded"
     card = page.locator(RESULT)
     expect(card).to_have_attribute("data-error", "foreign_format")

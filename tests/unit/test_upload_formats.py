@@ -2,7 +2,9 @@
 
 Lossless variants (16-bit, RGBA, palette, BMP, TIFF) must give exactly the PNG's answer; lossy or
 re-sampled ones (JPEG, CMYK, EXIF rotation, DICOM windowing) must stay close to it, and close to it
-*because* the conversion was done (a rotated image without its EXIF tag does not stay close).
+*because* the conversion was done (a rotated image without its EXIF tag does not stay close). A DICOM
+file whose own header says it is no frontal chest radiograph is refused whatever its pixels; one whose
+header says nothing or a frontal radiograph is read by its pixels.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from function.dicom_header import header_refusal
 from tests.api_support import make_client, post_image
 from tests.upload_samples import (
     COVID_RADIOGRAPH,
@@ -139,3 +142,61 @@ def _stretch(gray: np.ndarray) -> np.ndarray:
     return np.clip(np.round((gray.astype(np.float64) - low) * (255.0 / (high - low))), 0, 255).astype(
         np.uint8
     )
+
+
+# ------------------------------------------------------------ what a DICOM file's own header says
+# The pixels are a real chest radiograph the service reads, so a refusal can only come from the header
+# (function/dicom_header.py).
+
+
+def _answer(client: TestClient, data: bytes) -> dict[str, Any]:
+    response = post_image(client, data)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+@pytest.mark.parametrize(
+    ("modality", "view", "says"),
+    [
+        ("CT", "PA", "Modality CT"),
+        ("MR", None, "Modality MR"),
+        ("us ", None, "Modality US"),  # case and padding as some machines write them
+        ("MG", None, "Modality MG"),
+        ("DX", "LL", "ViewPosition LL"),
+        ("CR", "rl", "ViewPosition RL"),
+        (None, "LATERAL", "ViewPosition LATERAL"),
+    ],
+)
+def test_a_header_that_says_otherwise_is_refused_whatever_the_pixels(
+    client: TestClient, gray: np.ndarray, modality: str | None, view: str | None, says: str
+) -> None:
+    data = dicom(gray, modality=modality, view_position=view)
+    assert header_refusal(data) == says
+    refused = _answer(client, data)
+    assert refused["result"] == "not_chest_xray" and refused["probabilities"] is None
+    assert refused["consistency"]["dicom_header"] == says
+    read = _answer(client, dicom(gray))  # the same pixels, a frontal DX header: the gate lets them through
+    assert read["result"] != "not_chest_xray"
+    assert read["consistency"]["ssim"] == refused["consistency"]["ssim"], "the scores are still the pixels'"
+
+
+@pytest.mark.parametrize(
+    ("modality", "view"),
+    [("DX", "PA"), ("CR", "AP"), ("RG", None), ("OT", None), ("SC", "LLD"), (None, None), ("", "")],
+)
+def test_a_header_that_says_a_frontal_radiograph_or_nothing_leaves_it_to_the_pixels(
+    client: TestClient, gray: np.ndarray, modality: str | None, view: str | None
+) -> None:
+    data = dicom(gray, modality=modality, view_position=view)
+    assert header_refusal(data) is None
+    read = _answer(client, data)
+    assert read["result"] == _answer(client, dicom(gray))["result"] != "not_chest_xray"
+    assert read["consistency"]["dicom_header"] is None
+
+
+def test_other_formats_and_unreadable_headers_say_nothing(gray: np.ndarray) -> None:
+    assert header_refusal(COVID_RADIOGRAPH.read_bytes()) is None
+    assert header_refusal(b"") is None
+    data = bytearray(dicom(gray, modality="CT"))
+    cut = data[: data.index(b"DICM") + 20]  # the preamble and a torn first element
+    assert header_refusal(bytes(cut)) is None

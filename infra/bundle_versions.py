@@ -21,13 +21,8 @@ the switch is then checked from outside: the API's ``/health`` must report the n
 that loaded and verified it) within ``--verify-timeout``; if it does not, the stack is switched back to the
 version it served before, so a bundle the function cannot serve does not stay live.
 
-``prune`` deletes old versions: never the served one, nor the ``--keep`` newest others (rollback
-targets; newest by name, which starts with the bundle's UTC build time), nor a folder without a
-manifest (a publish under way). Without ``--delete`` it only says what it would delete. It stops if the
-stack is being updated, and looks again before each version, so a version switched to meanwhile stays.
-Each version's manifest goes first, so a switch to it is refused from then on rather than half-made. In
-the stack's own (versioned) bucket a deleted file stays recoverable until the bucket's lifecycle rule
-expires old object versions (template.yaml, ``DeletedBundleRetentionDays``).
+``prune`` deletes old versions (infra/bundle_prune.py says which and in what order); a switch checks
+the version again after its update and switches back if a prune withdrew it meanwhile.
 """
 
 from __future__ import annotations
@@ -38,7 +33,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,9 +92,26 @@ def version_folders(s3: Any, bucket: str, prefix: str) -> list[str]:
 
 
 def published_versions(s3: Any, bucket: str, prefix: str) -> list[str]:
-    """Versions under the prefix whose manifest.json is there (a half-published one has none yet)."""
+    """Folders under the prefix whose manifest.json names them: a half-published version has none yet,
+    and a bundle under a longer prefix (``<prefix>dev/``, another stack's) names its own version."""
     folders = version_folders(s3, bucket, prefix)
-    return [version for version in folders if _exists(s3, bucket, f"{prefix}{version}/{MANIFEST}")]
+    return [name for name in folders if manifest_naming(s3, bucket, f"{prefix}{name}/{MANIFEST}", name)]
+
+
+def manifest_naming(s3: Any, bucket: str, key: str, version: str) -> bytes | None:
+    """The bytes at ``key`` if they are a bundle manifest of this version; None otherwise."""
+    from botocore.exceptions import ClientError
+
+    try:
+        raw = bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in NO_STORED_OBJECT:
+            return None
+        raise
+    try:
+        return raw if parse_manifest(raw)["bundle_version"] == version else None
+    except BundleError:
+        return None
 
 
 def check_published(s3: Any, bucket: str, prefix: str, version: str) -> None:
@@ -149,7 +160,21 @@ def switch(cloudformation: Any, s3: Any, stack_name: str, version: str) -> Stack
         cloudformation.get_waiter("stack_update_complete").wait(StackName=stack_name)
     except WaiterError:
         raise SwitchRefused(_failed_update(cloudformation, stack_name, version)) from None
+    _check_still_published(cloudformation, s3, before, version)
     return before
+
+
+def _check_still_published(cloudformation: Any, s3: Any, before: StackBundle, version: str) -> None:
+    """The version checked again after the update: a prune may have withdrawn it meanwhile (its checks
+    and ours can interleave; infra/bundle_prune.py). If so, switch back and say why."""
+    try:
+        check_published(s3, before.bucket, before.prefix, version)
+    except SwitchRefused as gone:
+        previous = before.live_version
+        if previous:
+            switch(cloudformation, s3, before.stack_name, previous)
+        served = f"switched back to bundle {previous}" if previous else "it serves no bundle"
+        raise SwitchRefused(f"{gone} after the switch (pruned meanwhile?); {served}") from None
 
 
 def _failed_update(cloudformation: Any, stack_name: str, version: str) -> str:
@@ -215,64 +240,12 @@ def switch_and_verify(
     return before
 
 
-@dataclass(frozen=True)
-class PrunePlan:
-    """Which published versions a prune keeps and which it deletes."""
-
-    kept: tuple[str, ...]
-    deleted: tuple[str, ...]
-
-
-def prune_plan(published: list[str], live: str, keep: int) -> PrunePlan:
-    """Keep the served version and the ``keep`` newest others (by name: versions start with their UTC
-    build time); delete the rest."""
-    if keep < 1:
-        raise SwitchRefused("--keep must be at least 1: the version to roll back to stays")
-    others = sorted(version for version in published if version != live)
-    kept = set(others[len(others) - keep :]) | ({live} & set(published))
-    return PrunePlan(
-        kept=tuple(v for v in sorted(published) if v in kept),
-        deleted=tuple(v for v in sorted(published) if v not in kept),
-    )
-
-
-def prune(
-    cloudformation: Any,
-    s3: Any,
-    stack_name: str,
-    keep: int,
-    delete: bool,
-    say: Callable[[str], None] = print,
-) -> PrunePlan:
-    """Plan (and with ``delete``, carry out) the deletion of old versions; ``say`` gets one line each."""
-    stack = _stable_stack(cloudformation, stack_name)
-    live = stack.live_version or ""
-    published = published_versions(s3, stack.bucket, stack.prefix)
-    plan = prune_plan(published, live, keep)
-    for version in plan.kept:
-        say(f"keep   {version}" + (" (served)" if version == live else ""))
-    for folder in sorted(set(version_folders(s3, stack.bucket, stack.prefix)) - set(published)):
-        say(f"keep   {folder} (no manifest: a publish under way, or left half-way; not touched)")
-    for version in plan.deleted:
-        files, size = _folder_size(s3, stack.bucket, f"{stack.prefix}{version}/")
-        if not delete:
-            say(f"would delete {version} ({files} files, {size / 1e6:.1f} MB)")
-            continue
-        now = _stable_stack(cloudformation, stack_name).live_version
-        if now == version:
-            raise SwitchRefused(f"{stack_name} was switched to {version} meanwhile; it is not deleted")
-        _delete_version(s3, stack.bucket, f"{stack.prefix}{version}/")
-        say(f"deleted {version} ({files} files, {size / 1e6:.1f} MB)")
-    if plan.deleted and not delete:
-        say("nothing deleted: add --delete to delete the versions marked 'would delete'")
-    return plan
-
-
-def _stable_stack(cloudformation: Any, stack_name: str) -> StackBundle:
-    """The stack's bundle, refused while an update is under way (it may be a switch to any version)."""
+def stable_stack(cloudformation: Any, stack_name: str) -> StackBundle:
+    """The stack's bundle, refused while an update is under way (it may be a switch to any version) or if
+    its template predates versioned bundles."""
     stack = _versioned(stack_bundle(cloudformation, stack_name))
     if stack.status.endswith("_IN_PROGRESS"):
-        raise SwitchRefused(f"{stack_name} is {stack.status}: prune when the stack is not being updated")
+        raise SwitchRefused(f"{stack_name} is {stack.status}: try again when the stack is not being updated")
     return stack
 
 
@@ -284,28 +257,6 @@ def _versioned(stack: StackBundle) -> StackBundle:
             "template.yaml): deploy the stack with infra/deploy.sh first"
         )
     return stack
-
-
-def _folder_size(s3: Any, bucket: str, folder: str) -> tuple[int, int]:
-    """(objects, bytes) under the folder."""
-    files = size = 0
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder):
-        for item in page.get("Contents", []):
-            files, size = files + 1, size + int(item["Size"])
-    return files, size
-
-
-def _delete_version(s3: Any, bucket: str, folder: str) -> None:
-    """The manifest first (a switch to the version is refused from then on), then everything else."""
-    s3.delete_object(Bucket=bucket, Key=folder + MANIFEST)
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=folder):
-        keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
-        if not keys:
-            continue
-        answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
-        if answer.get("Errors"):
-            first = answer["Errors"][0]
-            raise SwitchRefused(f"could not delete s3://{bucket}/{first['Key']}: {first.get('Message')}")
 
 
 def _exists(s3: Any, bucket: str, key: str) -> bool:
@@ -335,7 +286,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verify-timeout", type=float, default=120.0, help="seconds (default 120)")
     parser.add_argument("--json", action="store_true", help="list: one JSON object instead of lines")
     parser.add_argument(
-        "--keep", type=int, default=2, help="prune: newest versions kept besides the served one (default 2)"
+        "--keep",
+        type=int,
+        default=2,
+        help="prune: keep the served version, this many newest others and this many older (default 2)",
     )
     parser.add_argument(
         "--delete", action="store_true", help="prune: delete (without it, only say what would go)"
@@ -361,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(("* " if version == stack.live_version else "  ") + version)
             return 0
         if args.command == "prune":
+            from infra.bundle_prune import prune
+
             prune(cloudformation, s3, args.stack_name, args.keep, args.delete)
             return 0
         if args.command == "verify":

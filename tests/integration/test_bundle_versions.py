@@ -224,80 +224,164 @@ def keys_under(server: LocalS3Server, bucket: str, prefix: str) -> set[str]:
     return {item["Key"] for page in pages for item in page.get("Contents", [])}
 
 
-def test_prune_keeps_the_served_and_the_newest_versions_and_deletes_only_when_told(
-    on_aws_server: LocalS3Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    name = "cxr-prune"
-    bucket = create_stack(on_aws_server, name)
+def stack_with_versions(server: LocalS3Server, name: str, tmp_path: Path, serving: str) -> str:
+    """A stack whose prefix holds OLDER, NEWER and the release, serving ``serving``; returns the bucket."""
+    bucket = create_stack(server, name)
     for version in [*OLDER, NEWER]:
         publish_bundle(bundle_named(tmp_path, version), bucket, PREFIX, versioned=True)
     publish_bundle(RELEASE_BUNDLE, bucket, PREFIX, versioned=True)
-    half_published = f"{PREFIX}20261001T000000Z-eeeeeeee/model.tflite"  # a publish cut off: no manifest
-    client(on_aws_server, "s3").put_object(Bucket=bucket, Key=half_published, Body=b"...")
-    assert switch(name, OLDER[1]) == 0  # an older version serves (a rollback), so the newest are not it
-    before = keys_under(on_aws_server, bucket, PREFIX)
-
-    def prune(*more: str) -> str:
-        capsys.readouterr()
-        assert bundle_versions(["prune", "--stack-name", name, "--region", REGION, "--keep", "2", *more]) == 0
-        return capsys.readouterr().out
-
-    said = prune()
-    assert keys_under(on_aws_server, bucket, PREFIX) == before, "without --delete nothing goes"
-    assert f"would delete {OLDER[0]} (4 files" in said and f"would delete {OLDER[2]}" in said
-    assert f"keep   {OLDER[1]} (served)" in said and "20261001T000000Z-eeeeeeee (no manifest" in said
-
-    said = prune("--delete")
-    assert f"deleted {OLDER[0]}" in said and f"deleted {OLDER[2]}" in said
-    assert listed(name, capsys) == {"live": OLDER[1], "published": [OLDER[1], RELEASE_VERSION, NEWER]}
-    gone = {key for key in before if key.startswith((f"{PREFIX}{OLDER[0]}/", f"{PREFIX}{OLDER[2]}/"))}
-    assert len(gone) == 8 and keys_under(on_aws_server, bucket, PREFIX) == before - gone
-    assert half_published in keys_under(on_aws_server, bucket, PREFIX)
-    assert switch(name, OLDER[0]) == 1, "a pruned version cannot be switched to"
+    assert switch(name, serving) == 0
+    return bucket
 
 
-def test_prune_leaves_a_version_the_stack_was_switched_to_meanwhile(
+def run_prune(name: str, capsys: pytest.CaptureFixture[str], *more: str) -> str:
+    capsys.readouterr()
+    assert bundle_versions(["prune", "--stack-name", name, "--region", REGION, *more]) == 0
+    return capsys.readouterr().out
+
+
+def test_prune_keeps_the_served_the_newest_and_the_rollback_versions_and_deletes_only_when_told(
     on_aws_server: LocalS3Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """Between the plan and a deletion someone rolls back to a version the plan would delete: prune looks
-    again before each version, stops, and that version's files all stay."""
-    from infra.bundle_versions import SwitchRefused, prune
-
-    name = "cxr-prune-race"
-    bucket = create_stack(on_aws_server, name)
-    for version in [*OLDER, NEWER]:
-        publish_bundle(bundle_named(tmp_path, version), bucket, PREFIX, versioned=True)
-    assert switch(name, NEWER) == 0
+    """Serving OLDER[1] after a rollback, --keep 1 keeps it, the newest (NEWER) and the one before it
+    (OLDER[0]); another stack's bundle under a longer prefix and a publish cut off are not versions."""
+    name = "cxr-prune"
+    bucket = stack_with_versions(on_aws_server, name, tmp_path, serving=OLDER[1])
+    s3 = client(on_aws_server, "s3")
+    publish_bundle(RELEASE_BUNDLE, bucket, f"{PREFIX}dev/")  # another stack's prefix, inside this one
+    half_published = f"{PREFIX}20261001T000000Z-eeeeeeee/model.tflite"  # no manifest yet
+    s3.put_object(Bucket=bucket, Key=half_published, Body=b"...")
     before = keys_under(on_aws_server, bucket, PREFIX)
-    cloudformation, described = client(on_aws_server, "cloudformation"), []
+    assert listed(name, capsys)["published"] == [*OLDER, RELEASE_VERSION, NEWER]
 
-    def roll_back_on_the_second_look(**_: Any) -> None:
-        described.append(1)
-        if len(described) == 2:
-            assert switch(name, OLDER[0]) == 0
+    said = run_prune(name, capsys, "--keep", "1")
+    assert keys_under(on_aws_server, bucket, PREFIX) == before, "without --delete nothing goes"
+    assert f"would delete {OLDER[2]} (4 files" in said and f"would delete {RELEASE_VERSION}" in said
+    assert f"keep   {OLDER[1]} (served)" in said and f"keep   {OLDER[0]}\n" in said
+    assert "keep   dev (not a published version" in said and "20261001T000000Z-eeeeeeee (not a" in said
+    assert "keeps no object versions: a deleted file is gone for good" in said
 
-    cloudformation.meta.events.register(
-        "before-call.cloudformation.DescribeStacks", roll_back_on_the_second_look
+    said = run_prune(name, capsys, "--keep", "1", "--delete")
+    assert f"deleted {OLDER[2]}" in said and f"deleted {RELEASE_VERSION}" in said
+    assert listed(name, capsys) == {"live": OLDER[1], "published": [OLDER[0], OLDER[1], NEWER]}
+    pruned = (f"{PREFIX}{OLDER[2]}/", f"{PREFIX}{RELEASE_VERSION}/")
+    gone = {key for key in before if key.startswith(pruned)}
+    assert keys_under(on_aws_server, bucket, PREFIX) == before - gone
+    assert {key for key in before if key.startswith(f"{PREFIX}dev/")} <= keys_under(
+        on_aws_server, bucket, PREFIX
     )
-    with pytest.raises(SwitchRefused, match=f"was switched to {OLDER[0]} meanwhile"):
+    assert switch(name, OLDER[2]) == 1, "a pruned version cannot be switched to"
+
+
+def point_stack_at(server: LocalS3Server, name: str, version: str) -> None:
+    """The update a switch makes once its checks have passed (here: without them)."""
+    parameters: list[dict[str, Any]] = [
+        {"ParameterKey": key, "UsePreviousValue": True}
+        for key in parameters_of(server, name)
+        if key != "BundleVersion"
+    ]
+    parameters.append({"ParameterKey": "BundleVersion", "ParameterValue": version})
+    cloudformation = client(server, "cloudformation")
+    cloudformation.update_stack(StackName=name, UsePreviousTemplate=True, Parameters=parameters)
+    cloudformation.get_waiter("stack_update_complete").wait(StackName=name)
+
+
+@pytest.mark.parametrize(
+    ("look", "expected"), [(2, "it is not deleted"), (3, "its manifest is put back and nothing is deleted")]
+)
+def test_prune_stops_if_the_stack_is_switched_to_the_version_before_or_while_it_is_withdrawn(
+    on_aws_server: LocalS3Server, tmp_path: Path, look: int, expected: str
+) -> None:
+    """Someone rolls back to a version the plan deletes. Before its manifest goes (prune's second look at
+    the stack): it is not touched. Between the manifest's deletion and the third look (a switch whose
+    checks passed just before): the manifest is put back. Either way every file stays and it can be served."""
+    from infra.bundle_prune import prune
+    from infra.bundle_versions import SwitchRefused, check_published
+
+    name = f"cxr-prune-race-{look}"
+    bucket = stack_with_versions(on_aws_server, name, tmp_path, serving=NEWER)
+    before = keys_under(on_aws_server, bucket, PREFIX)
+    cloudformation, looks = client(on_aws_server, "cloudformation"), []
+
+    def roll_back(**_: Any) -> None:
+        looks.append(1)
+        if len(looks) == look:
+            point_stack_at(on_aws_server, name, OLDER[0])
+
+    cloudformation.meta.events.register("before-call.cloudformation.DescribeStacks", roll_back)
+    with pytest.raises(SwitchRefused, match=f"switched to {OLDER[0]} meanwhile; {expected}"):
         prune(cloudformation, client(on_aws_server, "s3"), name, keep=1, delete=True, say=lambda _: None)
     assert keys_under(on_aws_server, bucket, PREFIX) == before
-    assert parameters_of(on_aws_server, name)["BundleVersion"] == OLDER[0]
+    check_published(client(on_aws_server, "s3"), bucket, PREFIX, OLDER[0])
+
+
+def test_a_switch_whose_version_is_withdrawn_during_its_update_switches_back(
+    on_aws_server: LocalS3Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The other order of the same race: the switch's checks pass, a prune withdraws the version, then
+    the update lands. The switch checks again after the update and goes back to what was served."""
+    name = "cxr-switch-withdrawn"
+    bucket = stack_with_versions(on_aws_server, name, tmp_path, serving=NEWER)
+    s3 = client(on_aws_server, "s3")
+
+    def withdraw(**_: Any) -> None:
+        s3.delete_object(Bucket=bucket, Key=f"{PREFIX}{OLDER[0]}/manifest.json")
+
+    from infra.bundle_versions import SwitchRefused
+    from infra.bundle_versions import switch as switch_stack
+
+    cloudformation = client(on_aws_server, "cloudformation")
+    cloudformation.meta.events.register("before-call.cloudformation.UpdateStack", withdraw, unique_id="w")
+    with pytest.raises(SwitchRefused, match=f"after the switch .*; switched back to bundle {NEWER}"):
+        switch_stack(cloudformation, s3, name, OLDER[0])
+    assert parameters_of(on_aws_server, name)["BundleVersion"] == NEWER
+
+
+def test_a_prune_cut_off_is_finished_by_the_next_one(
+    on_aws_server: LocalS3Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from infra.bundle_prune import prune
+
+    name = "cxr-prune-cut-off"
+    bucket = stack_with_versions(on_aws_server, name, tmp_path, serving=NEWER)
+    s3 = client(on_aws_server, "s3")
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+
+    def cut_off(**_: Any) -> None:
+        raise ConnectionError("the network went away")
+
+    s3.meta.events.register("before-call.s3.DeleteObjects", cut_off, unique_id="cut")
+    with pytest.raises(ConnectionError):
+        prune(client(on_aws_server, "cloudformation"), s3, name, keep=1, delete=True, say=lambda _: None)
+    s3.meta.events.unregister("before-call.s3.DeleteObjects", unique_id="cut")
+    withdrawn = f"{PREFIX}{OLDER[0]}/"
+    assert f"{withdrawn}.pruning" in keys_under(on_aws_server, bucket, withdrawn)
+    assert OLDER[0] not in listed(name, capsys)["published"]
+
+    said = run_prune(name, capsys, "--keep", "1", "--delete")
+    assert "keeps object versions: a deleted file stays recoverable" in said
+    assert f"deleted {OLDER[0]}" in said
+    assert keys_under(on_aws_server, bucket, withdrawn) == set()
+    assert listed(name, capsys)["published"] == [RELEASE_VERSION, NEWER]
 
 
 def test_prune_refuses_while_the_stack_is_updating_and_keeps_at_least_one_other() -> None:
-    from infra.bundle_versions import PrunePlan, SwitchRefused, prune, prune_plan
+    import boto3
+    from botocore.stub import Stubber
+
+    from infra.bundle_prune import PrunePlan, prune, prune_plan
+    from infra.bundle_versions import SwitchRefused
 
     assert prune_plan(["a", "b", "c", "d"], live="b", keep=1) == PrunePlan(
-        kept=("b", "d"), deleted=("a", "c")
+        kept=("a", "b", "d"), deleted=("c",)
+    )
+    assert prune_plan(["a", "b", "c", "d"], live="d", keep=1) == PrunePlan(
+        kept=("c", "d"), deleted=("a", "b")
     )
     assert prune_plan(["a", "b", "c", "d"], live="", keep=2).deleted == ("a", "b")
     assert prune_plan(["a", "b"], live="z", keep=5).deleted == ()
     with pytest.raises(SwitchRefused, match="at least 1"):
         prune_plan(["a", "b"], live="b", keep=0)
-
-    import boto3
-    from botocore.stub import Stubber
 
     cloudformation = boto3.client(
         "cloudformation", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"

@@ -87,8 +87,9 @@ def bucket_problems(template: Template) -> list[str]:
 
 
 def artifacts_lifecycle_problems(template: Template) -> list[str]:
-    """The bundles' bucket expires old versions of deleted files (prune) and never touches a current one:
-    an expiry or a move to an archive class of a published file would leave the function nothing to read."""
+    """The bundles' bucket expires old object versions (deleted or written-over files), never a current
+    one: an expiry or a move to an archive class of a published file would leave the function nothing to
+    read."""
     props = template["Resources"]["ArtifactsBucket"]["Properties"]
     rules = props.get("LifecycleConfiguration", {}).get("Rules", [])
     problems = []
@@ -317,7 +318,7 @@ def test_every_bucket_is_private_encrypted_and_tls_only(template: Template) -> N
     assert bucket_problems(template) == []
 
 
-def test_the_bundles_bucket_expires_deleted_files_only(template: Template) -> None:
+def test_the_bundles_bucket_expires_old_object_versions_only(template: Template) -> None:
     assert artifacts_lifecycle_problems(template) == []
     assert template["Resources"]["ArtifactsBucket"]["Properties"]["VersioningConfiguration"] == {
         "Status": "Enabled"

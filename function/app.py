@@ -22,6 +22,7 @@ import json
 import logging
 import time
 import traceback
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -248,6 +249,20 @@ def configure_logging(level: str) -> None:
         pydicom_log.addFilter(_only_critical)
     if not logging.getLogger().handlers:
         logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    warnings.showwarning = _log_warning_without_text
+
+
+def _log_warning_without_text(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """A library's warning may quote the upload (pydicom: "Unknown encoding '<the file's text>'"), and
+    stderr is the function's log: its category and place are logged, never its text."""
+    log.warning("%s at %s:%d (its text is not logged)", category.__name__, Path(filename).name, lineno)
 
 
 def _only_critical(record: logging.LogRecord) -> bool:

@@ -8,8 +8,13 @@ the pixels decide, as for a PNG):
   NM, PT, mammography, dental, angiography, fluoroscopy, ...) is no chest radiograph, whatever a slice of
   it looks like. ``OT`` (other) and ``SC`` (secondary capture, e.g. a scanned film) say nothing, so the
   pixels decide; so do a missing or empty value.
-- ``ViewPosition`` (0018,5101) ``LL`` or ``RL``: a lateral view, which the model was never trained on.
-  Frontal (``PA``, ``AP``), decubitus and missing values go on to the pixels.
+- ``ViewPosition`` (0018,5101) naming a lateral or oblique view (``LL``, ``RL``, ``RLO``, ``LLO``, and
+  spellings machines use such as ``LATERAL``, ``XTABLE LATERAL``, ``LAO``, ``SWIMMERS``): views the
+  model was never trained on. Frontal (``PA``, ``AP``), decubitus (``LLD``, ``RLD``, ``LATERAL
+  DECUBITUS``: a frontal projection of a patient lying on one side) and missing values go on to the pixels.
+
+A value is used only if it looks like a code (letters, digits, spaces, at most 16 characters, one value):
+anything else says nothing, and nothing else of the header is ever echoed.
 
 ``BodyPartExamined`` is not used: it is typed in by hand at the modality and is wrong often enough (about
 one study in seven in a hospital archive, Gueld et al., SPIE Medical Imaging 2002) that it would refuse
@@ -19,25 +24,34 @@ real chest films.
 from __future__ import annotations
 
 import io
+import re
 
 from function.imaging import quiet_pydicom, sniff_format
 
 PROJECTION_RADIOGRAPHY = frozenset({"CR", "DX", "RG", "DR", "OT", "SC"})
 """Modalities the pixels decide on. DR is not a DICOM term, but some digital radiography machines write it."""
 
-LATERAL_VIEWS = frozenset({"LL", "RL", "LATERAL", "LAT"})
-"""ViewPosition values of a lateral view (the two DICOM terms, and the spelled-out ones some machines use)."""
+NOT_FRONTAL_VIEWS = frozenset(
+    {"LL", "RL", "LAT", "LATERAL", "RLO", "LLO", "LAO", "RAO", "LPO", "RPO", "OBLIQUE", "SWIMMER", "SWIMMERS"}
+)
+"""Words of a ViewPosition that name a lateral or oblique view (DICOM's terms and common spellings)."""
+
+DECUBITUS_VIEWS = frozenset({"LLD", "RLD", "DECUBITUS", "DECUB"})
+"""Words of a decubitus view: frontal despite "LATERAL" in "LATERAL DECUBITUS", so the pixels decide."""
+
+CODE = re.compile(r"[A-Z0-9 _-]{1,16}")
 
 
 def header_refusal(data: bytes) -> str | None:
     """``"Modality CT"`` or ``"ViewPosition LL"`` when a DICOM upload's header says it is no frontal chest
-    radiograph; None when it is not DICOM, says nothing, or says a frontal radiograph."""
+    radiograph; None when it is not DICOM, says nothing usable, or says a frontal radiograph."""
     if sniff_format(data) != "DICOM":
         return None
     modality, view = _tags(data)
     if modality and modality not in PROJECTION_RADIOGRAPHY:
         return f"Modality {modality}"
-    if view in LATERAL_VIEWS:
+    words = set(re.split(r"[ _-]+", view))
+    if words & NOT_FRONTAL_VIEWS and not words & DECUBITUS_VIEWS:
         return f"ViewPosition {view}"
     return None
 
@@ -56,4 +70,8 @@ def _tags(data: bytes) -> tuple[str, str]:
 
 
 def _text(value: object) -> str:
-    return str(value or "").strip().upper()
+    """The value if it is one short code, upper-case; "" otherwise (several values, free text, none)."""
+    if not isinstance(value, str):
+        return ""
+    text = value.strip().upper()
+    return text if CODE.fullmatch(text) else ""

@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,6 +168,23 @@ def _unique(gray: np.ndarray) -> np.ndarray:
     return gray ^ np.random.default_rng().integers(0, 2, gray.shape, dtype=np.uint8)
 
 
+def _dicom_with_text(gray: np.ndarray) -> bytes:
+    """A DICOM whose header holds a name and an unknown character set: pydicom warns about the latter by
+    quoting it, so the text would reach the log if warnings were printed as they come."""
+    import io
+
+    import pydicom
+
+    dataset = pydicom.dcmread(io.BytesIO(dicom(gray)))
+    dataset.PatientName = "SECRET^DICOM^NAME"
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():  # this (test) process's own warnings about the value
+        warnings.simplefilter("ignore")
+        dataset.SpecificCharacterSet = "SECRET-CHARSET-1618"
+        dataset.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
 def _uploads() -> list[Upload]:
     """Real pictures made unique to this run, so a fingerprint found on disk can only come from here."""
     covid, normal = _unique(gray_of(COVID_RADIOGRAPH)), _unique(gray_of(NORMAL_RADIOGRAPH))
@@ -179,6 +197,7 @@ def _uploads() -> list[Upload]:
         "radiograph-explained": (encode(Image.fromarray(normal), "PNG"), {"explain": True}),
         "photo": (photo_jpeg, {}),
         "dicom": (dicom(normal), {}),
+        "dicom-with-text": (_dicom_with_text(normal), {}),
         "png-16-bit": (png_16bit(normal), {}),
         "pdf": (pdf, {}),
         "truncated": (radiograph[: len(radiograph) // 2], {}),
@@ -220,6 +239,7 @@ def test_the_uploads_were_answered(run: tuple[float, list[Upload], list[httpx2.R
         "radiograph-explained": 200,
         "photo": 200,
         "dicom": 200,
+        "dicom-with-text": 200,
         "png-16-bit": 200,
         "pdf": 415,
         "truncated": 400,
@@ -240,7 +260,7 @@ def test_no_upload_reaches_the_logs(
     for upload in uploads:
         for fingerprint in upload.fingerprints():
             assert fingerprint not in log, f"a slice of {upload.name} is in the server's output"
-    for marker in (b"SECRET-PATIENT-NAME", b"SECRET-FREE-TEXT"):
+    for marker in (b"SECRET-PATIENT-NAME", b"SECRET-FREE-TEXT", b"SECRET-CHARSET", b"SECRET^DICOM"):
         assert marker not in log
     for upload, answer in zip(uploads, answers, strict=True):
         for fingerprint in upload.fingerprints():

@@ -164,7 +164,8 @@ def _answer(client: TestClient, data: bytes) -> dict[str, Any]:
         ("MG", None, "Modality MG"),
         ("DX", "LL", "ViewPosition LL"),
         ("CR", "rl", "ViewPosition RL"),
-        (None, "LATERAL", "ViewPosition LATERAL"),
+        ("DX", "RLO", "ViewPosition RLO"),
+        (None, "XTABLE LATERAL", "ViewPosition XTABLE LATERAL"),
     ],
 )
 def test_a_header_that_says_otherwise_is_refused_whatever_the_pixels(
@@ -182,9 +183,20 @@ def test_a_header_that_says_otherwise_is_refused_whatever_the_pixels(
 
 @pytest.mark.parametrize(
     ("modality", "view"),
-    [("DX", "PA"), ("CR", "AP"), ("RG", None), ("OT", None), ("SC", "LLD"), (None, None), ("", "")],
+    [
+        ("DX", "PA"),
+        ("CR", "AP"),
+        ("RG", None),
+        ("OT", None),
+        ("SC", "LLD"),
+        ("DX", "LATERAL DECUBITUS"),  # a frontal projection of a patient lying on one side
+        (None, None),
+        ("", ""),
+        ("CT\\DX", None),  # two values: no single code, so nothing usable
+        ("<SCRIPT>ALERT(1)</SCRIPT>", None),  # free text, never echoed
+    ],
 )
-def test_a_header_that_says_a_frontal_radiograph_or_nothing_leaves_it_to_the_pixels(
+def test_a_header_that_says_a_frontal_radiograph_or_nothing_usable_leaves_it_to_the_pixels(
     client: TestClient, gray: np.ndarray, modality: str | None, view: str | None
 ) -> None:
     data = dicom(gray, modality=modality, view_position=view)
@@ -194,9 +206,18 @@ def test_a_header_that_says_a_frontal_radiograph_or_nothing_leaves_it_to_the_pix
     assert read["consistency"]["dicom_header"] is None
 
 
-def test_other_formats_and_unreadable_headers_say_nothing(gray: np.ndarray) -> None:
+def test_other_formats_and_unreadable_headers_say_nothing(
+    gray: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pydicom
+
     assert header_refusal(COVID_RADIOGRAPH.read_bytes()) is None
     assert header_refusal(b"") is None
-    data = bytearray(dicom(gray, modality="CT"))
-    cut = data[: data.index(b"DICM") + 20]  # the preamble and a torn first element
-    assert header_refusal(bytes(cut)) is None
+    ct = dicom(gray, modality="CT")
+    assert header_refusal(ct) == "Modality CT"
+
+    def damaged(*_: object, **__: object) -> None:
+        raise ValueError("a header pydicom cannot read")
+
+    monkeypatch.setattr(pydicom, "dcmread", damaged)
+    assert header_refusal(ct) is None, "a header that cannot be read says nothing (never a 500)"

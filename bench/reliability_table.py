@@ -23,7 +23,7 @@ def _cell(text: str) -> str:
 
 def table_markdown() -> str:
     lines = [
-        "| # | case | request body | status | error code | message contains |",
+        "| # | case | request body | status | error code | `message_en` contains |",
         "|---|---|---|---|---|---|",
     ]
     for number, case in enumerate(CASES, start=1):

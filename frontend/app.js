@@ -417,7 +417,7 @@
       kind: errorKind(response.status, String(error.code || "")),
       status: response.status,
       code: typeof error.code === "string" ? error.code : "",
-      detail: typeof error.message === "string" ? error.message : "",
+      detail: error, // the server's sentence, message (Spanish) and message_en: shown in the page's language
     };
   }
 
@@ -569,12 +569,13 @@
     element.appendChild(heading(i18n.t("errorTitle")));
     const limit = i18n.size(MAX_UPLOAD_BYTES);
     element.appendChild(node("p", "result-message error-message", i18n.t("error." + outcome.kind, { limit: limit })));
-    if (outcome.detail || outcome.status) {
+    const detail = outcome.detail ? serverMessage(outcome.detail) : "";
+    if (detail || outcome.status) {
       const details = node("details", "result-details");
       details.appendChild(node("summary", null, i18n.t("details")));
       const status = outcome.status ? "HTTP " + outcome.status + (outcome.code ? " · " + outcome.code : "") : "";
       if (status) details.appendChild(node("p", null, status));
-      if (outcome.detail) details.appendChild(node("p", null, outcome.detail));
+      if (detail) details.appendChild(node("p", "error-detail", detail));
       element.appendChild(details);
     }
     if (TRANSIENT_ERRORS.indexOf(outcome.kind) >= 0 && state.file) element.appendChild(retryButton());

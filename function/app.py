@@ -4,7 +4,8 @@
 invocation, so the bundle is loaded on first use by ``function.service.BundleHolder`` instead). It takes
 a named HTTP API stage off the path first (``function.lambda_events``), so the routes work in any stage.
 
-Error contract: every non-2xx answer is ``{"error": {"code": "...", "message": "..."}}``; a client's
+Error contract: every non-2xx answer is ``{"error": {"code": "...", "message": "...", "message_en": "..."}}``
+(``message`` in Spanish, ``message_en`` in English, as in a reading; ``function.errors``); a client's
 mistake is a 4xx (400 bad JSON / base64 / image, 413 too large, 415 not a type we read, 422 missing or
 wrong field; deployed, 403 for a request that did not come through the site's CloudFront distribution),
 503 means the model bundle is unavailable (a generic message: the reason names S3 keys and
@@ -36,27 +37,28 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from function.errors import ClientError
-from function.lambda_events import without_stage_prefix
-from function.schemas import (
-    MODEL_UNAVAILABLE_MESSAGE,
-    DiagnoseRequest,
-    DiagnosisResponse,
-    ErrorResponse,
-    HealthResponse,
+from function.error_answers import (
+    INTERNAL_ERROR,
+    MODEL_UNAVAILABLE,
+    NOT_THROUGH_SITE,
+    empty_body,
+    http_error,
+    invalid_fields,
+    invalid_json,
+    not_an_object,
 )
+from function.errors import ClientError, ErrorAnswer
+from function.lambda_events import without_stage_prefix
+from function.schemas import DiagnoseRequest, DiagnosisResponse, ErrorResponse, HealthResponse
 from function.service import BundleHolder, BundleUnavailable, read_image
 from function.settings import Settings
-from function.uploads import base64_length, describe_limit, upload_bytes
+from function.uploads import base64_length, too_large, upload_bytes
 
 log = logging.getLogger("cxr.app")
 access_log = logging.getLogger("cxr.access")
 
-REQUEST_SHAPE = 'Send a JSON object {"image": "<base64 or data: URL of the image file>"}.'
-INVALID_JSON = f"The request body is not valid JSON. {REQUEST_SHAPE}"
 DRAIN_LIMIT = 64 * 1024 * 1024
 """Largest body read (and dropped) to deliver a clean 413; beyond it the connection is simply closed."""
-HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": description}
     for status, description in {
@@ -70,8 +72,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+def error_response(answer: ErrorAnswer) -> JSONResponse:
+    return JSONResponse(answer.body(), status_code=answer.status)
 
 
 def _set_result(request: Request, result: str) -> None:
@@ -89,11 +91,11 @@ class RequestGuard:
     """
 
     def __init__(
-        self, app: ASGIApp, max_body_bytes: int, too_large_message: str, origin_verify: str = ""
+        self, app: ASGIApp, max_body_bytes: int, too_large_answer: ErrorAnswer, origin_verify: str = ""
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
-        self.too_large_message = too_large_message
+        self.too_large_answer = too_large_answer
         self.origin_verify = origin_verify.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -126,13 +128,13 @@ class RequestGuard:
             declared = _content_length(scope)
             if self.origin_verify and not _came_through_cloudfront(scope, self.origin_verify):
                 state["result"] = "forbidden"
-                response = error_response(403, "forbidden", NOT_THROUGH_SITE_MESSAGE)
+                response = error_response(NOT_THROUGH_SITE)
                 await response(scope, receive, send_with_headers)
             elif declared is not None and declared > self.max_body_bytes:
                 if declared <= DRAIN_LIMIT:
                     await body.drain()
                 state["result"] = "payload_too_large"
-                response = error_response(413, "payload_too_large", self.too_large_message)
+                response = error_response(self.too_large_answer)
                 await response(scope, receive, send_with_headers)
             else:
                 await self.app(scope, limited_receive, send_with_headers)
@@ -146,7 +148,7 @@ class RequestGuard:
             )
             state["result"] = "internal_error"
             if status == 0:
-                response = error_response(500, "internal_error", "Something went wrong on our side.")
+                response = error_response(INTERNAL_ERROR)
                 await response(scope, receive, send_with_headers)
         finally:
             access_log.info(
@@ -160,7 +162,6 @@ class RequestGuard:
 
 
 ORIGIN_VERIFY_HEADER = b"x-origin-verify"
-NOT_THROUGH_SITE_MESSAGE = "This address is not public: use the service at its page's address."
 
 
 def _came_through_cloudfront(scope: Scope, expected: bytes) -> bool:
@@ -207,35 +208,20 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-def _validation_message(error: ValidationError | RequestValidationError) -> str:
-    """Name the field and what is wrong with it, without echoing the value."""
-    for detail in error.errors():
-        location = ".".join(str(part) for part in detail.get("loc", ()) if part != "body")
-        kind = detail.get("type", "")
-        if kind == "missing":
-            return f"The field '{location or 'image'}' is missing. {REQUEST_SHAPE}"
-        if location == "image":
-            return f"The field 'image' must be a string. {REQUEST_SHAPE}"
-        if location == "explain":
-            return "The field 'explain' must be true or false."
-    return f"The request does not have the expected fields. {REQUEST_SHAPE}"
-
-
 def parse_request(body: bytes) -> DiagnoseRequest:
     """Raw body -> DiagnoseRequest; 400 for an empty or non-JSON body, 422 for a wrong shape."""
     if not body.strip():
-        raise ClientError(f"The request body is empty. {REQUEST_SHAPE}", status=400, code="empty_body")
+        raise empty_body()
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):
-        raise ClientError(INVALID_JSON, status=400, code="invalid_json") from None
+        raise invalid_json() from None
     if not isinstance(payload, dict):
-        message = f"The request body must be a JSON object. {REQUEST_SHAPE}"
-        raise ClientError(message, status=422, code="invalid_request")
+        raise not_an_object()
     try:
         return DiagnoseRequest.model_validate(payload)
     except ValidationError as error:
-        raise ClientError(_validation_message(error), status=422, code="invalid_request") from None
+        raise invalid_fields(error) from None
 
 
 def configure_logging(level: str) -> None:
@@ -285,33 +271,32 @@ def create_app(settings: Settings | None = None, holder: BundleHolder | None = N
     app.state.settings = settings
     app.state.holder = holder
     max_body = base64_length(settings.max_upload_bytes) * 21 // 20 + 65_536  # base64 + line breaks + JSON
-    too_large = f"The upload is larger than the {describe_limit(settings.max_upload_bytes)} limit."
+    body_too_large = too_large(settings.max_upload_bytes).answer
 
     @app.exception_handler(ClientError)  # the routes' own, and every ImageError / UploadError
     async def _client_error(request: Request, error: ClientError) -> JSONResponse:
         _set_result(request, error.code)
-        return error_response(error.status, error.code, error.message)
+        return error_response(error.answer)
 
     @app.exception_handler(BundleUnavailable)
     async def _bundle_unavailable(request: Request, error: BundleUnavailable) -> JSONResponse:
         """Generic on purpose: the reason (S3 keys, hashes) was logged by the holder for operators."""
         _set_result(request, "bundle_unavailable")
-        return error_response(503, "bundle_unavailable", MODEL_UNAVAILABLE_MESSAGE)
+        return error_response(MODEL_UNAVAILABLE)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
         if any(detail.get("type") == "json_invalid" for detail in error.errors()):
             _set_result(request, "invalid_json")
-            return error_response(400, "invalid_json", INVALID_JSON)
+            return error_response(invalid_json().answer)
         _set_result(request, "invalid_request")
-        return error_response(422, "invalid_request", _validation_message(error))
+        return error_response(invalid_fields(error).answer)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = HTTP_CODES.get(error.status_code, f"http_{error.status_code}")
-        _set_result(request, code)
-        message = too_large if error.status_code == 413 else str(error.detail)
-        response = error_response(error.status_code, code, message)
+        answer = body_too_large if error.status_code == 413 else http_error(error.status_code)
+        _set_result(request, answer.code)
+        response = error_response(answer)
         if error.headers:
             response.headers.update(error.headers)
         return response
@@ -357,7 +342,7 @@ def create_app(settings: Settings | None = None, holder: BundleHolder | None = N
     app.add_middleware(
         RequestGuard,
         max_body_bytes=max_body,
-        too_large_message=too_large,
+        too_large_answer=body_too_large,
         origin_verify=settings.origin_verify,
     )
     return app

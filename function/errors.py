@@ -1,22 +1,73 @@
-"""The one base class for "the client sent something we cannot use": each carries its HTTP status and a
-stable error code, so the app maps every such problem to a 4xx JSON answer in a single handler."""
+"""Every error answer, decided in one place: ``{"error": {"code", "message", "message_en"}}``.
+
+``message`` is Spanish and ``message_en`` English, as in a reading, so a client shows ``message`` whatever
+the status. Both texts are required here, never defaulted: an error with one language cannot be built.
+
+``ClientError`` is the base class for "the client sent something we cannot use": each carries its HTTP
+status and a stable error code, so the app maps every such problem to a 4xx answer in a single handler.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from function.schemas import ErrorDetail, ErrorResponse
+
+Language = Literal["es", "en"]
+
+
+def _require_both(spanish: object, english: object) -> None:
+    """Refuse a missing or blank text: an answer in one language only is a bug, caught where it is made."""
+    for name, text in (("Spanish", spanish), ("English", english)):
+        if not isinstance(text, str) or not text.strip():
+            raise TypeError(f"an error answer needs a {name} message, got {text!r}")
+
+
+def decimal(value: float, digits: int, language: Language) -> str:
+    """A number as each language writes it ("4,5" / "4.5"), like the readings' percentages."""
+    text = f"{value:.{digits}f}"
+    return text.replace(".", ",") if language == "es" else text
+
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """One non-2xx answer: status, code, and the sentence in Spanish (``message``) and English."""
+
+    status: int
+    code: str
+    message: str
+    message_en: str
+
+    def __post_init__(self) -> None:
+        _require_both(self.message, self.message_en)
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body, through the schema /docs shows, so the two cannot drift apart."""
+        detail = ErrorDetail(code=self.code, message=self.message, message_en=self.message_en)
+        return ErrorResponse(error=detail).model_dump()
+
 
 class ClientError(ValueError):
-    """A 4xx problem. Subclasses fix ``status`` and ``code``; ad-hoc ones pass them in."""
+    """A 4xx problem. Subclasses fix ``status`` and ``code``; ad-hoc ones pass them in.
+
+    ``es`` and ``en`` are keyword-only and required, so a call site shows which text is which.
+    ``str(error)`` is the English text (training scripts and tracebacks print it).
+    """
 
     status: int = 400
     code: str = "bad_request"
 
-    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, *, es: str, en: str, status: int | None = None, code: str | None = None) -> None:
+        _require_both(es, en)
+        super().__init__(en)
+        self.message = es
+        self.message_en = en
         if status is not None:
             self.status = status
         if code is not None:
             self.code = code
 
     @property
-    def message(self) -> str:
-        return str(self)
+    def answer(self) -> ErrorAnswer:
+        return ErrorAnswer(self.status, self.code, self.message, self.message_en)

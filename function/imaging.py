@@ -32,13 +32,15 @@ Input contract (what every model in a bundle was trained on, and what it is fed 
      input; cutting only bars would leave the film's own dark edge in one and not in the other.
    A bundle is served with the version it was trained with, never another.
 
-Every refusal is an ``ImageError`` subclass carrying an HTTP status and a stable error code, so the API
-maps it to a 4xx answer without knowing the details. Nothing here writes to disk or logs pixel data.
+Every refusal is an ``ImageError`` subclass carrying an HTTP status, a stable error code and its message in
+Spanish and English (``function.errors``), so the API maps it to a 4xx answer without knowing the details.
+Nothing here writes to disk or logs pixel data.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import struct
 import warnings
 from dataclasses import dataclass
@@ -109,6 +111,18 @@ _ORIENTATION_TRANSPOSES = {
 """EXIF Orientation -> the transpose that shows the picture upright (as ``ImageOps.exif_transpose``)."""
 
 _PILLOW_FORMATS = {"PNG", "JPEG", "MPO", "BMP", "TIFF", "DIB"}
+_DICOM_CODE = re.compile(r"[A-Z0-9_ ]{1,16}")
+"""A DICOM code string (CS) as the standard allows it: only such a field value may be named in a message."""
+SEND_A_RADIOGRAPH = (
+    "Use una imagen PNG, JPEG, BMP, TIFF o DICOM de una radiografía de tórax.",
+    "Send a PNG, JPEG, BMP, TIFF or DICOM chest radiograph.",
+)
+"""(Spanish, English): what to send instead of a file refused for its type; the Spanish is the page's."""
+EXPORT_INSTEAD = (
+    "exporte la imagen sin comprimir, o como DICOM RLE o JPEG 2000, PNG o JPEG.",
+    "export the image uncompressed, or as RLE or JPEG 2000 DICOM, PNG or JPEG.",
+)
+"""(Spanish, English): what to do with a DICOM whose compression is not read."""
 
 
 class ImageError(ClientError):
@@ -164,7 +178,7 @@ def sniff_format(data: bytes) -> str | None:
 def decode_grayscale(data: bytes) -> np.ndarray:
     """Decode PNG/JPEG/BMP/TIFF/DICOM bytes to a (H, W) uint8 grayscale array (see the module contract)."""
     if not data:
-        raise UndecodableImage("The image is empty.")
+        raise UndecodableImage(es="La imagen está vacía.", en="The image is empty.")
     gray = _decode_by_kind(data)
     _check_dimensions(gray.shape[1], gray.shape[0])
     return gray
@@ -178,10 +192,12 @@ def _decode_by_kind(data: bytes) -> np.ndarray:
         return _decode_with_pillow(data)
     if kind is None:
         raise UnsupportedImageType(
-            "The file is not an image we can read. Send a PNG, JPEG, BMP, TIFF or DICOM chest radiograph."
+            es=f"El archivo no es una imagen que el servicio pueda leer. {SEND_A_RADIOGRAPH[0]}",
+            en=f"The file is not an image we can read. {SEND_A_RADIOGRAPH[1]}",
         )
     raise UnsupportedImageType(
-        f"{kind} files are not accepted. Send a PNG, JPEG, BMP, TIFF or DICOM chest radiograph."
+        es=f"No se aceptan archivos {kind}. {SEND_A_RADIOGRAPH[0]}",
+        en=f"{kind} files are not accepted. {SEND_A_RADIOGRAPH[1]}",
     )
 
 
@@ -255,12 +271,16 @@ class InputSpec:
 def _check_dimensions(width: int, height: int) -> None:
     if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
         raise ImageTooLarge(
-            f"The image is too large: {width}x{height} pixels; the limit is "
-            f"{MAX_PIXELS // 1_000_000} megapixels and {MAX_SIDE} pixels a side."
+            es=f"La imagen es demasiado grande: {width} × {height} píxeles; el límite es de "
+            f"{MAX_PIXELS // 1_000_000} megapíxeles y {MAX_SIDE} píxeles por lado.",
+            en=f"The image is too large: {width}x{height} pixels; the limit is "
+            f"{MAX_PIXELS // 1_000_000} megapixels and {MAX_SIDE} pixels a side.",
         )
     if width < MIN_SIDE or height < MIN_SIDE:
         raise ImageTooSmall(
-            f"The image is {width}x{height} pixels; at least {MIN_SIDE}x{MIN_SIDE} is needed."
+            es=f"La imagen es demasiado pequeña para analizarla: mide {width} × {height} píxeles y se "
+            f"necesitan al menos {MIN_SIDE} × {MIN_SIDE}.",
+            en=f"The image is {width}x{height} pixels; at least {MIN_SIDE}x{MIN_SIDE} is needed.",
         )
 
 
@@ -268,7 +288,10 @@ def _decode_with_pillow(data: bytes) -> np.ndarray:
     try:
         image = Image.open(io.BytesIO(data))
         if image.format not in _PILLOW_FORMATS:
-            raise UnsupportedImageType(f"{image.format} images are not accepted.")
+            raise UnsupportedImageType(
+                es=f"No se aceptan imágenes {image.format}. {SEND_A_RADIOGRAPH[0]}",
+                en=f"{image.format} images are not accepted. {SEND_A_RADIOGRAPH[1]}",
+            )
         _check_dimensions(*image.size)  # header only: nothing decoded yet
         if image.format in ("JPEG", "MPO"):
             _check_jpeg_scans(data)
@@ -282,9 +305,15 @@ def _decode_with_pillow(data: bytes) -> np.ndarray:
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageTooLarge(f"The image is too large: over {MAX_PIXELS // 1_000_000} megapixels.") from None
+        raise ImageTooLarge(
+            es=f"La imagen es demasiado grande: supera los {MAX_PIXELS // 1_000_000} megapíxeles.",
+            en=f"The image is too large: over {MAX_PIXELS // 1_000_000} megapixels.",
+        ) from None
     except Exception as error:  # Pillow's plugins raise many kinds (fuzzing found TypeError from TIFF tags)
-        raise UndecodableImage(f"The image file is damaged or incomplete ({type(error).__name__}).") from None
+        raise UndecodableImage(
+            es=f"No se pudo leer la imagen: el archivo está dañado o incompleto ({type(error).__name__}).",
+            en=f"The image file is damaged or incomplete ({type(error).__name__}).",
+        ) from None
 
 
 def _check_jpeg_scans(data: bytes) -> None:
@@ -296,8 +325,10 @@ def _check_jpeg_scans(data: bytes) -> None:
     scans = data.count(b"\xff\xda")
     if scans > MAX_JPEG_SCANS:
         raise UndecodableImage(
-            f"The JPEG holds {scans} scans (passes over the image); real images have about 10, and over "
-            f"{MAX_JPEG_SCANS} are refused as damaged or hostile."
+            es=f"El JPEG contiene {scans} barridos (pasadas sobre la imagen); las imágenes reales tienen "
+            f"unos 10, y las de más de {MAX_JPEG_SCANS} se rechazan como dañadas o malintencionadas.",
+            en=f"The JPEG holds {scans} scans (passes over the image); real images have about 10, and over "
+            f"{MAX_JPEG_SCANS} are refused as damaged or hostile.",
         )
 
 
@@ -344,7 +375,10 @@ def _scale_wide_to_uint8(image: Image.Image) -> np.ndarray:
         extremes = [(np.nanmin(values), np.nanmax(values)) for values in map(band_of, bands)]
         low, high = float(np.nanmin([e[0] for e in extremes])), float(np.nanmax([e[1] for e in extremes]))
         if not (np.isfinite(low) and np.isfinite(high)):
-            raise UndecodableImage("The image's pixel values are not finite numbers.")
+            raise UndecodableImage(
+                es="Los valores de los píxeles de la imagen no son números finitos.",
+                en="The image's pixel values are not finite numbers.",
+            )
         scale, offset = (255.0 / (high - low) if high > low else 0.0), low
     else:
         wide = mode.startswith("I;16") or max(float(band_of(rows).max(initial=0)) for rows in bands) <= 65535
@@ -372,12 +406,18 @@ def _check_frame_bytes(dataset: Dataset, rows: int, columns: int) -> None:
         samples = int(getattr(dataset, "SamplesPerPixel", 1) or 1)
         sample_bytes = (int(getattr(dataset, "BitsAllocated", 16) or 16) + 7) // 8
     except (TypeError, ValueError):
-        raise UndecodableImage("The DICOM file does not say how its pixels are stored.") from None
+        raise UndecodableImage(
+            es="El archivo DICOM no indica cómo se almacenan sus píxeles.",
+            en="The DICOM file does not say how its pixels are stored.",
+        ) from None
     decoded = rows * columns * samples * sample_bytes
     if decoded > MAX_DICOM_FRAME_BYTES:
         raise ImageTooLarge(
-            f"The DICOM image is {columns}x{rows} with {samples} sample(s) of {8 * sample_bytes} bits: "
-            f"{decoded / 1e6:.0f} MB decoded; the limit is {MAX_DICOM_FRAME_BYTES / 1e6:.0f} MB."
+            es=f"La imagen DICOM es de {columns} × {rows} con {samples} muestra(s) de {8 * sample_bytes} "
+            f"bits: ocupa {decoded / 1e6:.0f} MB descomprimida; el límite es de "
+            f"{MAX_DICOM_FRAME_BYTES / 1e6:.0f} MB.",
+            en=f"The DICOM image is {columns}x{rows} with {samples} sample(s) of {8 * sample_bytes} bits: "
+            f"{decoded / 1e6:.0f} MB decoded; the limit is {MAX_DICOM_FRAME_BYTES / 1e6:.0f} MB.",
         )
 
 
@@ -398,7 +438,10 @@ def _check_compressed_size(dataset: Dataset, frames: int, rows: int, columns: in
         if syntax in pydicom.uid.JPEG2000TransferSyntaxes:
             size = _jpeg2000_size(frame)
             if size is None:
-                raise UndecodableImage("The DICOM's JPEG 2000 image has no readable header.")
+                raise UndecodableImage(
+                    es="La imagen JPEG 2000 del DICOM no tiene una cabecera legible.",
+                    en="The DICOM's JPEG 2000 image has no readable header.",
+                )
         elif syntax in pydicom.uid.JPEGTransferSyntaxes and frame.startswith(b"\xff\xd8"):
             _check_jpeg_scans(frame)
             with Image.open(io.BytesIO(frame)) as header:  # reads the header only
@@ -409,23 +452,29 @@ def _check_compressed_size(dataset: Dataset, frames: int, rows: int, columns: in
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageTooLarge(
-            f"The DICOM's compressed image is over {MAX_PIXELS // 1_000_000} megapixels."
+            es=f"La imagen comprimida del DICOM supera los {MAX_PIXELS // 1_000_000} megapíxeles.",
+            en=f"The DICOM's compressed image is over {MAX_PIXELS // 1_000_000} megapixels.",
         ) from None
     except Exception:  # a header no codec here reads: decoding will fail too, and say why
         return
     if size != (columns, rows):
         raise UndecodableImage(
-            f"The DICOM's compressed image is {size[0]}x{size[1]} but its header says {columns}x{rows}."
+            es=f"La imagen comprimida del DICOM mide {size[0]} × {size[1]}, pero su cabecera indica "
+            f"{columns} × {rows}.",
+            en=f"The DICOM's compressed image is {size[0]}x{size[1]} but its header says {columns}x{rows}.",
         )
 
 
-def _syntax_name(dataset: Dataset) -> str:
-    """The transfer syntax's registered name, never the file's own text: the error message goes back to the
-    client and its code to the logs, and a file's UID field can hold anything (a name, markup)."""
+def _syntax_name(dataset: Dataset) -> tuple[str, str]:
+    """The transfer syntax's registered name (Spanish, English: the same), never the file's own text: the
+    error message goes back to the client and its code to the logs, and a file's UID field can hold
+    anything (a name, markup)."""
     import pydicom.uid
 
     syntax = pydicom.uid.UID(str(dataset.file_meta.get("TransferSyntaxUID", "")))
-    return syntax.name if syntax.name != str(syntax) else "an unknown transfer syntax"
+    if syntax.name != str(syntax):
+        return syntax.name, syntax.name
+    return "una sintaxis de transferencia desconocida", "an unknown transfer syntax"
 
 
 def _jpeg2000_size(frame: bytes) -> tuple[int, int] | None:
@@ -476,18 +525,25 @@ def _decode_dicom(data: bytes) -> np.ndarray:
         deflated = _transfer_syntax(data) == DEFLATED_DICOM
         dataset = None if deflated else pydicom.dcmread(io.BytesIO(data), force=False)
     except Exception as error:
-        raise UndecodableImage(f"The DICOM file is damaged ({type(error).__name__}).") from None
+        raise _damaged_dicom(error) from None
     if dataset is None:
         raise UnsupportedImageType(
-            "Deflate-compressed DICOM files are not accepted: export the image uncompressed, or as "
-            "RLE or JPEG 2000 DICOM, PNG or JPEG."
+            es=f"No se aceptan archivos DICOM comprimidos con Deflate: {EXPORT_INSTEAD[0]}",
+            en=f"Deflate-compressed DICOM files are not accepted: {EXPORT_INSTEAD[1]}",
         )
     try:
         return _dicom_to_gray(dataset)
     except ImageError:
         raise
     except Exception as error:
-        raise UndecodableImage(f"The DICOM file is damaged ({type(error).__name__}).") from None
+        raise _damaged_dicom(error) from None
+
+
+def _damaged_dicom(error: Exception) -> UndecodableImage:
+    return UndecodableImage(
+        es=f"El archivo DICOM está dañado ({type(error).__name__}).",
+        en=f"The DICOM file is damaged ({type(error).__name__}).",
+    )
 
 
 def _palette_rgb(indices: np.ndarray, dataset: Dataset) -> np.ndarray:
@@ -497,39 +553,59 @@ def _palette_rgb(indices: np.ndarray, dataset: Dataset) -> np.ndarray:
     try:
         return np.asarray(apply_color_lut(indices, dataset))
     except (ValueError, TypeError, AttributeError, KeyError, IndexError) as error:
-        raise UndecodableImage(f"The DICOM palette cannot be read ({type(error).__name__}).") from None
+        raise UndecodableImage(
+            es=f"No se puede leer la paleta del DICOM ({type(error).__name__}).",
+            en=f"The DICOM palette cannot be read ({type(error).__name__}).",
+        ) from None
 
 
 def _dicom_to_gray(dataset: Dataset) -> np.ndarray:
     from pydicom.pixels import apply_modality_lut, apply_voi_lut
 
     if "PixelData" not in dataset and "FloatPixelData" not in dataset:
-        raise UndecodableImage("The DICOM file holds no image (no pixel data).")
+        raise UndecodableImage(
+            es="El archivo DICOM no contiene ninguna imagen (no tiene datos de píxeles).",
+            en="The DICOM file holds no image (no pixel data).",
+        )
     try:
         rows, columns = int(dataset.Rows), int(dataset.Columns)
         frames = int(getattr(dataset, "NumberOfFrames", 1) or 1)
     except (AttributeError, TypeError, ValueError):
-        raise UndecodableImage("The DICOM file does not say how large its image is.") from None
+        raise UndecodableImage(
+            es="El archivo DICOM no indica el tamaño de su imagen.",
+            en="The DICOM file does not say how large its image is.",
+        ) from None
     _check_dimensions(columns, rows)
     if rows * columns * frames > 4 * MAX_PIXELS:
-        raise ImageTooLarge(f"The DICOM file holds {frames} frames of {columns}x{rows}; too many pixels.")
+        raise ImageTooLarge(
+            es=f"El archivo DICOM contiene {frames} fotogramas de {columns} × {rows}: demasiados píxeles.",
+            en=f"The DICOM file holds {frames} frames of {columns}x{rows}; too many pixels.",
+        )
     _check_frame_bytes(dataset, rows, columns)
     _check_compressed_size(dataset, frames, rows, columns)
     try:
         dataset.pixel_array_options(index=0)  # decode the first frame only, not every frame of a series
         pixels = dataset.pixel_array
     except (NotImplementedError, RuntimeError):
+        spanish, english = _syntax_name(dataset)
         raise UnsupportedImageType(
-            f"This DICOM file's compression ({_syntax_name(dataset)}) is not supported: export the image "
-            "uncompressed, or as RLE or JPEG 2000 DICOM, PNG or JPEG."
+            es=f"No se admite la compresión de este archivo DICOM ({spanish}): {EXPORT_INSTEAD[0]}",
+            en=f"This DICOM file's compression ({english}) is not supported: {EXPORT_INSTEAD[1]}",
         ) from None
     except (ValueError, TypeError, AttributeError, KeyError, IndexError, EOFError, OSError) as error:
-        raise UndecodableImage(f"The DICOM pixel data cannot be read ({type(error).__name__}).") from None
+        raise UndecodableImage(
+            es=f"No se pueden leer los datos de píxeles del DICOM ({type(error).__name__}).",
+            en=f"The DICOM pixel data cannot be read ({type(error).__name__}).",
+        ) from None
     photometric = str(getattr(dataset, "PhotometricInterpretation", "MONOCHROME2")).upper()
     monochrome = photometric.startswith("MONOCHROME")
     palette = photometric == "PALETTE COLOR"  # indices into RGB lookup tables stored in the file
     if pixels.ndim != (2 if monochrome or palette else 3):
-        raise UndecodableImage(f"Unexpected pixel layout for {photometric} DICOM.")
+        named = f" ({photometric})" if _DICOM_CODE.fullmatch(photometric) else ""  # a code, never markup
+        raise UndecodableImage(
+            es=f"La disposición de los píxeles de este DICOM{named} es inesperada.",
+            en=f"Unexpected pixel layout for this DICOM{named}.",
+        )
 
     def values_of(rows: slice) -> np.ndarray:
         """The displayed values of some rows (LUTs are per pixel, so bands give the whole image's values;
@@ -547,7 +623,11 @@ def _dicom_to_gray(dataset: Dataset) -> np.ndarray:
     extremes = [(float(values.min()), float(values.max())) for values in map(values_of, bands)]
     low, high = min(e[0] for e in extremes), max(e[1] for e in extremes)
     if not (np.isfinite(low) and np.isfinite(high)):
-        raise UndecodableImage("The DICOM pixel values are not finite numbers (see its rescale and window).")
+        raise UndecodableImage(
+            es="Los valores de los píxeles del DICOM no son números finitos (revise su reescalado y su "
+            "ventana).",
+            en="The DICOM pixel values are not finite numbers (see its rescale and window).",
+        )
     scale = 255.0 / (high - low) if high > low else 0.0
     gray = np.empty(pixels.shape[:2], dtype=np.uint8)
     for rows in bands:

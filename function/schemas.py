@@ -28,9 +28,10 @@ CROPPED_NOTE_EN = (
     "The image looks cropped: edges of the radiograph are missing. The model was trained on whole "
     "radiographs and reads cropped ones less reliably: upload the whole radiograph for a better reading."
 )
-MODEL_UNAVAILABLE_MESSAGE = "The model is temporarily unavailable; try again shortly."
-"""The only thing the public is told when the bundle cannot be loaded: the reason (S3 keys, hashes) is
-logged for operators, never sent to the page or to /health."""
+MODEL_UNAVAILABLE_MESSAGE = "El modelo no está disponible en este momento; inténtelo de nuevo en breve."
+MODEL_UNAVAILABLE_MESSAGE_EN = "The model is temporarily unavailable; try again shortly."
+"""The only thing the public is told when the bundle cannot be loaded (``/health`` says the English one): the
+reason (S3 keys, hashes) is logged for operators, never sent to the page or to /health."""
 DISCLAIMER = (
     "Herramienta de apoyo al cribado: no es un diagnóstico médico. Aprendió la neumonía viral solo de "
     "radiografías de niños y la COVID-19 casi solo de adultos: en un adulto, otra neumonía puede leerse como "
@@ -176,11 +177,15 @@ class HealthResponse(BaseModel):
 
 
 class ErrorDetail(BaseModel):
+    """What went wrong, in both languages of the answers: ``message`` is Spanish, as in a reading."""
+
     code: str = Field(description="Stable, machine-readable reason, e.g. 'payload_too_large'.")
-    message: str = Field(description="A sentence a person can act on. Never echoes the upload.")
+    message: str = Field(description="A sentence a person can act on, in Spanish. Never echoes the upload.")
+    message_en: str = Field(description="The same sentence in English.")
 
 
 class ErrorResponse(BaseModel):
-    """Every non-2xx answer has this shape."""
+    """Every non-2xx answer has this shape: the app builds it in ``function.errors.ErrorAnswer`` only, and
+    the WAF's 429 (infra/waf.yaml) is written to match it."""
 
     error: ErrorDetail

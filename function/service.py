@@ -29,7 +29,7 @@ from function.schemas import (
     CROPPED_NOTE_EN,
     INDETERMINATE_MESSAGE,
     INDETERMINATE_MESSAGE_EN,
-    MODEL_UNAVAILABLE_MESSAGE,
+    MODEL_UNAVAILABLE_MESSAGE_EN,
     NOT_CHEST_XRAY_MESSAGE,
     NOT_CHEST_XRAY_MESSAGE_EN,
     Consistency,
@@ -48,7 +48,7 @@ class BundleUnavailable(RuntimeError):
     """The bundle cannot be loaded right now (missing, unreachable, tampered).
 
     The text is the detailed reason, for the log only: it names S3 keys and hashes, so answers to clients
-    say ``MODEL_UNAVAILABLE_MESSAGE`` instead.
+    say ``MODEL_UNAVAILABLE_MESSAGE`` (and ``/health`` its English ``_EN``) instead.
     """
 
 
@@ -111,7 +111,7 @@ class BundleHolder:
         try:
             bundle = self.get()
         except BundleUnavailable:
-            return HealthResponse(status="unavailable", loaded=False, error=MODEL_UNAVAILABLE_MESSAGE)
+            return HealthResponse(status="unavailable", loaded=False, error=MODEL_UNAVAILABLE_MESSAGE_EN)
         return HealthResponse(status="ok", loaded=True, model_version=bundle.version)
 
 

@@ -14,7 +14,8 @@ import binascii
 import math
 import re
 
-from function.errors import ClientError
+from function.errors import ClientError, Language, decimal
+from function.imaging import SEND_A_RADIOGRAPH
 
 ACCEPTED_DECLARED_TYPES = frozenset(
     {"", "application/octet-stream", "application/dicom", "application/x-dicom", "application/dicom+binary"}
@@ -57,8 +58,17 @@ def base64_length(decoded_bytes: int) -> int:
     return 4 * math.ceil(decoded_bytes / 3)
 
 
-def describe_limit(max_bytes: int) -> str:
-    return f"{max_bytes / 1_000_000:.1f} MB"
+def describe_limit(max_bytes: int, language: Language) -> str:
+    """A size in MB with one decimal, as the language writes it: "4,5 MB" / "4.5 MB"."""
+    return f"{decimal(max_bytes / 1_000_000, 1, language)} MB"
+
+
+def too_large(max_bytes: int) -> UploadTooLarge:
+    """The refusal of an upload over ``max_bytes``, also the app's 413 for an oversized request body."""
+    return UploadTooLarge(
+        es=f"El archivo es demasiado grande. El límite es {describe_limit(max_bytes, 'es')}.",
+        en=f"The upload is larger than the {describe_limit(max_bytes, 'en')} limit.",
+    )
 
 
 def upload_bytes(image: str, max_bytes: int) -> bytes:
@@ -67,14 +77,17 @@ def upload_bytes(image: str, max_bytes: int) -> bytes:
     limit_chars = base64_length(max_bytes)
     # Generous first bound (line breaks, missing padding) so a 100 MB string is refused without a copy.
     if len(payload) > limit_chars + limit_chars // 32 + 8:
-        raise UploadTooLarge(f"The upload is larger than the {describe_limit(max_bytes)} limit.")
+        raise too_large(max_bytes)
     compact = "".join(payload.split()) if _has_whitespace(payload) else payload
     if len(compact) > limit_chars:
-        raise UploadTooLarge(f"The upload is larger than the {describe_limit(max_bytes)} limit.")
+        raise too_large(max_bytes)
     data = _decode_base64(compact)
     if len(data) > max_bytes:
         raise UploadTooLarge(
-            f"The upload is {describe_limit(len(data))}; the limit is {describe_limit(max_bytes)}."
+            es=f"El archivo ocupa {describe_limit(len(data), 'es')}; el límite es "
+            f"{describe_limit(max_bytes, 'es')}.",
+            en=f"The upload is {describe_limit(len(data), 'en')}; the limit is "
+            f"{describe_limit(max_bytes, 'en')}.",
         )
     return data
 
@@ -89,17 +102,23 @@ def _strip_data_url(image: str) -> str:
         return image
     header, comma, payload = image.partition(",")
     if not comma or len(header) > 256:
-        raise InvalidDataUrl("The data URL is malformed: expected 'data:<type>;base64,<data>'.")
+        raise InvalidDataUrl(
+            es="La URL data está mal formada: se esperaba 'data:<tipo>;base64,<datos>'.",
+            en="The data URL is malformed: expected 'data:<type>;base64,<data>'.",
+        )
     parameters = [part.strip().lower() for part in header[5:].split(";")]
     declared, options = parameters[0], parameters[1:]
     if "base64" not in options:
-        raise InvalidDataUrl("The data URL must be base64-encoded ('data:<type>;base64,<data>').")
+        raise InvalidDataUrl(
+            es="La URL data debe estar codificada en base64 ('data:<tipo>;base64,<datos>').",
+            en="The data URL must be base64-encoded ('data:<type>;base64,<data>').",
+        )
     # "image" alone (no subtype) is a sloppy but honest "an image"; the content decides, as for image/*
     if not (declared.startswith("image/") or declared == "image" or declared in ACCEPTED_DECLARED_TYPES):
         named = f" ({declared})" if _MIME_TOKEN.fullmatch(declared) else ""  # echo only a plain type name
         raise DeclaredTypeNotImage(
-            f"The upload is declared as something other than an image{named}. "
-            "Send a PNG, JPEG, BMP, TIFF or DICOM chest radiograph."
+            es=f"El archivo está declarado como algo que no es una imagen{named}. {SEND_A_RADIOGRAPH[0]}",
+            en=f"The upload is declared as something other than an image{named}. {SEND_A_RADIOGRAPH[1]}",
         )
     return payload
 
@@ -109,15 +128,22 @@ def _decode_base64(text: str) -> bytes:
         text = text.translate(str.maketrans("-_", "+/"))
     if not _BASE64_TEXT.fullmatch(text):
         raise InvalidBase64(
-            "The image is not valid base64: it holds a character other than A-Z, a-z, 0-9, +, / "
-            "(or - and _) and = at the end."
+            es="La imagen no está en base64 válido: contiene un carácter distinto de A-Z, a-z, 0-9, +, / "
+            "(o - y _) y = al final.",
+            en="The image is not valid base64: it holds a character other than A-Z, a-z, 0-9, +, / "
+            "(or - and _) and = at the end.",
         )
     remainder = len(text) % 4
     if remainder == 1:
-        raise InvalidBase64("The image is not valid base64 (its length is impossible).")
+        raise InvalidBase64(
+            es="La imagen no está en base64 válido (su longitud es imposible).",
+            en="The image is not valid base64 (its length is impossible).",
+        )
     if remainder:
         text += "=" * (4 - remainder)
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidBase64("The image is not valid base64.") from None
+        raise InvalidBase64(
+            es="La imagen no está en base64 válido.", en="The image is not valid base64."
+        ) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import threading
@@ -17,7 +18,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from function.app import create_app
-from function.schemas import MODEL_UNAVAILABLE_MESSAGE
+from function.schemas import MODEL_UNAVAILABLE_MESSAGE, MODEL_UNAVAILABLE_MESSAGE_EN
 from function.settings import Settings
 from infra.locations import RELEASE_BUNDLE
 from tests.upload_samples import b64
@@ -82,15 +83,34 @@ def error_of(response: httpx2.Response) -> dict[str, str]:
     """The ``error`` object of a non-2xx answer, checking the contract's shape on the way."""
     body = response.json()
     assert set(body) == {"error"}, body
-    assert set(body["error"]) == {"code", "message"}, body
-    assert body["error"]["message"], body
+    assert_bilingual(body["error"])
     return body["error"]
+
+
+def assert_bilingual(error: object) -> None:
+    """An error object as every answer has it: a code, and one sentence in Spanish (``message``) and in
+    English (``message_en``), two different texts with the same numbers (Spanish with a decimal comma)."""
+    assert isinstance(error, dict) and set(error) == {"code", "message", "message_en"}, error
+    assert all(isinstance(value, str) and value.strip() for value in error.values()), error
+    assert error["message"] != error["message_en"], f"the same text in both languages: {error}"
+    assert numbers_in(error["message"], "es") == numbers_in(error["message_en"], "en"), error
+
+
+def numbers_in(text: str, language: str) -> list[str]:
+    """The numbers of a sentence, sorted, written the English way: "4,5 MB" and "4.5 MB" both give 4.5."""
+    separator = "," if language == "es" else "."
+    found = re.findall(rf"\d+(?:{re.escape(separator)}\d+)?", text)
+    return sorted(number.replace(",", ".") for number in found)
 
 
 def assert_model_unavailable(response: httpx2.Response) -> None:
     """A 503 that says only the generic sentence: the reason (S3 keys, hashes) must stay in the log."""
     assert response.status_code == 503, response.text
-    assert error_of(response) == {"code": "bundle_unavailable", "message": MODEL_UNAVAILABLE_MESSAGE}
+    assert error_of(response) == {
+        "code": "bundle_unavailable",
+        "message": MODEL_UNAVAILABLE_MESSAGE,
+        "message_en": MODEL_UNAVAILABLE_MESSAGE_EN,
+    }
 
 
 def unavailable_reasons(caplog: pytest.LogCaptureFixture) -> str:

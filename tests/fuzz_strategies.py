@@ -170,8 +170,9 @@ def problem_with(status: int, body: bytes) -> str | None:
     if status == 200:
         return None if answer.get("result") in READINGS else f"200 without a result: {answer}"
     error = answer.get("error") if isinstance(answer, dict) else None
-    if not (isinstance(error, dict) and set(error) == {"code", "message"} and error["message"]):
-        return f"HTTP {status} without the error shape: {answer}"
+    shape = isinstance(error, dict) and set(error) == {"code", "message", "message_en"}
+    if not (shape and error["message"] and error["message_en"]):
+        return f"HTTP {status} without the error shape (code, message, message_en): {answer}"
     return None
 
 

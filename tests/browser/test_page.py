@@ -22,6 +22,7 @@ from PIL import Image, ImageOps
 from playwright.sync_api import Page, Request, expect
 
 from bench.upload_robustness import cropped, jpeg_bytes, letterboxed, png_bytes
+from function.imaging import SEND_A_RADIOGRAPH  # the API's advice, in both languages
 from function.service import percent  # the page writes probabilities exactly as the API message does
 from infra.cfn_yaml import load_template
 from infra.locations import ADULT_SET, NOT_CHEST, RELEASE_BUNDLE, REPO_ROOT, TRAINING_SET
@@ -410,6 +411,13 @@ def test_text_file_gives_a_clear_error(page: Page, stack_url: str, tmp_path: Pat
     expect(card.locator(".error-message")).to_contain_text("Ese tipo de archivo no se puede analizar")
     assert "{" not in card.inner_text(), "no raw JSON in front of the person"
     screenshot(page, "error-unsupported")
+
+    card.locator(".result-details summary").click()  # the server's own sentence, in the page's language
+    expect(card.locator(".error-detail")).to_contain_text(SEND_A_RADIOGRAPH[0])
+    page.click("#lang-toggle")
+    expect(card.locator(".error-message")).to_contain_text("That type of file cannot be analysed")
+    expect(card.locator(".error-detail")).to_contain_text(SEND_A_RADIOGRAPH[1])
+    expect(card.locator(".result-details")).to_have_attribute("open", "")
 
 
 def test_a_phone_photo_the_browser_cannot_open_is_explained_not_sent(

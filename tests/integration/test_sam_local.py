@@ -140,7 +140,7 @@ def test_client_errors_come_back_as_json_4xx(sam_api: local_sam.SamApi) -> None:
     )
     for response in (not_json, not_an_image):
         assert 400 <= response.status_code < 500, response.text
-        assert set(response.json()["error"]) >= {"code", "message"}
+        assert set(response.json()["error"]) == {"code", "message", "message_en"}
 
 
 def test_peak_memory_fits_the_templates_memory_size(sam_api: local_sam.SamApi) -> None:

@@ -1,8 +1,9 @@
 """infra/waf.yaml: the per-client rate limit in front of the service (a CloudFront web ACL, in us-east-1).
 
 It cannot be deployed here; what can be checked is checked: that it limits /diagnose per client address
-and nothing else, that its refusal has the API's error shape, that it keeps no client addresses, and that
-the service template accepts the ARN it outputs (cfn-lint: test_template.py, with the service's template).
+and nothing else, that its refusal has the API's error shape (Spanish and English, in the page's words),
+that it keeps no client addresses, and that the service template accepts the ARN it outputs (cfn-lint:
+test_template.py, with the service's template).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 from function.schemas import ErrorResponse
 from infra.cfn_yaml import load_template
 from infra.locations import REPO_ROOT
+from tests.api_support import assert_bilingual
 
 WAF_TEMPLATE = REPO_ROOT / "infra" / "waf.yaml"
 
@@ -52,13 +54,29 @@ def test_it_limits_diagnosis_posts_per_client_address_and_lets_the_rest_pass(
     assert assertion == {"Fn::Equals": [{"Ref": "AWS::Region"}, "us-east-1"]}
 
 
-def test_its_refusal_has_the_apis_error_shape(web_acl: dict[str, Any]) -> None:
+def _refusal(web_acl: dict[str, Any]) -> dict[str, Any]:
     (rule,) = web_acl["Rules"]
     key = rule["Action"]["Block"]["CustomResponse"]["CustomResponseBodyKey"]
-    body = web_acl["CustomResponseBodies"][key]
+    return dict(web_acl["CustomResponseBodies"][key])
+
+
+def test_its_refusal_has_the_apis_error_shape_in_both_languages(web_acl: dict[str, Any]) -> None:
+    body = _refusal(web_acl)
     assert body["ContentType"] == "APPLICATION_JSON"
-    error = ErrorResponse.model_validate(json.loads(body["Content"])).error
-    assert error.code == "rate_limited" and "wait" in error.message
+    assert body["Content"].isascii(), "accents as JSON escapes: the same text whatever charset is assumed"
+    answer = json.loads(body["Content"])
+    assert_bilingual(answer["error"])
+    error = ErrorResponse.model_validate(answer).error
+    assert error.code == "rate_limited"
+    assert "Espere unos minutos" in error.message and "Wait a few minutes" in error.message_en
+
+
+def test_its_refusal_says_what_the_page_says(web_acl: dict[str, Any]) -> None:
+    """The page shows its own text for rate_limited (frontend/i18n.js); a client of the API gets the same."""
+    page = (REPO_ROOT / "frontend" / "i18n.js").read_text()
+    spanish, english = re.findall(r'"error\.rate_limited":\s*"([^"]+)"', page)
+    error = json.loads(_refusal(web_acl)["Content"])["error"]
+    assert (error["message"], error["message_en"]) == (spanish, english)
 
 
 def test_no_request_samples_keep_client_addresses(web_acl: dict[str, Any]) -> None:

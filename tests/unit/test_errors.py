@@ -114,7 +114,11 @@ def test_a_server_bug_is_a_generic_500_that_echoes_nothing(
     with caplog.at_level("INFO"), TestClient(app, raise_server_exceptions=False) as client:
         response = client.post("/diagnose", json={"image": image})
     assert response.status_code == 500
-    assert error_of(response) == {"code": "internal_error", "message": "Something went wrong on our side."}
+    assert error_of(response) == {
+        "code": "internal_error",
+        "message": "Se produjo un error interno en el servicio.",
+        "message_en": "Something went wrong on our side.",
+    }
     assert image[:40] not in response.text
     assert image[:40] not in caplog.text
     assert "status=500" in caplog.text and "internal_error" in caplog.text

@@ -172,7 +172,8 @@ def test_explain_must_be_a_boolean(client: TestClient, value: Any) -> None:
     assert response.status_code == 422
     assert error_of(response) == {
         "code": "invalid_request",
-        "message": "The field 'explain' must be true or false.",
+        "message": "El campo 'explain' debe ser true o false.",
+        "message_en": "The field 'explain' must be true or false.",
     }
 
 

@@ -72,8 +72,12 @@ def test_the_lambda_handler_answers_any_body(
 
 
 def test_the_property_can_fail() -> None:
-    assert problem_with(500, b'{"error": {"code": "internal_error", "message": "x"}}') is not None
+    internal = b'{"error": {"code": "internal_error", "message": "x", "message_en": "y"}}'
+    assert problem_with(500, internal) is not None
+    one_language = b'{"error": {"code": "unsupported_media_type", "message": "No."}}'
+    assert problem_with(415, one_language) is not None
     assert problem_with(422, b'{"detail": [{"loc": ["body"]}]}') is not None  # FastAPI's default shape
     assert problem_with(200, json.dumps({"result": "maybe"}).encode()) is not None
     assert problem_with(400, b"<html>Bad Request</html>") is not None
-    assert problem_with(415, b'{"error": {"code": "unsupported_media_type", "message": "No."}}') is None
+    both = b'{"error": {"code": "unsupported_media_type", "message": "No.", "message_en": "Not read."}}'
+    assert problem_with(415, both) is None

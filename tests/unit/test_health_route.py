@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from function.app import create_app
 from function.bundle import LoadedBundle, load_bundle, source_for
-from function.schemas import MODEL_UNAVAILABLE_MESSAGE
+from function.schemas import MODEL_UNAVAILABLE_MESSAGE_EN
 from function.service import BundleHolder
 from function.settings import Settings
 from infra.locations import RELEASE_BUNDLE
@@ -55,7 +55,7 @@ def test_health_is_503_with_a_generic_reason_when_the_bundle_is_missing(
         "status": "unavailable",
         "loaded": False,
         "model_version": None,
-        "error": MODEL_UNAVAILABLE_MESSAGE,
+        "error": MODEL_UNAVAILABLE_MESSAGE_EN,
     }
     assert "manifest.json" in unavailable_reasons(caplog)  # the details are in the log only
 
@@ -72,7 +72,7 @@ def test_a_tampered_model_is_never_served_and_a_repair_is_picked_up(
             response = post_image(client, COVID_RADIOGRAPH.read_bytes())
             assert_model_unavailable(response)
             health = client.get("/health")
-            assert health.json()["error"] == MODEL_UNAVAILABLE_MESSAGE and "sha256" not in health.text
+            assert health.json()["error"] == MODEL_UNAVAILABLE_MESSAGE_EN and "sha256" not in health.text
             logged = unavailable_reasons(caplog).splitlines()
             assert len(logged) == 2 * (attempt + 1)  # each attempt (diagnose, health) logs its reason
             assert all("model.tflite" in line and "sha256" in line for line in logged)

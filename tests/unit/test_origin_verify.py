@@ -28,7 +28,8 @@ def test_a_request_without_the_distributions_header_is_refused(headers: dict[str
         ):
             assert response.status_code == 403
             assert error_of(response)["code"] == "forbidden"
-            assert "page's address" in error_of(response)["message"]
+            assert "page's address" in error_of(response)["message_en"]
+            assert "dirección de su página" in error_of(response)["message"]
 
 
 def test_a_request_through_the_distribution_is_served() -> None:

@@ -540,6 +540,7 @@ def _decode_dicom(data: bytes) -> np.ndarray:
 
 
 def _damaged_dicom(error: Exception) -> UndecodableImage:
+    """The refusal of a DICOM pydicom fails on: the exception's type only, its text may quote the file."""
     return UndecodableImage(
         es=f"El archivo DICOM está dañado ({type(error).__name__}).",
         en=f"The DICOM file is damaged ({type(error).__name__}).",

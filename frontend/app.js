@@ -9,8 +9,9 @@
   const config = window.CXR_CONFIG || {};
   const i18n = window.CXR_I18N;
   const API_BASE = String(config.apiBaseUrl || "").replace(/\/+$/, "");
-  /** The API's limit on decoded upload bytes (function setting CXR_MAX_UPLOAD_BYTES: 4.5 MiB by default). */
-  const MAX_UPLOAD_BYTES = Number(config.maxUploadBytes) || 4718592;
+  /** The API's limit on decoded upload bytes (function setting CXR_MAX_UPLOAD_BYTES: 4.5 MB, 4,500,000 bytes,
+   * by default: function/settings.py DEFAULT_MAX_UPLOAD_BYTES). */
+  const MAX_UPLOAD_BYTES = Number(config.maxUploadBytes) || 4500000;
   /** Longer side, in pixels, above which an image is scaled down before upload. */
   const MAX_SIDE = 1024;
   const TIMEOUT_MS = Number(config.timeoutMs) || 60000;
@@ -423,6 +424,7 @@
 
   /** Map the API's status and error code to a message a person can act on. */
   function errorKind(status, code) {
+    if (code === "image_too_large") return "too_many_pixels"; // a small file may hold too many pixels
     if (status === 413 || /too_large/.test(code)) return "too_large";
     if (status === 415 || /unsupported/.test(code)) return "unsupported";
     if (/too_small/.test(code)) return "too_small";
@@ -568,8 +570,10 @@
     element.appendChild(alertIcon());
     element.appendChild(heading(i18n.t("errorTitle")));
     const limit = i18n.size(MAX_UPLOAD_BYTES);
-    element.appendChild(node("p", "result-message error-message", i18n.t("error." + outcome.kind, { limit: limit })));
-    const detail = outcome.detail ? serverMessage(outcome.detail) : "";
+    const main = i18n.t("error." + outcome.kind, { limit: limit });
+    element.appendChild(node("p", "result-message error-message", main));
+    const said = outcome.detail ? serverMessage(outcome.detail) : "";
+    const detail = said === main ? "" : said; // the WAF's 429 says the page's own sentence: not twice
     if (detail || outcome.status) {
       const details = node("details", "result-details");
       details.appendChild(node("summary", null, i18n.t("details")));

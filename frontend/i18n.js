@@ -100,6 +100,9 @@
       errorTitle: "No se pudo analizar la imagen",
       "error.too_large":
         "La imagen es demasiado grande. El límite es {limit}; pruebe con una imagen más pequeña o exportada en JPEG.",
+      "error.too_many_pixels":
+        "La imagen tiene demasiados píxeles para analizarla. Redúzcala (basta con unos 2000 píxeles de lado) o " +
+        "expórtela más pequeña.",
       "error.unreadable": "No se pudo leer la imagen: el archivo parece dañado, incompleto o vacío.",
       "error.foreign_format":
         "Este navegador no puede abrir esa foto (HEIC, AVIF o WebP) y el servicio no lee esos formatos. " +
@@ -208,6 +211,8 @@
 
       errorTitle: "The image could not be analysed",
       "error.too_large": "The image is too large. The limit is {limit}; try a smaller image or one exported as JPEG.",
+      "error.too_many_pixels":
+        "The image has too many pixels to analyse. Scale it down (about 2000 pixels a side is plenty) or export it smaller.",
       "error.unreadable": "The image could not be read: the file looks damaged, incomplete or empty.",
       "error.foreign_format":
         "This browser cannot open that photo (HEIC, AVIF or WebP) and the service does not read those formats. " +
@@ -299,10 +304,10 @@
     return current === "es" ? text.replace(".", ",") : text;
   }
 
-  /** File sizes in binary units, written the way the API writes its limit ("4.5 MB" = 4.5 MiB). */
+  /** File sizes in decimal units, as the API writes its limit ("4.5 MB" = 4,500,000 bytes). */
   function megabytes(bytes) {
-    if (bytes < 1024 * 1024) return decimal(Math.max(bytes, 1) / 1024, 0) + " KB";
-    return decimal(bytes / (1024 * 1024), 1) + " MB";
+    if (bytes < 1000000) return decimal(Math.max(bytes, 1) / 1000, 0) + " KB";
+    return decimal(bytes / 1000000, 1) + " MB";
   }
 
   window.CXR_I18N = {

@@ -4,7 +4,8 @@
 invocation, so the bundle is loaded on first use by ``function.service.BundleHolder`` instead). It takes
 a named HTTP API stage off the path first (``function.lambda_events``), so the routes work in any stage.
 
-Error contract: every non-2xx answer is ``{"error": {"code": "...", "message": "...", "message_en": "..."}}``
+Error contract: every non-2xx answer but /health's 503 (which keeps the health shape) is
+``{"error": {"code": "...", "message": "...", "message_en": "..."}}``
 (``message`` in Spanish, ``message_en`` in English, as in a reading; ``function.errors``); a client's
 mistake is a 4xx (400 bad JSON / base64 / image, 413 too large, 415 not a type we read, 422 missing or
 wrong field; deployed, 403 for a request that did not come through the site's CloudFront distribution),
@@ -64,9 +65,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, description in {
         400: "Bad JSON, bad base64 or an image file that cannot be decoded.",
         403: "Deployed: the request was sent to the API's own address instead of the service's.",
+        404: "No such address: the service answers at POST /diagnose and GET /health.",
+        405: "A method the address does not take (GET /diagnose); the Allow header names the right one.",
         413: "The upload (or the image's pixel count) is over the limit.",
         415: "Not a file type the service reads (PNG, JPEG, BMP, TIFF, DICOM).",
         422: "The JSON has no string field 'image', or 'explain' is not true or false.",
+        429: "Deployed: too many requests from this address (the site's WAF rule, code 'rate_limited'). "
+        "The API's shared throttling answers 429 too, in API Gateway's own shape {\"message\": ...}.",
+        500: "A fault of the service (logged by type and place, never with the request).",
         503: "The model bundle is not available; try again shortly.",
     }.items()
 }
@@ -324,7 +330,14 @@ def create_app(settings: Settings | None = None, holder: BundleHolder | None = N
         _set_result(request, answer.result)  # not the class: a reading is health data
         return answer
 
-    @app.get("/health", response_model=HealthResponse, responses={503: {"model": HealthResponse}})
+    @app.get(
+        "/health",
+        response_model=HealthResponse,
+        responses={
+            503: {"model": HealthResponse, "description": "No verified bundle (the health shape, no error)."},
+            403: ERROR_RESPONSES[403],
+        },
+    )
     async def health(request: Request) -> JSONResponse:
         """Whether the bundle is loaded (loading it now if it is not) and which version."""
         answer = await run_in_threadpool(holder.health)

@@ -185,7 +185,7 @@ class ErrorDetail(BaseModel):
 
 
 class ErrorResponse(BaseModel):
-    """Every non-2xx answer has this shape: the app builds it in ``function.errors.ErrorAnswer`` only, and
-    the WAF's 429 (infra/waf.yaml) is written to match it."""
+    """Every non-2xx answer has this shape (but /health's 503, a HealthResponse): the app builds it in
+    ``function.errors.ErrorAnswer`` only, and the WAF's 429 (infra/waf.yaml) is written to match it."""
 
     error: ErrorDetail

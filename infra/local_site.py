@@ -42,7 +42,10 @@ class LocalSite:
         return candidate.is_relative_to(self.frontend) and candidate.is_file()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.is_page(scope["path"]):
+        # Only GET and HEAD read a page (CloudFront's page behaviour takes no others); any other method goes
+        # to the API, whose JSON 404/405 answers it, as StaticFiles' 405 would be an uncaught exception.
+        page_read = scope.get("method") in ("GET", "HEAD")
+        if scope["type"] != "http" or not page_read or not self.is_page(scope["path"]):
             await self.api(scope, receive, send)
             return
 

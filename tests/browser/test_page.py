@@ -466,8 +466,11 @@ def test_an_animated_gif_is_explained_not_cut_to_its_first_frame(
 
 
 def test_oversized_file_is_refused_before_upload(page: Page, stack_url: str, tmp_path: Path) -> None:
+    """Just over the API's limit (function/settings.py DEFAULT_MAX_UPLOAD_BYTES): the page knows it too."""
+    from function.settings import DEFAULT_MAX_UPLOAD_BYTES
+
     big = tmp_path / "estudio.dcm"
-    big.write_bytes(b"\0" * 128 + b"DICM" + b"\0" * (5 * 1024 * 1024))
+    big.write_bytes(b"\0" * 128 + b"DICM" + b"\0" * (DEFAULT_MAX_UPLOAD_BYTES - 132 + 100_000))
     open_page(page, stack_url)
     sent = choose_and_diagnose(page, big)
 
@@ -529,6 +532,24 @@ def test_the_per_client_limit_is_explained_without_a_retry_button(page: Page, st
     expect(page.locator(RESULT)).to_have_attribute("data-error", "rate_limited")
     expect(page.locator(f"{RESULT} .error-message")).to_contain_text("Espere unos minutos")
     expect(page.locator(f"{RESULT} .result-retry")).to_have_count(0)
+    expect(page.locator(f"{RESULT} .error-detail")).to_have_count(0)  # the WAF says the page's sentence
+
+
+def test_an_image_of_too_many_pixels_says_so_not_the_file_size(
+    page: Page, stack_url: str, tmp_path: Path
+) -> None:
+    """A small TIFF (Chromium cannot open it, so it is sent as it is) of 81 megapixels: the API's 413
+    image_too_large, which the page must not explain as a file over 4,5 MB."""
+    tiff = tmp_path / "escaneo.tif"
+    Image.new("1", (9000, 9000), 1).save(tiff, compression="group4")
+    assert tiff.stat().st_size < 100_000
+    open_page(page, stack_url)
+    choose_and_diagnose(page, tiff)
+    card = page.locator(RESULT)
+    expect(card).to_have_attribute("data-error", "too_many_pixels")
+    expect(card).to_have_attribute("data-code", "image_too_large")
+    expect(card.locator(".error-message")).to_contain_text("demasiados píxeles")
+    expect(card.locator(".error-message")).not_to_contain_text("MB")
 
 
 def test_network_failure_is_explained(page: Page, stack_url: str) -> None:

@@ -138,7 +138,10 @@ def test_client_errors_come_back_as_json_4xx(sam_api: local_sam.SamApi) -> None:
         headers=headers,
         timeout=60,
     )
-    for response in (not_json, not_an_image):
+    wrong_method = httpx2.get(f"{sam_api.url}/diagnose", headers=headers, timeout=60)
+    assert wrong_method.status_code == 405, "the route takes every method, so the app answers it"
+    assert wrong_method.json()["error"]["code"] == "method_not_allowed"
+    for response in (not_json, not_an_image, wrong_method):
         assert 400 <= response.status_code < 500, response.text
         assert set(response.json()["error"]) == {"code", "message", "message_en"}
 

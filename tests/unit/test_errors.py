@@ -139,3 +139,18 @@ def test_no_upload_reaches_the_logs(
     for data in uploads:
         assert b64(data)[:24] not in caplog.text
     assert "SECRET-FIELD" not in caplog.text and "bm90IGEgcGljdHVyZQ" not in caplog.text
+
+
+def test_the_openapi_page_lists_every_error_the_routes_give(client: TestClient) -> None:
+    """An API client generated from /openapi.json knows every status it may meet, each with its shape."""
+    schema = client.get("/openapi.json").json()
+    diagnose = schema["paths"]["/diagnose"]["post"]["responses"]
+    assert {"400", "403", "404", "405", "413", "415", "422", "429", "500", "503"} <= set(diagnose)
+    assert diagnose["405"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorResponse"
+    }
+    health = schema["paths"]["/health"]["get"]["responses"]
+    assert health["503"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/HealthResponse"
+    }
+    assert "403" in health

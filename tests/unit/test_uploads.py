@@ -74,3 +74,14 @@ def test_a_declared_type_is_echoed_only_when_it_is_a_plain_type_name() -> None:
     with pytest.raises(DeclaredTypeNotImage) as refused:
         upload_bytes("data:<script>alert(1)</script>;base64,AAAA", max_bytes=100)
     assert "<script>" not in str(refused.value)
+    with pytest.raises(DeclaredTypeNotImage) as refused:  # a well-formed type that carries a name
+        upload_bytes("data:application/maria.lopez-historia-88231;base64,AAAA", max_bytes=100)
+    assert "maria" not in str(refused.value) and "maria" not in refused.value.message
+
+
+def test_an_upload_over_the_limit_after_decoding_says_the_limit_once() -> None:
+    """Base64 of 1,000,001 bytes passes the length check of 1,000,000 (both 1,333,336 characters):
+    refused after decoding, saying the limit, not a size that would read as the limit too."""
+    with pytest.raises(UploadTooLarge) as refused:
+        upload_bytes(base64.b64encode(bytes(1_000_001)).decode(), max_bytes=1_000_000)
+    assert str(refused.value) == "The upload is larger than the 1.0 MB limit."

@@ -14,7 +14,7 @@ from function.errors import ClientError, ErrorAnswer
 from function.schemas import MODEL_UNAVAILABLE_MESSAGE, MODEL_UNAVAILABLE_MESSAGE_EN
 
 REQUEST_SHAPE = (
-    'Envíe un objeto JSON {"image": "<el archivo de imagen en base64 o como URL data:>"}.',
+    'Envíe un objeto JSON {"image": "<el archivo de imagen en base64 o como URL de datos data:>"}.',
     'Send a JSON object {"image": "<base64 or data: URL of the image file>"}.',
 )
 """(Spanish, English): how a request must look, added to every refusal of its shape."""

@@ -113,14 +113,14 @@ def _strip_data_url(image: str) -> str:
     header, comma, payload = image.partition(",")
     if not comma or len(header) > 256:
         raise InvalidDataUrl(
-            es="La URL data está mal formada: se esperaba 'data:<tipo>;base64,<datos>'.",
+            es="La URL de datos (data:) está mal formada: se esperaba 'data:<tipo>;base64,<datos>'.",
             en="The data URL is malformed: expected 'data:<type>;base64,<data>'.",
         )
     parameters = [part.strip().lower() for part in header[5:].split(";")]
     declared, options = parameters[0], parameters[1:]
     if "base64" not in options:
         raise InvalidDataUrl(
-            es="La URL data debe estar codificada en base64 ('data:<tipo>;base64,<datos>').",
+            es="La URL de datos (data:) debe estar codificada en base64 ('data:<tipo>;base64,<datos>').",
             en="The data URL must be base64-encoded ('data:<type>;base64,<data>').",
         )
     # "image" alone (no subtype) is a sloppy but honest "an image"; the content decides, as for image/*

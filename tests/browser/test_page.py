@@ -19,7 +19,7 @@ import httpx2
 import numpy as np
 import pytest
 from PIL import Image, ImageOps
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Locator, Page, Request, expect
 
 from bench.upload_robustness import cropped, jpeg_bytes, letterboxed, png_bytes
 from function.imaging import SEND_A_RADIOGRAPH  # the API's advice, in both languages
@@ -60,6 +60,18 @@ def api_answer(url: str, path: Path) -> dict:
     )
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def error_card(page: Page, kind: str, code: str | None = None, says: str = "") -> Locator:
+    """The error card shown: the page's kind of error, the API's code (if it answered), a phrase of its
+    main sentence."""
+    card = page.locator(RESULT)
+    expect(card).to_have_attribute("data-error", kind)
+    if code is not None:
+        expect(card).to_have_attribute("data-code", code)
+    if says:
+        expect(card.locator(".error-message")).to_contain_text(says)
+    return card
 
 
 def pick(url: str, files: list[Path], wanted, preferred=None) -> tuple[Path, dict]:
@@ -432,9 +444,7 @@ def test_a_phone_photo_the_browser_cannot_open_is_explained_not_sent(
     expect(page.locator("#preview-placeholder")).to_contain_text("no puede abrir este formato")
     expect(page.locator("#preview-placeholder")).not_to_contain_text("se enviará")
     assert sent == [], "a format neither the browser nor the service reads is not uploaded"
-    card = page.locator(RESULT)
-    expect(card).to_have_attribute("data-error", "foreign_format")
-    expect(card.locator(".error-message")).to_contain_text("HEIC")
+    card = error_card(page, "foreign_format", says="HEIC")
     expect(card.locator(".error-message")).to_contain_text("JPEG o PNG")
     expect(card.locator(".result-again")).to_be_visible()
 
@@ -455,9 +465,7 @@ def test_an_animated_gif_is_explained_not_cut_to_its_first_frame(
 
     assert sent == [], "no frame of an animation is uploaded"
     expect(page.locator("#preview-image")).to_be_visible()
-    card = page.locator(RESULT)
-    expect(card).to_have_attribute("data-error", "animated")
-    expect(card.locator(".error-message")).to_contain_text("Este GIF es una animación")
+    card = error_card(page, "animated", says="Este GIF es una animación")
     expect(card.locator(".error-message")).to_contain_text("(PNG o JPEG)")
     expect(card.locator(".result-again")).to_be_visible()
     screenshot(page, "error-animated-gif")
@@ -475,9 +483,7 @@ def test_oversized_file_is_refused_before_upload(page: Page, stack_url: str, tmp
     sent = choose_and_diagnose(page, big)
 
     assert sent == [], "a file over the limit that cannot be scaled down is not uploaded"
-    card = page.locator(RESULT)
-    expect(card).to_have_attribute("data-error", "too_large")
-    expect(card.locator(".error-message")).to_contain_text("4,5 MB")
+    error_card(page, "too_large", says="4,5 MB")
     screenshot(page, "error-too-large")
 
 
@@ -493,10 +499,7 @@ def test_service_unavailable_is_explained(page: Page, tmp_path: Path) -> None:
         open_page(page, url)
         choose_and_diagnose(page, radiograph)
 
-        card = page.locator(RESULT)
-        expect(card).to_have_attribute("data-error", "unavailable")
-        expect(card).to_have_attribute("data-code", "bundle_unavailable")
-        expect(card.locator(".error-message")).to_contain_text("El servicio no está disponible")
+        card = error_card(page, "unavailable", "bundle_unavailable", "El servicio no está disponible")
         expect(card.locator(".result-details")).to_contain_text("HTTP 503")
         screenshot(page, "error-unavailable")
         sent: list[Request] = []
@@ -545,10 +548,7 @@ def test_an_image_of_too_many_pixels_says_so_not_the_file_size(
     assert tiff.stat().st_size < 100_000
     open_page(page, stack_url)
     choose_and_diagnose(page, tiff)
-    card = page.locator(RESULT)
-    expect(card).to_have_attribute("data-error", "too_many_pixels")
-    expect(card).to_have_attribute("data-code", "image_too_large")
-    expect(card.locator(".error-message")).to_contain_text("demasiados píxeles")
+    card = error_card(page, "too_many_pixels", "image_too_large", "demasiados píxeles")
     expect(card.locator(".error-message")).not_to_contain_text("MB")
 
 

@@ -203,6 +203,7 @@ def test_a_dicom_whose_header_says_ct_shows_why_in_both_languages(
     expect(card.locator(".result-dicom-header")).to_have_text(
         "El propio archivo DICOM lo indica: Modality CT."
     )
+    screenshot(page, "not-chest-dicom-header")
     page.click("#lang-toggle")
     expect(card.locator(".result-dicom-header")).to_have_text("The DICOM file says so itself: Modality CT.")
     expect(page.locator(RESULT).locator(".prob")).to_have_count(0)

@@ -13,8 +13,9 @@ the pixels decide, as for a PNG):
   model was never trained on. Frontal (``PA``, ``AP``), decubitus (``LLD``, ``RLD``, ``LATERAL
   DECUBITUS``: a frontal projection of a patient lying on one side) and missing values go on to the pixels.
 
-A value is used only if it looks like a code (letters, digits, spaces, at most 16 characters, one value):
-anything else says nothing, and nothing else of the header is ever echoed.
+The codes come from the decode's own parse of the file (``function.imaging.dicom_view``): a value is kept
+only if it is one short code, so anything else says nothing, and nothing else of the header is ever
+echoed.
 
 ``BodyPartExamined`` is not used: it is typed in by hand at the modality and is wrong often enough (about
 one study in seven in a hospital archive, Gueld et al., SPIE Medical Imaging 2002) that it would refuse
@@ -23,10 +24,9 @@ real chest films.
 
 from __future__ import annotations
 
-import io
 import re
 
-from function.imaging import quiet_pydicom, sniff_format
+from function.imaging import DicomView
 
 PROJECTION_RADIOGRAPHY = frozenset({"CR", "DX", "RG", "DR", "OT", "SC"})
 """Modalities the pixels decide on. DR is not a DICOM term, but some digital radiography machines write it."""
@@ -39,39 +39,16 @@ NOT_FRONTAL_VIEWS = frozenset(
 DECUBITUS_VIEWS = frozenset({"LLD", "RLD", "DECUBITUS", "DECUB"})
 """Words of a decubitus view: frontal despite "LATERAL" in "LATERAL DECUBITUS", so the pixels decide."""
 
-CODE = re.compile(r"[A-Z0-9 _-]{1,16}")
 
-
-def header_refusal(data: bytes) -> str | None:
+def header_refusal(view: DicomView | None) -> str | None:
     """``"Modality CT"`` or ``"ViewPosition LL"`` when a DICOM upload's header says it is no frontal chest
-    radiograph; None when it is not DICOM, says nothing usable, or says a frontal radiograph."""
-    if sniff_format(data) != "DICOM":
+    radiograph; None for an upload that is not DICOM, or whose header says nothing usable or a frontal
+    radiograph."""
+    if view is None:
         return None
-    modality, view = _tags(data)
-    if modality and modality not in PROJECTION_RADIOGRAPHY:
-        return f"Modality {modality}"
-    words = set(re.split(r"[ _-]+", view))
+    if view.modality and view.modality not in PROJECTION_RADIOGRAPHY:
+        return f"Modality {view.modality}"
+    words = set(re.split(r"[ _-]+", view.view_position))
     if words & NOT_FRONTAL_VIEWS and not words & DECUBITUS_VIEWS:
-        return f"ViewPosition {view}"
+        return f"ViewPosition {view.view_position}"
     return None
-
-
-def _tags(data: bytes) -> tuple[str, str]:
-    """(Modality, ViewPosition), upper-case and stripped; "" for a missing or unreadable one. The upload
-    was already decoded (function.imaging), so a file this cannot read says nothing, never a 500."""
-    pydicom = quiet_pydicom()
-    try:
-        dataset = pydicom.dcmread(
-            io.BytesIO(data), stop_before_pixels=True, specific_tags=["Modality", "ViewPosition"]
-        )
-        return _text(dataset.get("Modality")), _text(dataset.get("ViewPosition"))
-    except Exception:  # damage past what the decode read: let the pixels decide
-        return "", ""
-
-
-def _text(value: object) -> str:
-    """The value if it is one short code, upper-case; "" otherwise (several values, free text, none)."""
-    if not isinstance(value, str):
-        return ""
-    text = value.strip().upper()
-    return text if CODE.fullmatch(text) else ""

@@ -14,6 +14,9 @@ Input contract (what every model in a bundle was trained on, and what it is fed 
      luma first; the first frame of a multi-frame file;
    - multi-page TIFF: the first page. Animated GIF, WebP, PDF, deflated DICOM and everything else
      are refused.
+   ``decode_upload(data)`` is the same decode, keeping besides the picture a DICOM file's ``Modality`` and
+   ``ViewPosition`` codes from the same parse (``DicomView``; the API refuses on them:
+   function/dicom_header.py).
    The image's dimensions are read from its header and checked before any pixel is decoded
    (``MAX_PIXELS``, ``MAX_SIDE``), so a small file that claims a huge image is refused cheaply; so are
    a JPEG of more than ``MAX_JPEG_SCANS`` scans and a DICOM frame over ``MAX_DICOM_FRAME_BYTES``.
@@ -175,21 +178,44 @@ def sniff_format(data: bytes) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class DicomView:
+    """What a DICOM file's header says of how it was made, as codes: ``Modality`` (0008,0060) and
+    ``ViewPosition`` (0018,5101), upper-case; "" when missing, several values, or not a short code (free
+    text is never kept, so nothing of it can be echoed). function/dicom_header.py judges them."""
+
+    modality: str = ""
+    view_position: str = ""
+
+
+@dataclass(frozen=True)
+class DecodedUpload:
+    """An upload decoded once: its picture and, for a DICOM file, what its header says (None otherwise)."""
+
+    gray: np.ndarray
+    dicom_view: DicomView | None = None
+
+
 def decode_grayscale(data: bytes) -> np.ndarray:
     """Decode PNG/JPEG/BMP/TIFF/DICOM bytes to a (H, W) uint8 grayscale array (see the module contract)."""
+    return decode_upload(data).gray
+
+
+def decode_upload(data: bytes) -> DecodedUpload:
+    """``decode_grayscale``, keeping a DICOM file's view codes from the same parse."""
     if not data:
         raise UndecodableImage(es="La imagen está vacía.", en="The image is empty.")
-    gray = _decode_by_kind(data)
-    _check_dimensions(gray.shape[1], gray.shape[0])
-    return gray
+    upload = _decode_by_kind(data)
+    _check_dimensions(upload.gray.shape[1], upload.gray.shape[0])
+    return upload
 
 
-def _decode_by_kind(data: bytes) -> np.ndarray:
+def _decode_by_kind(data: bytes) -> DecodedUpload:
     kind = sniff_format(data)
     if kind == "DICOM":
         return _decode_dicom(data)
     if kind in ("PNG", "JPEG", "BMP", "TIFF"):
-        return _decode_with_pillow(data)
+        return DecodedUpload(_decode_with_pillow(data))
     if kind is None:
         raise UnsupportedImageType(
             es=f"El archivo no es una imagen que el servicio pueda leer. {SEND_A_RADIOGRAPH[0]}",
@@ -516,10 +542,10 @@ def quiet_pydicom() -> ModuleType:
     return pydicom
 
 
-def _decode_dicom(data: bytes) -> np.ndarray:
-    """DICOM bytes -> gray. Any failure inside pydicom is this file's damage, so it is a 4xx, never a 500:
-    pydicom parses elements lazily, and fuzzing found ValueError, NotImplementedError and more raised
-    long after ``dcmread`` returned."""
+def _decode_dicom(data: bytes) -> DecodedUpload:
+    """DICOM bytes -> gray and the header's view codes. Any failure inside pydicom is this file's damage,
+    so it is a 4xx, never a 500: pydicom parses elements lazily, and fuzzing found ValueError,
+    NotImplementedError and more raised long after ``dcmread`` returned."""
     pydicom = quiet_pydicom()
     try:
         deflated = _transfer_syntax(data) == DEFLATED_DICOM
@@ -532,11 +558,31 @@ def _decode_dicom(data: bytes) -> np.ndarray:
             en=f"Deflate-compressed DICOM files are not accepted: {EXPORT_INSTEAD[1]}",
         )
     try:
-        return _dicom_to_gray(dataset)
+        gray = _dicom_to_gray(dataset)
     except ImageError:
         raise
     except Exception as error:
         raise _damaged_dicom(error) from None
+    return DecodedUpload(gray, dicom_view(dataset))
+
+
+DICOM_CODE = re.compile(r"[A-Z0-9 _-]{1,16}")
+"""A header value kept as a code: letters, digits, spaces, '_' and '-', at most 16 (a CS value's limit)."""
+
+
+def dicom_view(dataset: Dataset) -> DicomView:
+    """The header's view codes; "" for any that is missing, multi-valued, free text or unreadable (a
+    damaged element must not turn a decoded film into a 500)."""
+
+    def code(keyword: str) -> str:
+        try:
+            value = dataset.get(keyword)
+        except Exception:
+            return ""
+        text = value.strip().upper() if isinstance(value, str) else ""
+        return text if DICOM_CODE.fullmatch(text) else ""
+
+    return DicomView(modality=code("Modality"), view_position=code("ViewPosition"))
 
 
 def _damaged_dicom(error: Exception) -> UndecodableImage:

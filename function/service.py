@@ -21,7 +21,7 @@ from function.bundle_format import BundleError
 from function.dicom_header import header_refusal
 from function.explain import occlusion_map
 from function.framing import CropDetector, dark_bars
-from function.imaging import Region, decode_grayscale
+from function.imaging import Region, decode_upload
 from function.schemas import (
     BLACK_BARS_NOTE,
     BLACK_BARS_NOTE_EN,
@@ -121,10 +121,11 @@ def read_image(bundle: LoadedBundle, data: bytes, explain: bool = False) -> Diag
 
     Raises ``function.imaging.ImageError`` for unreadable files.
     """
-    model_input, region = bundle.input_spec.read(decode_grayscale(data))
+    upload = decode_upload(data)
+    model_input, region = bundle.input_spec.read(upload.gray)
     notes = upload_notes(model_input, bundle.crop_detector)
     verdict = bundle.gate.check(model_input)
-    header_says = header_refusal(data)
+    header_says = header_refusal(upload.dicom_view)
     consistency = Consistency(
         ssim=verdict.ssim,
         threshold=bundle.gate.threshold,

@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from function.dicom_header import header_refusal
+from function.imaging import DicomView, decode_upload
 from tests.api_support import make_client, post_image
 from tests.upload_samples import (
     COVID_RADIOGRAPH,
@@ -172,7 +173,7 @@ def test_a_header_that_says_otherwise_is_refused_whatever_the_pixels(
     client: TestClient, gray: np.ndarray, modality: str | None, view: str | None, says: str
 ) -> None:
     data = dicom(gray, modality=modality, view_position=view)
-    assert header_refusal(data) == says
+    assert header_refusal(decode_upload(data).dicom_view) == says
     refused = _answer(client, data)
     assert refused["result"] == "not_chest_xray" and refused["probabilities"] is None
     assert refused["consistency"]["dicom_header"] == says
@@ -200,24 +201,23 @@ def test_a_header_that_says_a_frontal_radiograph_or_nothing_usable_leaves_it_to_
     client: TestClient, gray: np.ndarray, modality: str | None, view: str | None
 ) -> None:
     data = dicom(gray, modality=modality, view_position=view)
-    assert header_refusal(data) is None
+    assert header_refusal(decode_upload(data).dicom_view) is None
     read = _answer(client, data)
     assert read["result"] == _answer(client, dicom(gray))["result"] != "not_chest_xray"
     assert read["consistency"]["dicom_header"] is None
 
 
-def test_other_formats_and_unreadable_headers_say_nothing(
-    gray: np.ndarray, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import pydicom
+def test_other_formats_and_unreadable_headers_say_nothing(gray: np.ndarray) -> None:
+    from pydicom.dataset import Dataset
 
-    assert header_refusal(COVID_RADIOGRAPH.read_bytes()) is None
-    assert header_refusal(b"") is None
-    ct = dicom(gray, modality="CT")
-    assert header_refusal(ct) == "Modality CT"
+    from function.imaging import dicom_view
 
-    def damaged(*_: object, **__: object) -> None:
-        raise ValueError("a header pydicom cannot read")
+    assert decode_upload(COVID_RADIOGRAPH.read_bytes()).dicom_view is None
+    assert header_refusal(None) is None
+    assert decode_upload(dicom(gray, modality="CT")).dicom_view == DicomView("CT", "PA")
 
-    monkeypatch.setattr(pydicom, "dcmread", damaged)
-    assert header_refusal(ct) is None, "a header that cannot be read says nothing (never a 500)"
+    class Damaged(Dataset):
+        def get(self, *_: object, **__: object) -> None:
+            raise ValueError("an element pydicom cannot parse")
+
+    assert dicom_view(Damaged()) == DicomView("", ""), "a header that cannot be read says nothing (no 500)"

@@ -183,24 +183,27 @@
     updateHeatmap();
   }
 
-  /** Decide how the file will be sent: as it is (DICOM, undecodable, small) or redrawn smaller. */
+  /**
+   * Decide how the file will be sent: as it is (DICOM, undecodable, small), redrawn smaller or converted to
+   * PNG (GIF, WebP...), or not at all (a format neither side reads, an animated GIF).
+   */
   async function inspectFile(file) {
     const head = new Uint8Array(await file.slice(0, 132).arrayBuffer());
     const isDicom = /\.(dcm|dicom)$/i.test(file.name || "") || asciiAt(head, 128, 4) === "DICM";
     if (isDicom) return { kind: "dicom" };
+    const type = sniffType(head, file.type);
     let bitmap;
     try {
       bitmap = await createImageBitmap(file); // applies EXIF orientation, like the service does
     } catch (error) {
       // A phone's HEIC (or an AVIF, WebP) this browser cannot open: the service reads none of them either,
       // so say what to do instead of sending it for a 415.
-      if (FOREIGN_TYPES.indexOf(sniffType(head, file.type)) >= 0) return { kind: "foreign" };
+      if (FOREIGN_TYPES.indexOf(type) >= 0) return { kind: "foreign" };
       return { kind: "opaque" }; // TIFF, text, damaged files: the service decides and explains
     }
     const width = bitmap.width;
     const height = bitmap.height;
     const longer = Math.max(width, height);
-    const type = sniffType(head, file.type);
     const convert = CONVERT_TYPES.indexOf(type) >= 0;
     // The canvas would get an animation's first frame only, maybe not the film the person means: refused
     // when "Diagnosticar" is pressed, nothing sent; the preview still shows it moving.

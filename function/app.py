@@ -231,7 +231,9 @@ def parse_request(body: bytes) -> DiagnoseRequest:
 
 
 def configure_logging(level: str) -> None:
-    """Give our loggers a level; add a stderr handler only if nobody (Lambda, uvicorn, pytest) set one."""
+    """Give our loggers a level; add a stderr handler only if nobody (Lambda, uvicorn, pytest) set one;
+    and, for the whole process, log a warning's category and place instead of its text (a library's
+    warning may quote the upload)."""
     logging.getLogger("cxr").setLevel(level.upper())
     # pydicom logs a traceback for every file it cannot decompress: a client's file, already a 4xx answer.
     # A filter as well as a level: importing pydicom (lazily, at the first DICOM) resets its level.

@@ -114,8 +114,9 @@ _ORIENTATION_TRANSPOSES = {
 """EXIF Orientation -> the transpose that shows the picture upright (as ``ImageOps.exif_transpose``)."""
 
 _PILLOW_FORMATS = {"PNG", "JPEG", "MPO", "BMP", "TIFF", "DIB"}
-_DICOM_CODE = re.compile(r"[A-Z0-9_ ]{1,16}")
-"""A DICOM code string (CS) as the standard allows it: only such a field value may be named in a message."""
+_DICOM_CODE = re.compile(r"[A-Z0-9 _-]{1,16}")
+"""A DICOM code (a CS value's characters and length, and '-' that machines write in ViewPosition): only
+such a header value is ever kept (``dicom_view``) or named in a message."""
 SEND_A_RADIOGRAPH = (
     "Use una imagen PNG, JPEG, BMP, TIFF o DICOM de una radiografía de tórax.",
     "Send a PNG, JPEG, BMP, TIFF or DICOM chest radiograph.",
@@ -527,7 +528,7 @@ def _jpeg2000_size(frame: bytes) -> tuple[int, int] | None:
     return width - x_offset, height - y_offset
 
 
-def quiet_pydicom() -> ModuleType:
+def _quiet_pydicom() -> ModuleType:
     """pydicom, imported lazily (most uploads are PNG/JPEG), with its value checks off.
 
     pydicom warns about a field's invalid value by quoting it ("Invalid value for VR UI: '...'"), and a
@@ -546,7 +547,7 @@ def _decode_dicom(data: bytes) -> DecodedUpload:
     """DICOM bytes -> gray and the header's view codes. Any failure inside pydicom is this file's damage,
     so it is a 4xx, never a 500: pydicom parses elements lazily, and fuzzing found ValueError,
     NotImplementedError and more raised long after ``dcmread`` returned."""
-    pydicom = quiet_pydicom()
+    pydicom = _quiet_pydicom()
     try:
         deflated = _transfer_syntax(data) == DEFLATED_DICOM
         dataset = None if deflated else pydicom.dcmread(io.BytesIO(data), force=False)
@@ -566,10 +567,6 @@ def _decode_dicom(data: bytes) -> DecodedUpload:
     return DecodedUpload(gray, dicom_view(dataset))
 
 
-DICOM_CODE = re.compile(r"[A-Z0-9 _-]{1,16}")
-"""A header value kept as a code: letters, digits, spaces, '_' and '-', at most 16 (a CS value's limit)."""
-
-
 def dicom_view(dataset: Dataset) -> DicomView:
     """The header's view codes; "" for any that is missing, multi-valued, free text or unreadable (a
     damaged element must not turn a decoded film into a 500)."""
@@ -580,7 +577,7 @@ def dicom_view(dataset: Dataset) -> DicomView:
         except Exception:
             return ""
         text = value.strip().upper() if isinstance(value, str) else ""
-        return text if DICOM_CODE.fullmatch(text) else ""
+        return text if _DICOM_CODE.fullmatch(text) else ""
 
     return DicomView(modality=code("Modality"), view_position=code("ViewPosition"))
 

@@ -19,6 +19,7 @@ import numpy as np
 from function.bundle import LoadedBundle, load_bundle, source_for
 from function.bundle_format import BundleError
 from function.dicom_header import header_refusal
+from function.errors import decimal
 from function.explain import occlusion_map
 from function.framing import CropDetector, dark_bars
 from function.imaging import Region, decode_upload
@@ -223,5 +224,5 @@ def percent(probability: float, language: str) -> str:
         value, prefix = 99.9, "> "
     elif value < 0.1:
         value, prefix = 0.1, "< "
-    text = f"{value:.1f}"
-    return prefix + (text.replace(".", ",") + "\u00a0%" if language == "es" else text + "%")
+    text = decimal(value, 1, "es" if language == "es" else "en")
+    return prefix + (text + "\u00a0%" if language == "es" else text + "%")

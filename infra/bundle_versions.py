@@ -45,7 +45,7 @@ SWITCH_CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 
 
 class SwitchRefused(RuntimeError):
-    """The switch was not made; the text says why and what to do."""
+    """A switch (or a prune) was not made, or not wholly; the text says why and what to do."""
 
 
 class NotServing(RuntimeError):
@@ -299,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("switch needs --version")
     if args.command == "verify" and not args.verify_url:
         parser.error("verify needs --verify-url")
+    if args.command == "prune" and args.keep < 1:
+        parser.error("--keep must be at least 1: the version to roll back to stays")
 
     import boto3
     from botocore.exceptions import ClientError

@@ -36,6 +36,7 @@ SPANISH_LABELS = {"Normal": "Normal", "COVID-19": "COVID-19", "Viral Pneumonia":
 NOT_CHEST_ES = "La imagen no es una radiografía de tórax"
 ERROR_KINDS = (
     "too_large",
+    "too_many_pixels",
     "unreadable",
     "unsupported",
     "too_small",
@@ -416,12 +417,11 @@ def test_text_file_gives_a_clear_error(page: Page, stack_url: str, tmp_path: Pat
     open_page(page, stack_url)
     choose_and_diagnose(page, notes)
 
-    card = page.locator(RESULT)
+    card = error_card(
+        page, "unsupported", "unsupported_media_type", "Ese tipo de archivo no se puede analizar"
+    )
     expect(card).to_have_attribute("data-state", "error")
-    expect(card).to_have_attribute("data-error", "unsupported")
-    expect(card).to_have_attribute("data-code", "unsupported_media_type")
     expect(card.locator(".result-heading")).to_have_text("No se pudo analizar la imagen")
-    expect(card.locator(".error-message")).to_contain_text("Ese tipo de archivo no se puede analizar")
     assert "{" not in card.inner_text(), "no raw JSON in front of the person"
     screenshot(page, "error-unsupported")
 
@@ -508,7 +508,7 @@ def test_service_unavailable_is_explained(page: Page, tmp_path: Path) -> None:
             "request", lambda request: sent.append(request) if request.url.endswith("/diagnose") else None
         )
         card.locator(".result-retry").click()  # same file again, still refused while the bundle is bad
-        expect(page.locator(RESULT)).to_have_attribute("data-error", "unavailable")
+        error_card(page, "unavailable", "bundle_unavailable")
         assert len(sent) == 1
 
 
@@ -533,10 +533,9 @@ def test_the_per_client_limit_is_explained_without_a_retry_button(page: Page, st
         ),
     )
     choose_and_diagnose(page, radiograph)
-    expect(page.locator(RESULT)).to_have_attribute("data-error", "rate_limited")
-    expect(page.locator(f"{RESULT} .error-message")).to_contain_text("Espere unos minutos")
-    expect(page.locator(f"{RESULT} .result-retry")).to_have_count(0)
-    expect(page.locator(f"{RESULT} .error-detail")).to_have_count(0)  # the WAF says the page's sentence
+    card = error_card(page, "rate_limited", "rate_limited", "Espere unos minutos")
+    expect(card.locator(".result-retry")).to_have_count(0)
+    expect(card.locator(".error-detail")).to_have_count(0)  # the WAF says the page's sentence
 
 
 def test_an_image_of_too_many_pixels_says_so_not_the_file_size(
@@ -558,8 +557,7 @@ def test_network_failure_is_explained(page: Page, stack_url: str) -> None:
     open_page(page, stack_url)
     page.route("**/diagnose", lambda route: route.abort("internetdisconnected"))
     choose_and_diagnose(page, radiograph)
-    expect(page.locator(RESULT)).to_have_attribute("data-error", "network")
-    expect(page.locator(f"{RESULT} .error-message")).to_contain_text("No se pudo conectar con el servicio")
+    error_card(page, "network", says="No se pudo conectar con el servicio")
 
 
 # ---------------------------------------------------------------------------------------------- interaction

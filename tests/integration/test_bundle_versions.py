@@ -316,7 +316,7 @@ def test_prune_stops_if_the_stack_is_switched_to_the_version_before_or_while_it_
 
 
 def test_a_switch_whose_version_is_withdrawn_during_its_update_switches_back(
-    on_aws_server: LocalS3Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    on_aws_server: LocalS3Server, tmp_path: Path
 ) -> None:
     """The other order of the same race: the switch's checks pass, a prune withdraws the version, then
     the update lands. The switch checks again after the update and goes back to what was served."""

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from function.bundle_format import MANIFEST, BundleError, parse_manifest
-from training.publish import NO_STORED_OBJECT, stored_sha256
+from training.publish import no_stored_object, stored_sha256
 
 VERSION_PARAMETER = "BundleVersion"
 SWITCH_CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -105,7 +105,7 @@ def manifest_naming(s3: Any, bucket: str, key: str, version: str) -> bytes | Non
     try:
         raw = bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in NO_STORED_OBJECT:
+        if no_stored_object(error):
             return None
         raise
     try:
@@ -265,7 +265,7 @@ def _exists(s3: Any, bucket: str, key: str) -> bool:
     try:
         s3.head_object(Bucket=bucket, Key=key)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in NO_STORED_OBJECT:
+        if no_stored_object(error):
             return False
         raise
     return True

@@ -24,6 +24,12 @@ NO_STORED_OBJECT = ("404", "NoSuchKey", "NotFound", "403", "AccessDenied")
 """A HEAD of a missing key: 404, or 403 to a caller without s3:ListBucket (a put-only deployer)."""
 
 
+def no_stored_object(error: Exception) -> bool:
+    """Whether a botocore ClientError means "no object at that key" (``NO_STORED_OBJECT``)."""
+    response = getattr(error, "response", {}) or {}
+    return response.get("Error", {}).get("Code") in NO_STORED_OBJECT
+
+
 KEY_TAKEN = ("PreconditionFailed", "ConditionalRequestConflict")
 """S3's answers to a write with ``If-None-Match: *`` when the key holds an object (or is being written)."""
 
@@ -97,7 +103,7 @@ def stored_sha256(s3: Any, bucket: str, key: str) -> str | None:
             return str(metadata[CHECKSUM_METADATA])
         return sha256_hex(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in NO_STORED_OBJECT:
+        if no_stored_object(error):
             return None
         raise
 

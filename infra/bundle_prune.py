@@ -10,7 +10,8 @@ those are what the next rollback goes to). Without ``delete`` nothing is deleted
 A version is deleted in an order that leaves no stack serving a half-deleted bundle:
 
 1. the stack is looked at (not updating, not serving it);
-2. ``<version>/.pruning`` is written holding the manifest (a prune cut off after this is finished by the
+2. ``<version>/.pruning`` (``training.publish.PRUNING``; a publish of the version refuses while it is
+   there) is written holding the manifest (a prune cut off after this is finished by the
    next one, which would otherwise take the folder for a publish under way), then the manifest deleted,
    so from here a ``switch`` to the version is refused;
 3. the stack is looked at again: if a switch to the version slipped in (its checks passed before step
@@ -29,9 +30,7 @@ from typing import Any
 
 from function.bundle_format import MANIFEST, parse_manifest
 from infra.bundle_versions import SwitchRefused, manifest_naming, stable_stack, version_folders
-
-PRUNING = ".pruning"
-"""Marker of a version being deleted; holds its manifest, so a later prune can finish the job."""
+from training.publish import PRUNING
 
 
 @dataclass(frozen=True)
@@ -64,6 +63,9 @@ class _Folder:
     manifest: bytes | None
     files: tuple[str, ...]
     pruning: bool
+    """Withdrawn: no manifest, only the marker holding it."""
+    marked: bool
+    """The marker is there (with or without the manifest: a prune cut off while putting it back)."""
 
 
 def prune(
@@ -90,8 +92,12 @@ def prune(
         if folder.name not in versions and not folder.pruning:
             say(f"keep   {folder.name} (not a published version of this prefix; not touched)")
     unfinished = [folder for folder in folders if folder.pruning and folder.name != live]
-    if any(folder.pruning and folder.name == live for folder in folders):
-        say(f"keep   {live} (served, but a prune cut off took its manifest away: publish it again)")
+    for folder in folders:  # a marker left on a version that stays would stop every publish of it
+        if folder.marked and (folder.name in plan.kept or folder.name == live):
+            if delete:
+                _put_back(s3, stack.bucket, f"{stack.prefix}{folder.name}/", folder.manifest)
+            done = "put back" if delete else "--delete puts it back"
+            say(f"keep   {folder.name} (a prune cut off left it half withdrawn: {done})")
     for folder in [*unfinished, *(versions[v] for v in plan.deleted)]:
         where = f"{stack.prefix}{folder.name}/"
         files, size = _folder_size(s3, stack.bucket, where)
@@ -112,11 +118,13 @@ def prune(
 
 def _read_folder(s3: Any, bucket: str, prefix: str, name: str) -> _Folder:
     """The folder's manifest if it names this folder, else the one its pruning marker holds."""
-    for key, pruning in ((MANIFEST, False), (PRUNING, True)):
-        raw = manifest_naming(s3, bucket, f"{prefix}{name}/{key}", name)
-        if raw is not None:
-            return _Folder(name, raw, tuple(sorted(parse_manifest(raw)["files"])), pruning)
-    return _Folder(name, None, (), False)
+    manifest = manifest_naming(s3, bucket, f"{prefix}{name}/{MANIFEST}", name)
+    marker = manifest_naming(s3, bucket, f"{prefix}{name}/{PRUNING}", name)
+    raw = manifest if manifest is not None else marker
+    files = tuple(sorted(parse_manifest(raw)["files"])) if raw is not None else ()
+    return _Folder(
+        name, raw, files, pruning=manifest is None and marker is not None, marked=marker is not None
+    )
 
 
 def _withdraw(

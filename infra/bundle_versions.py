@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from function.bundle_format import MANIFEST, BundleError, parse_manifest
-from training.publish import no_stored_object, stored_sha256
+from training.publish import no_stored_object, object_exists, stored_sha256
 
 VERSION_PARAMETER = "BundleVersion"
 SWITCH_CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -259,18 +259,6 @@ def _versioned(stack: StackBundle) -> StackBundle:
     return stack
 
 
-def _exists(s3: Any, bucket: str, key: str) -> bool:
-    from botocore.exceptions import ClientError
-
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except ClientError as error:
-        if no_stored_object(error):
-            return False
-        raise
-    return True
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m infra.bundle_versions", description=__doc__.splitlines()[0]
@@ -324,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "verify":
             stack = stack_bundle(cloudformation, args.stack_name)
             live = stack.live_version or ""
-            if not live and not _exists(s3, stack.bucket, stack.prefix + MANIFEST):
+            if not live and not object_exists(s3, stack.bucket, stack.prefix + MANIFEST):
                 print(f"{args.stack_name} serves no bundle yet: nothing to verify (switch to one first)")
                 return 0
             wait_until_serving(args.verify_url, live, args.verify_timeout)

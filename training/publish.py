@@ -6,6 +6,12 @@ switched to, and the switch itself is a stack update (``infra.bundle_versions``)
 goes straight under the prefix, written over whatever was there (for a stack whose ``BundleVersion`` is
 empty); a function cold-starting during that write can find a mix and answers 503 until it is done.
 
+A version a prune is deleting (its ``.pruning`` marker, ``infra.bundle_prune``) is not published into: the
+publish stops before writing, or, when the prune started during the publish, after its last write with
+the files that went missing named (and the manifest it wrote taken away again: no manifest without its
+files). Either way the command fails rather than reports a version that is not wholly there; publishing
+again once the prune is over puts back what it took.
+
 Files already there with the same content (their ``sha256`` metadata, written by this command, or their
 bytes when that is missing) are left alone: ``infra/deploy.sh`` publishes on every run, code-only deploys
 too, and an unchanged bundle then writes nothing (no new object versions in the versioned bucket).
@@ -30,12 +36,19 @@ def no_stored_object(error: Exception) -> bool:
     return response.get("Error", {}).get("Code") in NO_STORED_OBJECT
 
 
+PRUNING = ".pruning"
+"""Marker of a version being deleted (``infra.bundle_prune`` writes it); holds the version's manifest."""
+
 KEY_TAKEN = ("PreconditionFailed", "ConditionalRequestConflict")
 """S3's answers to a write with ``If-None-Match: *`` when the key holds an object (or is being written)."""
 
 
 class PublishedVersionDiffers(BundleError):
     """A bundle of this version is already published with other content; versions are never rewritten."""
+
+
+class VersionBeingPruned(BundleError):
+    """A prune is deleting this version (or took files of it while this publish ran)."""
 
 
 @dataclass
@@ -71,7 +84,8 @@ def publish_bundle(
     if versioned:
         prefix += f"{manifest['bundle_version']}/"
     s3 = boto3.client("s3", endpoint_url=endpoint_url)
-    if versioned:  # the usual conflict (a rebuilt bundle under an old version) refused before any write
+    if versioned:  # the usual conflicts refused before any write
+        _refuse_if_pruning(s3, bucket, prefix, manifest, missing=[])
         _refuse_if_other(s3, bucket, prefix + MANIFEST, sha256_hex(manifest_bytes), manifest)
     published = Published(prefix)
     for name in [*sorted(manifest["files"]), MANIFEST]:
@@ -88,6 +102,15 @@ def publish_bundle(
         if not versioned:
             s3.put_object(Bucket=bucket, Key=key, Body=content, **_object_fields(name, checksum))
         published.written.append(key)
+    if versioned:  # a prune may have started (marker) or finished (files gone) while this one ran
+        checksums = {name: entry["sha256"] for name, entry in manifest["files"].items()}
+        checksums[MANIFEST] = sha256_hex(manifest_bytes)
+        missing = [
+            name for name, sha in sorted(checksums.items()) if stored_sha256(s3, bucket, prefix + name) != sha
+        ]
+        if missing and prefix + MANIFEST in published.written:  # never a manifest without its files
+            s3.delete_object(Bucket=bucket, Key=prefix + MANIFEST)
+        _refuse_if_pruning(s3, bucket, prefix, manifest, missing)
     return published
 
 
@@ -108,6 +131,19 @@ def stored_sha256(s3: Any, bucket: str, key: str) -> str | None:
         raise
 
 
+def object_exists(s3: Any, bucket: str, key: str) -> bool:
+    """Whether an object is stored at ``key`` (a HEAD; ``no_stored_object`` answers mean no)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if no_stored_object(error):
+            return False
+        raise
+    return True
+
+
 def _object_fields(name: str, checksum: str) -> dict[str, Any]:
     content_type = "application/json" if name.endswith(".json") else "application/octet-stream"
     return {"ContentType": content_type, "Metadata": {CHECKSUM_METADATA: checksum}}
@@ -124,6 +160,24 @@ def _put_if_absent(s3: Any, bucket: str, key: str, content: bytes, checksum: str
             return False
         raise
     return True
+
+
+def _refuse_if_pruning(
+    s3: Any, bucket: str, prefix: str, manifest: dict[str, Any], missing: list[str]
+) -> None:
+    """Raise VersionBeingPruned if the version's pruning marker is there or files of it are ``missing``."""
+    where = f"s3://{bucket}/{prefix}"
+    version = manifest["bundle_version"]
+    if object_exists(s3, bucket, prefix + PRUNING):
+        raise VersionBeingPruned(
+            f"{where}{PRUNING}: a prune is deleting bundle {version} (or one was cut off); let it finish "
+            "(python -m infra.bundle_versions prune --delete finishes a cut-off one), then publish again"
+        )
+    if missing:
+        raise VersionBeingPruned(
+            f"{', '.join(missing)} of bundle {version} went from {where} while it was published (a prune "
+            "deleted the version meanwhile): publish again to put them back"
+        )
 
 
 def _refuse_if_other(s3: Any, bucket: str, key: str, checksum: str, manifest: dict[str, Any]) -> None:

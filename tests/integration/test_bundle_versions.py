@@ -4,6 +4,7 @@ against moto's S3 and CloudFormation on loopback (the stack's parameters are tem
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -399,3 +400,102 @@ def test_prune_refuses_while_the_stack_is_updating_and_keeps_at_least_one_other(
     with Stubber(cloudformation) as stubber, pytest.raises(SwitchRefused, match="is UPDATE_IN_PROGRESS"):
         stubber.add_response("describe_stacks", {"Stacks": [updating]}, {"StackName": "cxr-updating"})
         prune(cloudformation, None, "cxr-updating", keep=1, delete=True)
+
+
+def publish_with_hook(bundle: Path, bucket: str, event: str, hook: Callable[..., None]) -> None:
+    """``publish_bundle --versioned`` with ``hook`` on one of its client's events (its client comes from
+    boto3's default session)."""
+    import boto3
+
+    session = boto3.Session()
+    session.events.register(event, hook)
+    original = boto3.DEFAULT_SESSION
+    boto3.DEFAULT_SESSION = session
+    try:
+        publish_bundle(bundle, bucket, PREFIX, versioned=True)
+    finally:
+        boto3.DEFAULT_SESSION = original
+
+
+def test_a_publish_of_a_version_a_prune_is_deleting_fails_and_publishing_after_it_restores_the_version(
+    on_aws_server: LocalS3Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """What infra/deploy.sh does on every run (publish the release again) while a prune deletes that
+    version. Under way (its marker is there): the publish stops before writing. Finished while the
+    publish ran (it saw the files, then they went): the publish fails after its last write, naming them.
+    Either way no publish reports a version that is not wholly there, and the next one restores it."""
+    from infra.bundle_prune import prune
+    from infra.bundle_versions import check_published
+    from training.publish import VersionBeingPruned
+
+    name = "cxr-publish-while-pruned"
+    (tmp_path / "built").mkdir()
+    bucket = stack_with_versions(on_aws_server, name, tmp_path / "built", serving=NEWER)
+    s3, cloudformation = client(on_aws_server, "s3"), client(on_aws_server, "cloudformation")
+    s3.meta.events.register("before-call.s3.DeleteObjects", lambda **_: 1 / 0, unique_id="cut")
+    with pytest.raises(ZeroDivisionError):  # cut off after withdrawing OLDER[0], before deleting a file
+        prune(cloudformation, s3, name, keep=1, delete=True, say=lambda _: None)
+    s3.meta.events.unregister("before-call.s3.DeleteObjects", unique_id="cut")
+    again = bundle_named(tmp_path, OLDER[0])
+    before = keys_under(on_aws_server, bucket, f"{PREFIX}{OLDER[0]}/")
+    with pytest.raises(VersionBeingPruned, match=rf"{OLDER[0]}/\.pruning: a prune is deleting bundle"):
+        publish_bundle(again, bucket, PREFIX, versioned=True)
+    assert keys_under(on_aws_server, bucket, f"{PREFIX}{OLDER[0]}/") == before, "nothing written"
+
+    run_prune(name, capsys, "--keep", "1", "--delete")  # finishes the cut-off one, deletes OLDER[1], [2]
+    publish_bundle(again, bucket, PREFIX, versioned=True)
+    check_published(s3, bucket, PREFIX, OLDER[0])
+
+    manifest_key, looks = f"{PREFIX}{OLDER[0]}/manifest.json", []
+
+    def prune_meanwhile(params: dict[str, Any], **_: Any) -> None:
+        if params.get("Key") == manifest_key:
+            looks.append(1)
+            if len(looks) == 2:  # after the publish found every file there, before it looks at the manifest
+                prune(cloudformation, s3, name, keep=1, delete=True, say=lambda _: None)
+
+    with pytest.raises(VersionBeingPruned, match=r"average\.png, gate\.json, model\.tflite of bundle"):
+        publish_with_hook(again, bucket, "before-parameter-build.s3.HeadObject", prune_meanwhile)
+    assert OLDER[0] not in listed(name, capsys)["published"]
+    publish_bundle(again, bucket, PREFIX, versioned=True)
+    check_published(s3, bucket, PREFIX, OLDER[0])
+
+
+def test_a_prune_cut_off_while_putting_a_version_back_leaves_no_marker_that_stops_its_publish(
+    on_aws_server: LocalS3Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A rollback to OLDER[0] slips in while a prune withdraws it; the prune puts its manifest back and is
+    cut off before removing its marker. Publishing OLDER[0] (a redeploy) is refused while the marker is
+    there; the next prune keeps the version and removes the marker, and the publish goes through."""
+    from infra.bundle_prune import prune
+    from training.publish import VersionBeingPruned
+
+    name = "cxr-prune-put-back-cut"
+    (tmp_path / "built").mkdir()
+    bucket = stack_with_versions(on_aws_server, name, tmp_path / "built", serving=NEWER)
+    s3, cloudformation, looks = client(on_aws_server, "s3"), client(on_aws_server, "cloudformation"), []
+
+    def roll_back(**_: Any) -> None:
+        looks.append(1)
+        if len(looks) == 3:  # prune's look after withdrawing OLDER[0]
+            point_stack_at(on_aws_server, name, OLDER[0])
+
+    def cut_off(params: dict[str, Any], **_: Any) -> None:
+        if str(params.get("Key", "")).endswith("/.pruning"):
+            raise ConnectionError("the network went away")
+
+    cloudformation.meta.events.register("before-call.cloudformation.DescribeStacks", roll_back)
+    s3.meta.events.register("before-parameter-build.s3.DeleteObject", cut_off, unique_id="cut")
+    with pytest.raises(ConnectionError):
+        prune(cloudformation, s3, name, keep=1, delete=True, say=lambda _: None)
+    s3.meta.events.unregister("before-parameter-build.s3.DeleteObject", unique_id="cut")
+    again = bundle_named(tmp_path, OLDER[0])
+    with pytest.raises(VersionBeingPruned, match="a prune is deleting bundle"):
+        publish_bundle(again, bucket, PREFIX, versioned=True)
+
+    said = run_prune(name, capsys, "--keep", "1")
+    assert f"keep   {OLDER[0]} (a prune cut off left it half withdrawn: --delete puts it back)" in said
+    said = run_prune(name, capsys, "--keep", "1", "--delete")
+    assert f"keep   {OLDER[0]} (a prune cut off left it half withdrawn: put back)" in said
+    assert f"{PREFIX}{OLDER[0]}/.pruning" not in keys_under(on_aws_server, bucket, PREFIX)
+    assert publish_bundle(again, bucket, PREFIX, versioned=True).written == []

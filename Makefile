@@ -46,14 +46,14 @@ test-fast: $(VENV)/.installed lint  ## no container build, no browser
 
 # The released model (issue 6): both folders, patient-grouped 60/40 split, the screening recipe, trained
 # three times on the same split with different initial weights, then averaged by one model with int8
-# weights (docs/model-card.md, "Seeds and ensembles"), then given the "cropped" note's detector (about 30 min;
-# model card, "The crop note"). Members are kept in build/release-members, so an
+# weights (docs/model-experiments.md, "Seeds and ensembles"), then given the "cropped" note's detector (about
+# 30 min; experiment log, "The crop note"). Members are kept in build/release-members, so an
 # interrupted `make release` resumes (a member cut off mid-way from its last finished epoch: training/resume.py);
 # delete that folder to retrain them all.
 # RELEASE_OPTIONS adds `train` options to every member, e.g. "--tuning-strata class-and-source
-# --fit-without-reported-normal" (model card, "Next release"); members trained with other options do not
+# --fit-without-reported-normal" (experiment log, "Next release"); members trained with other options do not
 # mix, so delete build/release-members when changing them. RELEASE_OUT=build/release-candidate builds a
-# candidate beside the served release, to be judged by the model card's rule (`.venv/bin/python -m
+# candidate beside the served release, to be judged by the experiment log's rule (`.venv/bin/python -m
 # bench.release_rule build/release-candidate --member ...`, each member) before it replaces it.
 # RELEASE_MEMBERS=<folder> keeps the members (and a cut-off member's checkpoint) elsewhere than build/,
 # for machines that do not keep build/.
@@ -82,9 +82,10 @@ release: $(foreach seed,0 1 2,$(RELEASE_MEMBERS)/seed$(seed)/manifest.json) | $(
 	  $(RELEASE_DATA) $(ENSEMBLE_OPTIONS) --out $(RELEASE_OUT)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training crop-note --bundle $(RELEASE_OUT) $(RELEASE_DATA)
 
-# The pre-registered paper-protocol ensemble (docs/model-card.md, "The whole training split"): five members
-# trained on all 60% of the first folder, averaged on three test-time views, then reported. Members are kept
-# in build/whole-split, so an interrupted run resumes where it stopped (mid-member: from the last finished epoch).
+# The pre-registered paper-protocol ensemble (docs/model-experiments.md, "The whole training split"): five
+# members trained on all 60% of the first folder, averaged on three test-time views, then reported. Members
+# are kept in build/whole-split, so an interrupted run resumes where it stopped (mid-member: from the last
+# finished epoch).
 WHOLE_SPLIT := build/whole-split
 WHOLE_SPLIT_TRAIN := TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training train --recipe screening-whole-split \
   --split image --data $(SHARED)/covid19-radiography-128 --epochs 40 --val-fraction 0.4 --image-size 128
@@ -96,7 +97,7 @@ $(WHOLE_SPLIT)/w-s%/manifest.json: | $(VENV)/.installed
 $(WHOLE_SPLIT)/w-fullres-s%/manifest.json: | $(VENV)/.installed
 	$(WHOLE_SPLIT_TRAIN) --architecture screening-cnn-fullres --init-seed $* --out $(@D)
 
-whole-split: $(foreach member,$(WHOLE_SPLIT_MEMBERS),$(WHOLE_SPLIT)/$(member)/manifest.json) | $(VENV)/.installed  ## the model card's pre-registered paper-protocol ensemble (3.5 to 6 h on 2 cores by host)
+whole-split: $(foreach member,$(WHOLE_SPLIT_MEMBERS),$(WHOLE_SPLIT)/$(member)/manifest.json) | $(VENV)/.installed  ## the experiment log's pre-registered paper-protocol ensemble (3.5 to 6 h on 2 cores by host)
 	rm -rf $(WHOLE_SPLIT)/w-mixed5-zoom
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training ensemble $(foreach member,$(^D),--member $(member)) \
 	  --data $(SHARED)/covid19-radiography-128 --tflite-weights float32 --views zoom --out $(WHOLE_SPLIT)/w-mixed5-zoom

@@ -4,7 +4,7 @@
 
 Every training file was resized straight to a square, so a wide original comes out with its chest
 squeezed sideways. In the pediatric folder (Kermany) the two classes differ in shape: its MANIFEST.csv
-gives the originals' sizes, and the viral pneumonia films are wider than the normals (the model card,
+gives the originals' sizes, and the viral pneumonia films are wider than the normals (the experiment log,
 "Does the film's shape carry the class?"). If the model learned that, narrowing a normal child's chest
 should turn readings towards Viral Pneumonia and widening a viral pneumonia film towards Normal.
 

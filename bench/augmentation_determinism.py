@@ -6,7 +6,8 @@ Runs ``training.augment.augmented_dataset`` over the same 200 random 32x32 image
 epochs, in two fresh processes and prints a digest of each run's output, twice: set up as training sets
 itself up (``training.repeatable.make_repeatable``: seeds and TensorFlow's op determinism), and with the
 seeds alone. Equal digests mean a member's augmentation is bit-reproducible on this machine, different ones
-that only its figures can agree (docs/model-card.md, "Seed-to-seed spread of the release's recipe").
+that only its figures can agree (docs/model-experiments.md, "Seed-to-seed spread of the release's
+recipe").
 Reporting only; ``tests/integration/test_repeatable.py`` holds training's case to it.
 """
 

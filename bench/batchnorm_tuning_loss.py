@@ -7,8 +7,8 @@ member network is read on the tuning split (float32, negative log-likelihood) wi
 trained with (the moving average of its last augmented batches), then with every batch-norm layer set to
 the exact statistics of one augmented pass over the fit split (training's augmentation, seeded), then of
 the clean fit split (``training.batchnorm``, what ``training recompute-batchnorm`` does). Only the tuning
-split is read: this is what chose to try the recomputation (docs/model-card.md, "Batch-norm statistics
-recomputed on clean films") without looking at validation.
+split is read: this is what chose to try the recomputation (docs/model-experiments.md, "Batch-norm
+statistics recomputed on clean films") without looking at validation.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
     .venv/bin/python -m bench.crop_note_paths BUNDLE [--every 4]
 
-The second crop detector (docs/model-card.md, "The crop note") noted 2.2% of the stored validation films
+The second crop detector (docs/model-experiments.md, "The crop note") noted 2.2% of the stored validation
+films
 but 12.6% of the same films uploaded as 1024 px JPEGs. This takes the bundle's validation films (its
 recomputed split, every Nth), enlarges each whole film several ways (sizes, resize filters, with and
 without JPEG), sends each through ``function.service.read_image`` and counts the "cropped" note, so the

@@ -13,9 +13,9 @@ first, then the most probable class: ``function.calibration.decide``, the consis
 letterboxed to 4:3 or cropped 8% a side (``bench.upload_robustness``'s framings), and children's normals
 read Normal with the chest narrowed as in ``bench.aspect_probe`` (how much the film's shape decides), each
 through the bundle's ``InputSpec``. Float32 weights throughout: a served bundle's int8 weights move a few
-films (the model card, "int8 weights"). The spread of these counts is what a candidate recipe has to beat
-to be told from a luckier draw of the release's (docs/model-card.md, "Seed-to-seed spread of the release's
-recipe").
+films (the experiment log, "int8 weights"). The spread of these counts is what a candidate recipe has to
+beat to be told from a luckier draw of the release's (docs/model-experiments.md, "Seed-to-seed spread of the
+release's recipe").
 """
 
 from __future__ import annotations

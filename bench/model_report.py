@@ -1,4 +1,4 @@
-"""Every candidate model under every protocol, as the markdown tables of docs/model-card.md.
+"""Every candidate model under every protocol, as markdown tables.
 
     .venv/bin/python -m bench.model_report BUNDLE [BUNDLE ...] > /tmp/report.md
 
@@ -8,6 +8,13 @@ and age group; the first folder's share of it (the paper's data); calibration (E
 (lung fields blacked out, border cropped); the readings the API gives under the bundle's served rule
 (calibration and screening flag thresholds); and the consistency check's measured rates from gate.json.
 All figures come from the bundle's served model.tflite through the served preprocessing.
+
+Where the tables are: the first two (every protocol; as served) are the tables of
+docs/model-experiments.md, "Candidates (every candidate, every protocol)"; docs/model-card.md, "The two
+committed models" gives the release's and the paper's figures from this same command (the paper model's
+last two rows from ``training evaluate``, with the commands there). The per-bundle tables by source and
+age and the consistency-check line cover what docs/model-card.md gives in "The released model by source
+and age" (printed there by ``make evaluate``) and "Consistency check".
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""Whether a candidate bundle may replace the served release: the model card's "Next release" rule, run.
+"""Whether a candidate bundle may replace the served release: the experiment log's "Next release" rule, run.
 
     .venv/bin/python -m bench.release_rule build/release-candidate --release models/release \
         --member MEMBER_0 --member MEMBER_1 --member MEMBER_2   # or: --member build/release-candidate
 
-The rule was written in docs/model-card.md ("Next release") before any member of the candidate was
+The rule was written in docs/model-experiments.md ("Next release") before any member of the candidate was
 trained; this script only applies it, so that the verdict is a command anyone can rerun, not a reading
 of two reports side by side. On the grouped validation images, as served (the screening threshold first,
 then the most probable class: ``function.calibration.decide``), the candidate must
@@ -14,7 +14,7 @@ then the most probable class: ``function.calibration.decide``), the candidate mu
   candidate's verdict showed the first two would pass a model that misses more COVID-19; that verdict is
   the same with it).
 
-and, from 2026-12-06 (the model card, "Seed-to-seed spread of the release's recipe": the release is one
+and, from 2026-12-06 (the experiment log, "Seed-to-seed spread of the release's recipe": the release is one
 draw among ensembles of its recipe that read 3090 to 3115 films correctly), its members, averaged in
 float32 by ``bench.ensemble_spread`` exactly as the 20 same-recipe ensembles were, must
 
@@ -28,7 +28,7 @@ float32 by ``bench.ensemble_spread`` exactly as the 20 same-recipe ensembles wer
   alone), while the count at one operating point measures the model (the 20 ensembles: 1119 to 1131,
   standard deviation 3.4, against 9.6 as served),
 
-and, from 2026-12-06 14:22 UTC (the model card, "Does the film's shape carry the class?"), before any
+and, from 2026-12-06 14:22 UTC (the experiment log, "Does the film's shape carry the class?"), before any
 candidate it could judge was trained,
 
 - read at least as many children's normals Normal with the chest narrowed as the fewest of those
@@ -71,7 +71,7 @@ MIN_ADULT_NORMAL_SHARE = 0.95
 @dataclass(frozen=True)
 class SameRecipeSpread:
     """What the 20 three-member ensembles of the release's recipe read (float32, ``bench.ensemble_spread``
-    over the release and ``models/candidates/seed-spread``; the model card has the table)."""
+    over the release and ``models/candidates/seed-spread``; the experiment log has the table)."""
 
     best_correct: int
     keep_adult_normals: int  # the release's adult normals read Normal as served: the operating point

@@ -207,7 +207,8 @@ def _add_adult_normal_floor(add: Callable[..., Any], prefix: str) -> None:
         default=None,
         metavar="SHARE",
         help=prefix + "raise the screening threshold until this share (e.g. 0.95) of the tuning split's "
-        "adult normals is still read Normal; no threshold if argmax alone reads fewer (docs/model-card.md)",
+        "adult normals is still read Normal; no threshold if argmax alone reads fewer "
+        "(docs/model-experiments.md)",
     )
 
 

@@ -11,7 +11,7 @@ squeezed between black bars to a 4:3 frame (width zoomed out by a third), each a
 ``aspect=True`` (``train --augment-aspect``) widens or narrows each film's chest by a factor drawn
 log-uniformly from ``ASPECT_RANGE`` (``reshaped``) before the rest: the square resize left each original's
 shape in its film as a sideways squeeze, and in the pediatric folder that shape tells viral pneumonia from
-normal (docs/model-card.md, "Does the film's shape carry the class?").
+normal (docs/model-experiments.md, "Does the film's shape carry the class?").
 """
 
 from __future__ import annotations

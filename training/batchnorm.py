@@ -7,10 +7,10 @@ reads clean films. Replacing every layer's moving mean and variance with the exa
 training computes it) variance of its inputs over the fit split's clean films matches the statistics to
 clean films, without a gradient step and without touching the tuning or validation films.
 
-Measured (docs/model-card.md, "Batch-norm statistics recomputed on clean films"): stored films read a little
-better, letterboxed uploads worse (the augmented batches' statistics carried part of the tolerance for black
-bars); statistics of one augmented pass read stored films worse than the trained ones, so the gain is the
-match to clean films, not less noise. Not part of the recipe; a tool for experiments.
+Measured (docs/model-experiments.md, "Batch-norm statistics recomputed on clean films"): stored films read
+a little better, letterboxed uploads worse (the augmented batches' statistics carried part of the tolerance
+for black bars); statistics of one augmented pass read stored films worse than the trained ones, so the gain
+is the match to clean films, not less noise. Not part of the recipe; a tool for experiments.
 
 Layers are recomputed in order, each on the activations the already recomputed layers before it produce,
 so every layer's statistics are those of what it will really see when served. One layer's activations

@@ -94,8 +94,8 @@ def normal_floor_threshold(
     tuning split's adult normals) are still read Normal, flagging none of them above it; 0.0 when no
     threshold flags too many; None when argmax alone already reads fewer than ``floor`` of them Normal.
 
-    The second anchor of the screening threshold (docs/model-card.md, "Adult-normal floor"): a 98%
-    recall target on a tuning split of ~260 COVID-19 films moves with its last five films, and a lower
+    The second anchor of the screening threshold (docs/model-experiments.md, "Adult-normal floor"): a
+    98% recall target on a tuning split of ~260 COVID-19 films moves with its last five films, and a lower
     threshold is paid for by healthy adults told to see a physician."""
     rows = np.asarray(calibrated)[np.asarray(kept, dtype=bool)]
     if not len(rows):

@@ -102,7 +102,8 @@ def uploaded_picture(
 
     Every step but the cut is drawn alike for both classes, so that only the cut tells them apart: a
     detector trained on pristine whole films against resampled crops learned "not the stored pixels"
-    instead (it noted 48% of whole films uploaded at 1024 px; docs/model-card.md, "The crop note").
+    instead (it noted 48% of whole films uploaded at 1024 px; docs/model-experiments.md, "The crop
+    note").
     The picture a crop leaves has the same drawn size as a whole film's (the film is exported larger by
     what the cut takes), so a crop is not blurrier than a whole film of the same upload size: the second
     detector, whose crops were cut from the export and then enlarged, noted 10-13% of enlarged whole films."""

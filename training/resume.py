@@ -1,11 +1,12 @@
 """Resumable training: the Keras callback that checkpoints a run after every epoch.
 
-A full-resolution member takes 97 minutes on 2 cores (docs/model-card.md); a working session, a spot
-instance or a laptop lid ends sooner. After every epoch ``Checkpoint`` writes ``OUT/.resume``
-(``training.checkpoint``): the weights with the optimizer's state (so the cosine schedule goes on from the
-step it reached), the epochs and seconds spent, early stopping's memory (best loss, its weights, patience
-used) and the run's options. ``training.checkpoint.restore`` reads it back before ``model.fit``. The same
-command resumes; deleting ``OUT/.resume`` starts over; ``train`` removes it once the bundle is written.
+A full-resolution member takes 97 minutes on 2 cores (docs/model-experiments.md, "The whole training
+split"); a working session, a spot instance or a laptop lid ends sooner. After every epoch ``Checkpoint``
+writes ``OUT/.resume`` (``training.checkpoint``): the weights with the optimizer's state (so the cosine
+schedule goes on from the step it reached), the epochs and seconds spent, early stopping's memory (best
+loss, its weights, patience used) and the run's options. ``training.checkpoint.restore`` reads it back
+before ``model.fit``. The same command resumes; deleting ``OUT/.resume`` starts over; ``train`` removes it
+once the bundle is written.
 
 A resumed run is not bit-identical to an uninterrupted one: the shuffle order and the augmentation draws
 after the resume come from a seed derived from the epoch resumed at (``checkpoint.epoch_seed``), while an

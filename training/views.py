@@ -4,8 +4,8 @@ Training jitters the framing by up to 10% zoom (``training.augment``), yet one n
 still moves with its exact framing; the mean over a few framings moves less. The view set was chosen on the
 tuning split, never on validation (``bench.view_selection``): the two zooms lowered the tuning log loss of
 each of five members and of their mean, and were the lowest of the sets tried for all but one member
-(shifts by 4 pixels); mirror images raised it every time (docs/model-card.md, "Test-time views"). The
-views are Keras layers inside the exported model, so the served input contract, the function and the
+(shifts by 4 pixels); mirror images raised it every time (docs/model-experiments.md, "Test-time views").
+The views are Keras layers inside the exported model, so the served input contract, the function and the
 explanation heatmap are unchanged; each view costs one more pass of every member.
 """
 

@@ -1,5 +1,5 @@
 """Training's setup makes the augmentation draw the same images in every process with the same seed:
-the promise behind "same seed, same member" (training.repeatable; docs/model-card.md)."""
+the promise behind "same seed, same member" (training.repeatable; docs/model-experiments.md)."""
 
 from __future__ import annotations
 

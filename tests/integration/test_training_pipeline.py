@@ -132,9 +132,9 @@ def test_evaluate_reproduces_the_committed_bundles_metrics(bundle: Path, shared_
 
 
 def test_the_releases_crop_note_records_what_its_served_detector_does(shared_data: Path) -> None:
-    """crop_note.json is what the model card's crop-note figures come from: the served detector, at its
-    served threshold, must reproduce it on the recomputed split (a threshold rounded after the reports
-    were made once moved one tuning film)."""
+    """crop_note.json is what the crop-note figures of the model card and the experiment log come from:
+    the served detector, at its served threshold, must reproduce it on the recomputed split (a threshold
+    rounded after the reports were made once moved one tuning film)."""
     from training.crop_note import measure_crop_note
 
     manifest = json.loads((RELEASE_BUNDLE / MANIFEST).read_text())

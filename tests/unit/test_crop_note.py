@@ -144,7 +144,7 @@ def test_every_training_crop_cuts_a_side_by_5_percent_or_more() -> None:
 
 
 def test_whole_films_get_the_same_upload_processing_as_crops() -> None:
-    """Pristine whole films against processed crops taught "not the stored pixels" (model card): most
+    """Pristine whole films against processed crops taught "not the stored pixels" (experiment log): most
     whole variants must be processed, a few left as stored, and pairs must stay balanced."""
     film = _film()
     rng = np.random.default_rng(0)
@@ -160,7 +160,7 @@ def test_whole_films_get_the_same_upload_processing_as_crops() -> None:
 
 def test_a_crop_leaves_a_picture_the_size_of_the_whole_film_of_the_same_upload() -> None:
     """Crops cut from the export and then enlarged were blurrier than whole films, and the second detector
-    noted enlarged whole films (model card): the cut must not change the picture's size."""
+    noted enlarged whole films (experiment log): the cut must not change the picture's size."""
     film = _film()
     sides = (0.08, 0.12, 0.0, 0.1)
     sizes = set()

@@ -147,7 +147,7 @@ def test_a_screenshot_with_black_bars_gets_a_note_the_film_none(client: TestClie
 
 def test_the_release_notes_a_crop_of_a_full_size_export_and_not_the_export(client: TestClient) -> None:
     """The released crop detector through the route, on adult normals (the films a crop misreads most):
-    the model card measured 97.5% of such crops noted and 1.8% of the whole exports."""
+    the experiment log measured 97.5% of such crops noted and 1.8% of the whole exports."""
     films = sorted((ADULT_SET / "Normal" / "images").glob("*.png"))[:10]
     whole_noted = crops_noted = 0
     for path in films:

@@ -1,5 +1,5 @@
-"""The model card's "Next release" rule as bench.release_rule applies it: more films read correctly than the
-release, at least 95% of adult normals read Normal, and no fewer COVID-19 films caught."""
+"""The experiment log's "Next release" rule as bench.release_rule applies it: more films read correctly than
+the release, at least 95% of adult normals read Normal, and no fewer COVID-19 films caught."""
 
 from __future__ import annotations
 

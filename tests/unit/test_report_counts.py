@@ -1,6 +1,6 @@
 """Cohort shares are printed from their counts (``training.report.count_of``), not rounded twice: the
-model card's tables (``bench.model_report``), ``evaluate --cohorts`` and ``bench.release_rule`` must name
-the same figure for one count."""
+tables of the model card and the experiment log (``bench.model_report``), ``evaluate --cohorts`` and
+``bench.release_rule`` must name the same figure for one count."""
 
 from __future__ import annotations
 

@@ -42,10 +42,13 @@ class ErrorAnswer:
     def __post_init__(self) -> None:
         _require_both(self.message, self.message_en)
 
+    def detail(self) -> ErrorDetail:
+        """The ``error`` object alone, for an answer that carries it beside other fields (/health's 503)."""
+        return ErrorDetail(code=self.code, message=self.message, message_en=self.message_en)
+
     def body(self) -> dict[str, Any]:
         """The JSON body, through the schema /docs shows, so the two cannot drift apart."""
-        detail = ErrorDetail(code=self.code, message=self.message, message_en=self.message_en)
-        return ErrorResponse(error=detail).model_dump()
+        return ErrorResponse(error=self.detail()).model_dump()
 
 
 class ClientError(ValueError):

@@ -18,7 +18,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from function.app import create_app
-from function.schemas import MODEL_UNAVAILABLE_MESSAGE, MODEL_UNAVAILABLE_MESSAGE_EN
+from function.schemas import MODEL_UNAVAILABLE_MESSAGE, MODEL_UNAVAILABLE_MESSAGE_EN, HealthResponse
 from function.settings import Settings
 from infra.locations import RELEASE_BUNDLE
 from tests.upload_samples import b64
@@ -79,10 +79,16 @@ def post_image(client: TestClient, data: bytes | str) -> httpx2.Response:
     return client.post("/diagnose", json={"image": image})
 
 
+HEALTH_FIELDS = frozenset(HealthResponse.model_fields)
+"""What /health's 503 holds: its health fields and, among them, the contract's ``error`` object."""
+
+
 def error_of(response: httpx2.Response) -> dict[str, str]:
-    """The ``error`` object of a non-2xx answer, checking the contract's shape on the way."""
+    """The ``error`` object of a non-2xx answer, checking the contract's shape on the way: the object alone,
+    or beside the health fields for /health's 503."""
     body = response.json()
-    assert set(body) == {"error"}, body
+    health_503 = response.status_code == 503 and response.request.url.path.endswith("/health")
+    assert set(body) == (HEALTH_FIELDS if health_503 else {"error"}), body
     assert_bilingual(body["error"])
     return body["error"]
 
@@ -104,7 +110,8 @@ def numbers_in(text: str, language: str) -> list[str]:
 
 
 def assert_model_unavailable(response: httpx2.Response) -> None:
-    """A 503 that says only the generic sentence: the reason (S3 keys, hashes) must stay in the log."""
+    """A 503 that says only the generic sentence: the reason (S3 keys, hashes) must stay in the log.
+    For /diagnose and /health alike (``error_of`` checks each one's shape)."""
     assert response.status_code == 503, response.text
     assert error_of(response) == {
         "code": "bundle_unavailable",

@@ -20,7 +20,7 @@ from function.bundle import LoadedBundle, load_bundle, source_for
 from function.bundle_format import BundleError
 from function.dicom_header import header_refusal
 from function.error_answers import MODEL_UNAVAILABLE
-from function.errors import decimal
+from function.errors import number
 from function.explain import occlusion_map
 from function.framing import CropDetector, dark_bars
 from function.imaging import Region, decode_upload
@@ -225,5 +225,5 @@ def percent(probability: float, language: str) -> str:
         value, prefix = 99.9, "> "
     elif value < 0.1:
         value, prefix = 0.1, "< "
-    text = decimal(value, 1, "es" if language == "es" else "en")
+    text = number(value, "es" if language == "es" else "en", digits=1)
     return prefix + (text + "\u00a0%" if language == "es" else text + "%")

@@ -250,11 +250,11 @@
       return;
     }
     const values = {
-      width: info.width,
-      height: info.height,
+      width: i18n.number(info.width),
+      height: i18n.number(info.height),
       size: size,
-      newWidth: info.newWidth,
-      newHeight: info.newHeight,
+      newWidth: i18n.number(info.newWidth),
+      newHeight: i18n.number(info.newHeight),
     };
     let key = "fileDetailsImage";
     if (info.redraw && (info.newWidth !== info.width || info.newHeight !== info.height)) key = "fileDetailsScaled";
@@ -596,16 +596,16 @@
     const consistency = body.consistency && typeof body.consistency === "object" ? body.consistency : null;
     if (consistency && Number.isFinite(Number(consistency.ssim))) {
       const text = i18n.t("consistency", {
-        ssim: i18n.decimal(consistency.ssim, 3),
-        threshold: i18n.decimal(consistency.threshold, 3),
+        ssim: i18n.number(consistency.ssim, 3),
+        threshold: i18n.number(consistency.threshold, 3),
       });
       details.appendChild(node("p", null, text));
     }
     const frontal = consistency ? consistency.frontal_probability : null;
     if (typeof frontal === "number" && Number.isFinite(frontal)) {
       const text = i18n.t("frontalCheck", {
-        probability: i18n.decimal(frontal, 3),
-        threshold: i18n.decimal(consistency.frontal_threshold, 3),
+        probability: i18n.number(frontal, 3),
+        threshold: i18n.number(consistency.frontal_threshold, 3),
       });
       details.appendChild(node("p", null, text));
     }

@@ -212,7 +212,7 @@
       errorTitle: "The image could not be analysed",
       "error.too_large": "The image is too large. The limit is {limit}; try a smaller image or one exported as JPEG.",
       "error.too_many_pixels":
-        "The image has too many pixels to analyse. Scale it down (about 2000 pixels a side is plenty) or export it smaller.",
+        "The image has too many pixels to analyse. Scale it down (about 2,000 pixels a side is plenty) or export it smaller.",
       "error.unreadable": "The image could not be read: the file looks damaged, incomplete or empty.",
       "error.foreign_format":
         "This browser cannot open that photo (HEIC, AVIF or WebP) and the service does not read those formats. " +
@@ -295,19 +295,31 @@
       prefix = "< ";
       value = 0.1;
     }
-    const text = value.toFixed(1);
-    return prefix + (current === "es" ? text.replace(".", ",") + "\u00a0%" : text + "%");
+    const text = number(value, 1);
+    return prefix + (current === "es" ? text + "\u00a0%" : text + "%");
   }
 
-  function decimal(value, digits) {
-    const text = Number(value).toFixed(digits);
-    return current === "es" ? text.replace(".", ",") : text;
+  /**
+   * A number as the current language writes it, the one rule for every number the page shows (the API's
+   * is function/errors.py `number`). Spanish (RAE, ISO 80000): a decimal comma, and from five digits on
+   * groups of three joined by a no-break space so a number never wraps: "4,5", "4500", "17 000". English:
+   * a decimal point, commas from four digits on: "4.5", "4,500", "17,000". Written out rather than
+   * Intl.NumberFormat("es"), which in Chromium groups with a dot ("17.000").
+   */
+  function number(value, digits) {
+    const spanish = current === "es";
+    const text = Number(value).toFixed(digits || 0);
+    const sign = text.charAt(0) === "-" ? "-" : "";
+    const parts = text.slice(sign.length).split(".");
+    let whole = parts[0];
+    if (!spanish || whole.length >= 5) whole = whole.replace(/\B(?=(\d{3})+$)/g, spanish ? "\u00a0" : ",");
+    return sign + whole + (parts.length > 1 ? (spanish ? "," : ".") + parts[1] : "");
   }
 
   /** File sizes in decimal units, as the API writes its limit ("4.5 MB" = 4,500,000 bytes). */
   function megabytes(bytes) {
-    if (bytes < 1000000) return decimal(Math.max(bytes, 1) / 1000, 0) + " KB";
-    return decimal(bytes / 1000000, 1) + " MB";
+    if (bytes < 1000000) return number(Math.max(bytes, 1) / 1000, 0) + " KB";
+    return number(bytes / 1000000, 1) + " MB";
   }
 
   window.CXR_I18N = {
@@ -327,7 +339,7 @@
       return Object.keys(MESSAGES[lang] || {});
     },
     percent: percent,
-    decimal: decimal,
+    number: number,
     size: megabytes,
   };
 })();

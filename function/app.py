@@ -4,9 +4,10 @@
 invocation, so the bundle is loaded on first use by ``function.service.BundleHolder`` instead). It takes
 a named HTTP API stage off the path first (``function.lambda_events``), so the routes work in any stage.
 
-Error contract: every non-2xx answer but /health's 503 (which keeps the health shape) is
-``{"error": {"code": "...", "message": "...", "message_en": "..."}}``
-(``message`` in Spanish, ``message_en`` in English, as in a reading; ``function.errors``); a client's
+Error contract: every non-2xx answer is ``{"error": {"code": "...", "message": "...", "message_en": "..."}}``
+(``message`` in Spanish, ``message_en`` in English, as in a reading; ``function.errors``); /health's 503
+has the same ``error`` beside its health fields (``status``, ``loaded``, ``model_version``: what the
+deploy's check reads), so any client reads every failure the same way; a client's
 mistake is a 4xx (400 bad JSON / base64 / image, 413 too large, 415 not a type we read, 422 missing or
 wrong field; deployed, 403 for a request that did not come through the site's CloudFront distribution),
 503 means the model bundle is unavailable (a generic message: the reason names S3 keys and
@@ -336,7 +337,11 @@ def create_app(settings: Settings | None = None, holder: BundleHolder | None = N
         "/health",
         response_model=HealthResponse,
         responses={
-            503: {"model": HealthResponse, "description": "No verified bundle (the health shape, no error)."},
+            503: {
+                "model": HealthResponse,
+                "description": "No verified bundle: the health fields (status 'unavailable', loaded false) "
+                "and the standard error object (code 'bundle_unavailable', in Spanish and English).",
+            },
             403: ERROR_RESPONSES[403],
         },
     )

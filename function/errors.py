@@ -24,10 +24,23 @@ def _require_both(spanish: object, english: object) -> None:
             raise TypeError(f"an error answer needs a {name} message, got {text!r}")
 
 
-def decimal(value: float, digits: int, language: Language) -> str:
-    """A number as each language writes it ("4,5" / "4.5"), like the readings' percentages."""
-    text = f"{value:.{digits}f}"
-    return text.replace(".", ",") if language == "es" else text
+NO_BREAK_SPACE = "\u00a0"
+
+
+def number(value: float, language: Language, digits: int = 0) -> str:
+    """A number as each language writes it, the one rule for every number in a message (frontend/i18n.js
+    ``number`` is its twin on the page).
+
+    Spanish (RAE, ISO 80000): a decimal comma, and from five digits on groups of three joined by a no-break
+    space, so a number never wraps: "4,5", "4500", "17 000", "4 500 000". English: a decimal point and
+    commas from four digits on: "4.5", "4,500", "17,000".
+    """
+    text = f"{value:,.{digits}f}"
+    if language != "es":
+        return text
+    whole, _, fraction = text.partition(".")
+    separator = NO_BREAK_SPACE if len(whole.lstrip("-").replace(",", "")) >= 5 else ""
+    return whole.replace(",", separator) + ("," + fraction if fraction else "")
 
 
 @dataclass(frozen=True)
@@ -42,10 +55,13 @@ class ErrorAnswer:
     def __post_init__(self) -> None:
         _require_both(self.message, self.message_en)
 
+    def detail(self) -> ErrorDetail:
+        """The ``error`` object alone, for an answer that carries it beside other fields (/health's 503)."""
+        return ErrorDetail(code=self.code, message=self.message, message_en=self.message_en)
+
     def body(self) -> dict[str, Any]:
         """The JSON body, through the schema /docs shows, so the two cannot drift apart."""
-        detail = ErrorDetail(code=self.code, message=self.message, message_en=self.message_en)
-        return ErrorResponse(error=detail).model_dump()
+        return ErrorResponse(error=self.detail()).model_dump()
 
 
 class ClientError(ValueError):

@@ -54,7 +54,7 @@ import cv2
 import numpy as np
 from PIL import ExifTags, Image
 
-from function.errors import ClientError
+from function.errors import ClientError, Language, number
 from function.framing import dark_bars, inside_margins
 
 if TYPE_CHECKING:
@@ -295,19 +295,25 @@ class InputSpec:
         return self.model_input(decode_grayscale(data))
 
 
+def _size(width: int, height: int, language: Language) -> str:
+    """Width by height as each language writes it: "20 000 × 300" / "20,000x300"."""
+    times = " × " if language == "es" else "x"
+    return f"{number(width, language)}{times}{number(height, language)}"
+
+
 def _check_dimensions(width: int, height: int) -> None:
     if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
         raise ImageTooLarge(
-            es=f"La imagen es demasiado grande: {width} × {height} píxeles; el límite es de "
-            f"{MAX_PIXELS // 1_000_000} megapíxeles y {MAX_SIDE} píxeles por lado.",
-            en=f"The image is too large: {width}x{height} pixels; the limit is "
-            f"{MAX_PIXELS // 1_000_000} megapixels and {MAX_SIDE} pixels a side.",
+            es=f"La imagen es demasiado grande: {_size(width, height, 'es')} píxeles; el límite es de "
+            f"{MAX_PIXELS // 1_000_000} megapíxeles y {number(MAX_SIDE, 'es')} píxeles por lado.",
+            en=f"The image is too large: {_size(width, height, 'en')} pixels; the limit is "
+            f"{MAX_PIXELS // 1_000_000} megapixels and {number(MAX_SIDE, 'en')} pixels a side.",
         )
     if width < MIN_SIDE or height < MIN_SIDE:
         raise ImageTooSmall(
-            es=f"La imagen es demasiado pequeña para analizarla: mide {width} × {height} píxeles y se "
-            f"necesitan al menos {MIN_SIDE} × {MIN_SIDE}.",
-            en=f"The image is {width}x{height} pixels; at least {MIN_SIDE}x{MIN_SIDE} is needed.",
+            es=f"La imagen es demasiado pequeña para analizarla: mide {_size(width, height, 'es')} "
+            f"píxeles y se necesitan al menos {MIN_SIDE} × {MIN_SIDE}.",
+            en=f"The image is {_size(width, height, 'en')} pixels; at least {MIN_SIDE}x{MIN_SIDE} is needed.",
         )
 
 
@@ -352,10 +358,11 @@ def _check_jpeg_scans(data: bytes) -> None:
     scans = data.count(b"\xff\xda")
     if scans > MAX_JPEG_SCANS:
         raise UndecodableImage(
-            es=f"El JPEG contiene {scans} barridos (pasadas sobre la imagen); las imágenes reales tienen "
-            f"unos 10, y las de más de {MAX_JPEG_SCANS} se rechazan como dañadas o malintencionadas.",
-            en=f"The JPEG holds {scans} scans (passes over the image); real images have about 10, and over "
-            f"{MAX_JPEG_SCANS} are refused as damaged or hostile.",
+            es=f"El JPEG contiene {number(scans, 'es')} barridos (pasadas sobre la imagen); las imágenes "
+            f"reales tienen unos 10, y las de más de {MAX_JPEG_SCANS} se rechazan como dañadas o "
+            "malintencionadas.",
+            en=f"The JPEG holds {number(scans, 'en')} scans (passes over the image); real images have about "
+            f"10, and over {MAX_JPEG_SCANS} are refused as damaged or hostile.",
         )
 
 
@@ -440,11 +447,12 @@ def _check_frame_bytes(dataset: Dataset, rows: int, columns: int) -> None:
     decoded = rows * columns * samples * sample_bytes
     if decoded > MAX_DICOM_FRAME_BYTES:
         raise ImageTooLarge(
-            es=f"La imagen DICOM es de {columns} × {rows} con {samples} muestra(s) de {8 * sample_bytes} "
-            f"bits: ocupa {decoded / 1e6:.0f} MB descomprimida; el límite es de "
-            f"{MAX_DICOM_FRAME_BYTES / 1e6:.0f} MB.",
-            en=f"The DICOM image is {columns}x{rows} with {samples} sample(s) of {8 * sample_bytes} bits: "
-            f"{decoded / 1e6:.0f} MB decoded; the limit is {MAX_DICOM_FRAME_BYTES / 1e6:.0f} MB.",
+            es=f"La imagen DICOM es de {_size(columns, rows, 'es')} con {samples} muestra(s) de "
+            f"{8 * sample_bytes} bits: ocupa {number(decoded / 1e6, 'es')} MB descomprimida; el límite es "
+            f"de {number(MAX_DICOM_FRAME_BYTES / 1e6, 'es')} MB.",
+            en=f"The DICOM image is {_size(columns, rows, 'en')} with {samples} sample(s) of "
+            f"{8 * sample_bytes} bits: {number(decoded / 1e6, 'en')} MB decoded; the limit is "
+            f"{number(MAX_DICOM_FRAME_BYTES / 1e6, 'en')} MB.",
         )
 
 
@@ -486,9 +494,10 @@ def _check_compressed_size(dataset: Dataset, frames: int, rows: int, columns: in
         return
     if size != (columns, rows):
         raise UndecodableImage(
-            es=f"La imagen comprimida del DICOM mide {size[0]} × {size[1]}, pero su cabecera indica "
-            f"{columns} × {rows}.",
-            en=f"The DICOM's compressed image is {size[0]}x{size[1]} but its header says {columns}x{rows}.",
+            es=f"La imagen comprimida del DICOM mide {_size(*size, 'es')}, pero su cabecera indica "
+            f"{_size(columns, rows, 'es')}.",
+            en=f"The DICOM's compressed image is {_size(*size, 'en')} but its header says "
+            f"{_size(columns, rows, 'en')}.",
         )
 
 
@@ -622,8 +631,10 @@ def _dicom_to_gray(dataset: Dataset) -> np.ndarray:
     _check_dimensions(columns, rows)
     if rows * columns * frames > 4 * MAX_PIXELS:
         raise ImageTooLarge(
-            es=f"El archivo DICOM contiene {frames} fotogramas de {columns} × {rows}: demasiados píxeles.",
-            en=f"The DICOM file holds {frames} frames of {columns}x{rows}; too many pixels.",
+            es=f"El archivo DICOM contiene {number(frames, 'es')} fotogramas de "
+            f"{_size(columns, rows, 'es')}: demasiados píxeles.",
+            en=f"The DICOM file holds {number(frames, 'en')} frames of {_size(columns, rows, 'en')}; too "
+            "many pixels.",
         )
     _check_frame_bytes(dataset, rows, columns)
     _check_compressed_size(dataset, frames, rows, columns)

@@ -30,7 +30,7 @@ CROPPED_NOTE_EN = (
 )
 MODEL_UNAVAILABLE_MESSAGE = "El modelo no está disponible en este momento; inténtelo de nuevo en breve."
 MODEL_UNAVAILABLE_MESSAGE_EN = "The model is temporarily unavailable; try again shortly."
-"""The only thing the public is told when the bundle cannot be loaded (``/health`` says the English one): the
+"""The only thing the public is told when the bundle cannot be loaded (by /diagnose and /health alike): the
 reason (S3 keys, hashes) is logged for operators, never sent to the page or to /health."""
 DISCLAIMER = (
     "Herramienta de apoyo al cribado: no es un diagnóstico médico. Aprendió la neumonía viral solo de "
@@ -164,18 +164,6 @@ class DiagnosisResponse(BaseModel):
     disclaimer_en: str = Field(default=DISCLAIMER_EN, description="The disclaimer in English.")
 
 
-class HealthResponse(BaseModel):
-    """Whether this container holds a verified bundle (GET /health tries to load one if not)."""
-
-    status: Literal["ok", "unavailable"]
-    loaded: bool
-    model_version: str | None = None
-    error: str | None = Field(
-        default=None,
-        description="A generic sentence when no bundle is loaded; the detailed reason is in the server log.",
-    )
-
-
 class ErrorDetail(BaseModel):
     """What went wrong, in both languages of the answers: ``message`` is Spanish, as in a reading."""
 
@@ -185,7 +173,24 @@ class ErrorDetail(BaseModel):
 
 
 class ErrorResponse(BaseModel):
-    """Every non-2xx answer has this shape (but /health's 503, a HealthResponse): the app builds it in
-    ``function.errors.ErrorAnswer`` only, and the WAF's 429 (infra/waf.yaml) is written to match it."""
+    """Every non-2xx answer has this ``error`` (/health's 503 has it beside the health fields): the app
+    builds it in ``function.errors.ErrorAnswer`` only, and the WAF's 429 (infra/waf.yaml) is written to
+    match it."""
 
     error: ErrorDetail
+
+
+class HealthResponse(BaseModel):
+    """Whether this container holds a verified bundle (GET /health tries to load one if not).
+
+    The 503 keeps these fields, which the deploy's check reads (infra/bundle_versions.py), and carries the
+    same ``error`` object as every other error answer, so a client reads any failure one way."""
+
+    status: Literal["ok", "unavailable"]
+    loaded: bool
+    model_version: str | None = None
+    error: ErrorDetail | None = Field(
+        default=None,
+        description="Null when a bundle is loaded; otherwise code 'bundle_unavailable' and a generic "
+        "sentence in Spanish and English (the detailed reason is in the server log only).",
+    )

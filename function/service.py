@@ -19,7 +19,8 @@ import numpy as np
 from function.bundle import LoadedBundle, load_bundle, source_for
 from function.bundle_format import BundleError
 from function.dicom_header import header_refusal
-from function.errors import decimal
+from function.error_answers import MODEL_UNAVAILABLE
+from function.errors import number
 from function.explain import occlusion_map
 from function.framing import CropDetector, dark_bars
 from function.imaging import Region, decode_upload
@@ -30,7 +31,6 @@ from function.schemas import (
     CROPPED_NOTE_EN,
     INDETERMINATE_MESSAGE,
     INDETERMINATE_MESSAGE_EN,
-    MODEL_UNAVAILABLE_MESSAGE_EN,
     NOT_CHEST_XRAY_MESSAGE,
     NOT_CHEST_XRAY_MESSAGE_EN,
     Consistency,
@@ -49,7 +49,7 @@ class BundleUnavailable(RuntimeError):
     """The bundle cannot be loaded right now (missing, unreachable, tampered).
 
     The text is the detailed reason, for the log only: it names S3 keys and hashes, so answers to clients
-    say ``MODEL_UNAVAILABLE_MESSAGE`` (and ``/health`` its English ``_EN``) instead.
+    get ``function.error_answers.MODEL_UNAVAILABLE`` instead (/diagnose alone, /health beside its fields).
     """
 
 
@@ -109,10 +109,11 @@ class BundleHolder:
         return bundle
 
     def health(self) -> HealthResponse:
+        """The health fields; without a bundle, the same generic error object as /diagnose's 503."""
         try:
             bundle = self.get()
         except BundleUnavailable:
-            return HealthResponse(status="unavailable", loaded=False, error=MODEL_UNAVAILABLE_MESSAGE_EN)
+            return HealthResponse(status="unavailable", loaded=False, error=MODEL_UNAVAILABLE.detail())
         return HealthResponse(status="ok", loaded=True, model_version=bundle.version)
 
 
@@ -224,5 +225,5 @@ def percent(probability: float, language: str) -> str:
         value, prefix = 99.9, "> "
     elif value < 0.1:
         value, prefix = 0.1, "< "
-    text = decimal(value, 1, "es" if language == "es" else "en")
+    text = number(value, "es" if language == "es" else "en", digits=1)
     return prefix + (text + "\u00a0%" if language == "es" else text + "%")

@@ -14,7 +14,7 @@ import binascii
 import math
 import re
 
-from function.errors import ClientError, Language, decimal
+from function.errors import ClientError, Language, number
 from function.imaging import SEND_A_RADIOGRAPH
 
 ACCEPTED_DECLARED_TYPES = frozenset(
@@ -75,7 +75,7 @@ def base64_length(decoded_bytes: int) -> int:
 
 def describe_limit(max_bytes: int, language: Language) -> str:
     """A size in MB with one decimal, as the language writes it: "4,5 MB" / "4.5 MB"."""
-    return f"{decimal(max_bytes / 1_000_000, 1, language)} MB"
+    return f"{number(max_bytes / 1_000_000, language, digits=1)} MB"
 
 
 def too_large(max_bytes: int) -> UploadTooLarge:

@@ -18,7 +18,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from function.app import create_app
-from function.schemas import MODEL_UNAVAILABLE_MESSAGE, MODEL_UNAVAILABLE_MESSAGE_EN
+from function.schemas import MODEL_UNAVAILABLE_MESSAGE, MODEL_UNAVAILABLE_MESSAGE_EN, HealthResponse
 from function.settings import Settings
 from infra.locations import RELEASE_BUNDLE
 from tests.upload_samples import b64
@@ -79,32 +79,58 @@ def post_image(client: TestClient, data: bytes | str) -> httpx2.Response:
     return client.post("/diagnose", json={"image": image})
 
 
+HEALTH_FIELDS = frozenset(HealthResponse.model_fields)
+"""What /health's 503 holds: its health fields and, among them, the contract's ``error`` object."""
+
+
 def error_of(response: httpx2.Response) -> dict[str, str]:
-    """The ``error`` object of a non-2xx answer, checking the contract's shape on the way."""
+    """The ``error`` object of a non-2xx answer, checking the contract's shape on the way: the object alone,
+    or beside the health fields for /health's 503."""
     body = response.json()
-    assert set(body) == {"error"}, body
+    health_503 = response.status_code == 503 and response.request.url.path.endswith("/health")
+    assert set(body) == (HEALTH_FIELDS if health_503 else {"error"}), body
     assert_bilingual(body["error"])
     return body["error"]
 
 
 def assert_bilingual(error: object) -> None:
     """An error object as every answer has it: a code, and one sentence in Spanish (``message``) and in
-    English (``message_en``), two different texts with the same numbers (Spanish with a decimal comma)."""
+    English (``message_en``), two different texts with the same numbers, each written as its language
+    writes numbers (``function.errors.number``)."""
     assert isinstance(error, dict) and set(error) == {"code", "message", "message_en"}, error
     assert all(isinstance(value, str) and value.strip() for value in error.values()), error
     assert error["message"] != error["message_en"], f"the same text in both languages: {error}"
     assert numbers_in(error["message"], "es") == numbers_in(error["message_en"], "en"), error
 
 
+_NUMBER_PATTERNS = {
+    "es": re.compile(r"\d{1,3}(?:\u00a0\d{3})+(?:,\d+)?|\d+(?:,\d+)?"),
+    "en": re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"),
+}
+"""A number as each language writes it: Spanish groups with a no-break space and has a decimal comma,
+English groups with commas and has a decimal point."""
+
+
 def numbers_in(text: str, language: str) -> list[str]:
-    """The numbers of a sentence, sorted, written the English way: "4,5 MB" and "4.5 MB" both give 4.5."""
-    separator = "," if language == "es" else "."
-    found = re.findall(rf"\d+(?:{re.escape(separator)}\d+)?", text)
-    return sorted(number.replace(",", ".") for number in found)
+    """The numbers of a sentence, sorted, as plain digits with a decimal point: "17 000" and "17,000" both
+    give 17000, "4,5 MB" and "4.5 MB" both 4.5. Fails on a number the language's rule does not write so:
+    five digits or more ungrouped ("17000"), or in Spanish four grouped ("4 500")."""
+    group, point = ("\u00a0", ",") if language == "es" else (",", ".")
+    numbers = []
+    for written in _NUMBER_PATTERNS[language].findall(text):
+        whole, _, fraction = written.partition(point)
+        digits = whole.replace(group, "")
+        grouped = group in whole
+        # English groups four digits too ("4,500") but names keep theirs ("JPEG 2000"): either is fine
+        as_the_rule = grouped if len(digits) >= 5 else not grouped or language == "en"
+        assert as_the_rule, f"{written!r} is not how {language} writes it, in {text!r}"
+        numbers.append(digits + ("." + fraction if fraction else ""))
+    return sorted(numbers)
 
 
 def assert_model_unavailable(response: httpx2.Response) -> None:
-    """A 503 that says only the generic sentence: the reason (S3 keys, hashes) must stay in the log."""
+    """A 503 that says only the generic sentence: the reason (S3 keys, hashes) must stay in the log.
+    For /diagnose and /health alike (``error_of`` checks each one's shape)."""
     assert response.status_code == 503, response.text
     assert error_of(response) == {
         "code": "bundle_unavailable",

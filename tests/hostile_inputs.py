@@ -651,7 +651,7 @@ CASES: tuple[Case, ...] = (
         upload_of(jpeg_scan_bomb),
         400,
         "undecodable_image",
-        "20006 scans",
+        "20,006 scans",
     ),
     Case(
         "jpeg-exif-rotated",

@@ -169,7 +169,8 @@ def test_s3_down_at_cold_start_then_back(
     with make_client(location) as client:
         _assert_unavailable(client, caplog, "cannot reach S3")
         health = client.get("/health")
-        assert health.status_code == 503 and "s3://" not in health.text and "127.0.0.1" not in health.text
+        assert_model_unavailable(health)
+        assert "s3://" not in health.text and "127.0.0.1" not in health.text
 
         s3.start()  # the same port, the same objects: S3 is back
         assert s3.port == port

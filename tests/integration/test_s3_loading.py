@@ -33,7 +33,8 @@ def _assert_unavailable(client: TestClient, caplog: pytest.LogCaptureFixture, *r
     response = _diagnose(client)
     assert_model_unavailable(response)
     health = client.get("/health")
-    assert health.status_code == 503 and health.json()["loaded"] is False
+    assert_model_unavailable(health)
+    assert health.json()["loaded"] is False
     reasons = unavailable_reasons(caplog)
     for part in reason_parts:
         assert part in reasons, reasons

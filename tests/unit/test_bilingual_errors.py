@@ -3,10 +3,10 @@
 A client shows ``message`` whatever the status, so an error in English only would switch languages under the
 person. The API's tests read errors through ``tests.api_support.error_of``, which checks both texts
 (present, different, with the same numbers): the hostile table's refusals (test_hostile_inputs.py), routes,
-guard, 500 and 503 (test_errors.py), the 403 (test_origin_verify.py); the Lambda, SAM and WAF tests check
-the two fields themselves. Here: what must hold by
-construction (no error in one language can be made; every raise site names both texts), and the one
-refusal no other test makes.
+guard, 500 and 503 (test_errors.py), /health's 503 (test_health_route.py), the 403 (test_origin_verify.py);
+the Lambda, SAM and WAF tests check the two fields themselves. Here: what must hold by construction (no
+error in one language can be made; every raise site names both texts), and the one refusal no other test
+makes.
 """
 
 from __future__ import annotations

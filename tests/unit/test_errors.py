@@ -154,3 +154,5 @@ def test_the_openapi_page_lists_every_error_the_routes_give(client: TestClient) 
         "$ref": "#/components/schemas/HealthResponse"
     }
     assert "403" in health
+    health_error = schema["components"]["schemas"]["HealthResponse"]["properties"]["error"]
+    assert {"$ref": "#/components/schemas/ErrorDetail"} in health_error["anyOf"], health_error

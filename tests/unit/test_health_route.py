@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from function.app import create_app
 from function.bundle import LoadedBundle, load_bundle, source_for
-from function.schemas import MODEL_UNAVAILABLE_MESSAGE_EN
+from function.schemas import MODEL_UNAVAILABLE_MESSAGE, MODEL_UNAVAILABLE_MESSAGE_EN
 from function.service import BundleHolder
 from function.settings import Settings
 from infra.locations import RELEASE_BUNDLE
@@ -45,17 +45,23 @@ def test_health_reports_the_loaded_version() -> None:
     }
 
 
-def test_health_is_503_with_a_generic_reason_when_the_bundle_is_missing(
+def test_health_is_503_with_the_standard_error_when_the_bundle_is_missing(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """The health fields the deploy's check reads, and the error object every other answer has, in both
+    languages: a client reads /health's failure as it reads /diagnose's."""
     with make_client(tmp_path / "missing") as client:
         response = client.get("/health")
-    assert response.status_code == 503
+    assert_model_unavailable(response)  # through error_of: code, Spanish and English, nothing else
     assert response.json() == {
         "status": "unavailable",
         "loaded": False,
         "model_version": None,
-        "error": MODEL_UNAVAILABLE_MESSAGE_EN,
+        "error": {
+            "code": "bundle_unavailable",
+            "message": MODEL_UNAVAILABLE_MESSAGE,
+            "message_en": MODEL_UNAVAILABLE_MESSAGE_EN,
+        },
     }
     assert "manifest.json" in unavailable_reasons(caplog)  # the details are in the log only
 
@@ -72,7 +78,8 @@ def test_a_tampered_model_is_never_served_and_a_repair_is_picked_up(
             response = post_image(client, COVID_RADIOGRAPH.read_bytes())
             assert_model_unavailable(response)
             health = client.get("/health")
-            assert health.json()["error"] == MODEL_UNAVAILABLE_MESSAGE_EN and "sha256" not in health.text
+            assert_model_unavailable(health)
+            assert "sha256" not in health.text
             logged = unavailable_reasons(caplog).splitlines()
             assert len(logged) == 2 * (attempt + 1)  # each attempt (diagnose, health) logs its reason
             assert all("model.tflite" in line and "sha256" in line for line in logged)

@@ -13,7 +13,7 @@ the pixels decide, as for a PNG):
   model was never trained on. Frontal (``PA``, ``AP``), decubitus (``LLD``, ``RLD``, ``LATERAL
   DECUBITUS``: a frontal projection of a patient lying on one side) and missing values go on to the pixels.
 
-The codes come from the decode's own parse of the file (``function.imaging.dicom_view``): a value is kept
+The codes come from the decode's own parse of the file (``function.dicom_decode.dicom_view``): a value is kept
 only if it is one short code, so anything else says nothing, and nothing else of the header is ever
 echoed.
 
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-from function.imaging import DicomView
+from function.dicom_decode import DicomView
 
 PROJECTION_RADIOGRAPHY = frozenset({"CR", "DX", "RG", "DR", "OT", "SC"})
 """Modalities the pixels decide on. DR is not a DICOM term, but some digital radiography machines write it."""

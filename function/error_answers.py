@@ -2,7 +2,8 @@
 methods, the 403 of a request that went around the site, the 500 and the 503.
 
 Kept out of function/app.py so the wording is in one place; refusals of the upload itself are raised where
-they are found (function/uploads.py, function/imaging.py). No text here quotes the request.
+they are found (function/uploads.py, function/imaging.py and the decoders it calls). No text here quotes
+the request.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import math
 import re
 
 from function.errors import ClientError, Language, number
-from function.imaging import SEND_A_RADIOGRAPH
+from function.image_errors import SEND_A_RADIOGRAPH
 
 ACCEPTED_DECLARED_TYPES = frozenset(
     {"", "application/octet-stream", "application/dicom", "application/x-dicom", "application/dicom+binary"}

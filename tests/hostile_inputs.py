@@ -45,7 +45,7 @@ from tests.upload_samples import (
 READING = "reading"
 """The expected ``code`` of a case that must be read: 200 with a result (diagnosis, not_chest_xray...)."""
 AT_PIXEL_LIMIT = 7071
-"""Side of the largest square image accepted (7071^2 is just under imaging.MAX_PIXELS, 50 megapixels)."""
+"""Side of the largest square image accepted (7071^2 is just under image_limits.MAX_PIXELS, 50 megapixels)."""
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'

@@ -22,7 +22,7 @@ from PIL import Image, ImageOps
 from playwright.sync_api import Locator, Page, Request, expect
 
 from bench.upload_robustness import cropped, jpeg_bytes, letterboxed, png_bytes
-from function.imaging import SEND_A_RADIOGRAPH  # the API's advice, in both languages
+from function.image_errors import SEND_A_RADIOGRAPH  # the API's advice, in both languages
 from function.service import percent  # the page writes probabilities exactly as the API message does
 from infra.cfn_yaml import load_template
 from infra.locations import ADULT_SET, NOT_CHEST, RELEASE_BUNDLE, REPO_ROOT, TRAINING_SET

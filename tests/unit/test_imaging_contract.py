@@ -14,16 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from function.imaging import (
-    MAX_PIXELS,
-    ImageTooLarge,
-    ImageTooSmall,
-    InputSpec,
-    UndecodableImage,
-    UnsupportedImageType,
-    decode_grayscale,
-    to_model_input,
-)
+from function.image_errors import ImageTooLarge, ImageTooSmall, UndecodableImage, UnsupportedImageType
+from function.image_limits import MAX_PIXELS
+from function.imaging import InputSpec, decode_grayscale, to_model_input
 from infra.locations import REPO_ROOT, TRAINING_SET
 
 
@@ -186,7 +179,8 @@ def test_decoding_passes_no_warning_on_and_never_quotes_the_file() -> None:
 
 
 PILLOW_WARNING_RANGE_SCRIPT = """
-from function.imaging import ImageTooLarge, decode_grayscale
+from function.image_errors import ImageTooLarge
+from function.imaging import decode_grayscale
 from tests.upload_samples import png_claiming
 try:
     decode_grayscale(png_claiming(9000, 9000))  # 81 megapixels: over MAX_PIXELS, under twice it

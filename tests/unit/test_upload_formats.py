@@ -18,8 +18,9 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from function.dicom_decode import DicomView
 from function.dicom_header import header_refusal
-from function.imaging import DicomView, decode_upload
+from function.imaging import decode_upload
 from tests.api_support import make_client, post_image
 from tests.upload_samples import (
     COVID_RADIOGRAPH,
@@ -210,7 +211,7 @@ def test_a_header_that_says_a_frontal_radiograph_or_nothing_usable_leaves_it_to_
 def test_other_formats_and_unreadable_headers_say_nothing(gray: np.ndarray) -> None:
     from pydicom.dataset import Dataset
 
-    from function.imaging import dicom_view
+    from function.dicom_decode import dicom_view
 
     assert decode_upload(COVID_RADIOGRAPH.read_bytes()).dicom_view is None
     assert header_refusal(None) is None

@@ -32,7 +32,10 @@ Input contract (what every model in a bundle was trained on, and what it is fed 
    - ``"2"``: first cuts away the dark margin of every side (the outer lines with no pixel brighter than
      ``function.framing.DARK_LEVEL`` at the input size: a viewer's black bars and a film's own black
      edge alike), then as ``"1"``. A film and a letterboxed screenshot of it then give nearly the same
-     input; cutting only bars would leave the film's own dark edge in one and not in the other.
+     input; cutting only bars would leave the film's own dark edge in one and not in the other;
+   - ``"3"``: cuts those margins only from a letterboxed image (dark bars of at least 10% on two opposite
+     sides, as the black-bars note finds them), then as ``"1"``; every other image is read exactly as
+     under ``"1"``, so a film's own dark edge stays what the model was trained on.
    A bundle is served with the version it was trained with, never another.
 
 Step 1 is dispatched here by content (``sniff_format``) to ``function.raster_decode`` (Pillow) or

@@ -12,7 +12,9 @@ mistake is a 4xx (400 bad JSON / base64 / image, 413 too large, 415 not a type w
 wrong field; deployed, 403 for a request that did not come through the site's CloudFront distribution),
 503 means the model bundle is unavailable (a generic message: the reason names S3 keys and
 hashes, so it goes to the log only), and anything unexpected is a generic 500 that echoes nothing.
-Request bodies are never logged: one line per request with status, latency and result.
+Before any of it, ``function.request_guard`` caps the body, checks the CloudFront header, turns any fault
+into the generic 500 and writes the one access-log line per request (status, latency, result; never the
+body); ``function.logging_setup`` keeps warnings' text out of the log.
 
 Run locally with ``uvicorn function.app:app --no-server-header`` (the server, not the app, adds
 ``server:``; a programmatic runner must pass ``server_header=False``).
@@ -20,13 +22,7 @@ Run locally with ``uvicorn function.app:app --no-server-header`` (the server, no
 
 from __future__ import annotations
 
-import hmac
 import json
-import logging
-import time
-import traceback
-import warnings
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -37,30 +33,25 @@ from fastapi.responses import JSONResponse
 from mangum import Mangum
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from function.error_answers import (
-    INTERNAL_ERROR,
     MODEL_UNAVAILABLE,
-    NOT_THROUGH_SITE,
     empty_body,
+    error_response,
     http_error,
     invalid_fields,
     invalid_json,
     not_an_object,
 )
-from function.errors import ClientError, ErrorAnswer
+from function.errors import ClientError
 from function.lambda_events import without_stage_prefix
+from function.logging_setup import configure_logging
+from function.request_guard import RequestGuard
 from function.schemas import DiagnoseRequest, DiagnosisResponse, ErrorResponse, HealthResponse
 from function.service import BundleHolder, BundleUnavailable, read_image
 from function.settings import Settings
 from function.uploads import base64_length, too_large, upload_bytes
 
-log = logging.getLogger("cxr.app")
-access_log = logging.getLogger("cxr.access")
-
-DRAIN_LIMIT = 64 * 1024 * 1024
-"""Largest body read (and dropped) to deliver a clean 413; beyond it the connection is simply closed."""
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": description}
     for status, description in {
@@ -79,140 +70,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def error_response(answer: ErrorAnswer) -> JSONResponse:
-    return JSONResponse(answer.body(), status_code=answer.status)
-
-
 def _set_result(request: Request, result: str) -> None:
     request.state.result = result
-
-
-class RequestGuard:
-    """Outermost app middleware: body size cap, response headers, catch-all 500, one access-log line.
-
-    The body cap refuses a declared Content-Length before the app runs and counts streamed bytes
-    otherwise, so a local server never holds more than a legal upload (API Gateway and Lambda cap it in
-    AWS). Before answering 413 the rest of the body is read and dropped (up to ``DRAIN_LIMIT``): a
-    server that answers and closes while the client is still sending makes browsers report a network
-    error instead of the 413.
-    """
-
-    def __init__(
-        self, app: ASGIApp, max_body_bytes: int, too_large_answer: ErrorAnswer, origin_verify: str = ""
-    ) -> None:
-        self.app = app
-        self.max_body_bytes = max_body_bytes
-        self.too_large_answer = too_large_answer
-        self.origin_verify = origin_verify.encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        state: dict[str, Any] = scope.setdefault("state", {})
-        status = 0
-
-        async def send_with_headers(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
-                headers += [(b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store")]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        body = _BodyCounter(receive)
-
-        async def limited_receive() -> Message:
-            message = await body.receive()
-            if body.received > self.max_body_bytes:
-                await body.drain()
-                raise StarletteHTTPException(413)
-            return message
-
-        try:
-            declared = _content_length(scope)
-            if self.origin_verify and not _came_through_cloudfront(scope, self.origin_verify):
-                state["result"] = "forbidden"
-                response = error_response(NOT_THROUGH_SITE)
-                await response(scope, receive, send_with_headers)
-            elif declared is not None and declared > self.max_body_bytes:
-                if declared <= DRAIN_LIMIT:
-                    await body.drain()
-                state["result"] = "payload_too_large"
-                response = error_response(self.too_large_answer)
-                await response(scope, receive, send_with_headers)
-            else:
-                await self.app(scope, limited_receive, send_with_headers)
-        except Exception as error:  # the catch-all: log the type, never the request
-            log.error(
-                "unhandled %s on %s %s at %s",
-                type(error).__name__,
-                scope.get("method"),
-                scope.get("path"),
-                _where(error),
-            )
-            state["result"] = "internal_error"
-            if status == 0:
-                response = error_response(INTERNAL_ERROR)
-                await response(scope, receive, send_with_headers)
-        finally:
-            access_log.info(
-                "method=%s path=%s status=%d result=%s latency_ms=%.1f",
-                scope.get("method"),
-                scope.get("path"),
-                status,
-                state.get("result", "-"),
-                (time.perf_counter() - started) * 1000,
-            )
-
-
-ORIGIN_VERIFY_HEADER = b"x-origin-verify"
-
-
-def _came_through_cloudfront(scope: Scope, expected: bytes) -> bool:
-    """Whether the request carries the header the stack's CloudFront distribution adds (template.yaml)."""
-    sent = [value for name, value in scope.get("headers", []) if name.lower() == ORIGIN_VERIFY_HEADER]
-    return len(sent) == 1 and hmac.compare_digest(sent[0], expected)
-
-
-class _BodyCounter:
-    """Wraps ASGI ``receive``: counts body bytes, knows when the body has ended, can drop the rest."""
-
-    def __init__(self, receive: Receive) -> None:
-        self._receive = receive
-        self.received = 0
-        self.finished = False
-
-    async def receive(self) -> Message:
-        message = await self._receive()
-        if message["type"] == "http.request":
-            self.received += len(message.get("body", b""))
-            self.finished = not message.get("more_body", False)
-        else:
-            self.finished = True
-        return message
-
-    async def drain(self) -> None:
-        while not self.finished and self.received <= DRAIN_LIMIT:
-            await self.receive()
-
-
-def _where(error: BaseException) -> str:
-    """Where an exception was raised, as file:line frames (its message may quote input: not logged)."""
-    frames = reversed(traceback.extract_tb(error.__traceback__)[-4:])
-    return " < ".join(f"{Path(frame.filename).name}:{frame.lineno} {frame.name}" for frame in frames)
-
-
-def _content_length(scope: Scope) -> int | None:
-    for key, value in scope.get("headers", []):
-        if key.lower() == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
 
 
 def parse_request(body: bytes) -> DiagnoseRequest:
@@ -229,39 +88,6 @@ def parse_request(body: bytes) -> DiagnoseRequest:
         return DiagnoseRequest.model_validate(payload)
     except ValidationError as error:
         raise invalid_fields(error) from None
-
-
-def configure_logging(level: str) -> None:
-    """Give our loggers a level; add a stderr handler only if nobody (Lambda, uvicorn, pytest) set one;
-    and, for the whole process, log a warning's category and place instead of its text (a library's
-    warning may quote the upload)."""
-    logging.getLogger("cxr").setLevel(level.upper())
-    # pydicom logs a traceback for every file it cannot decompress: a client's file, already a 4xx answer.
-    # A filter as well as a level: importing pydicom (lazily, at the first DICOM) resets its level.
-    pydicom_log = logging.getLogger("pydicom")
-    pydicom_log.setLevel(logging.CRITICAL)
-    if _only_critical not in pydicom_log.filters:
-        pydicom_log.addFilter(_only_critical)
-    if not logging.getLogger().handlers:
-        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    warnings.showwarning = _log_warning_without_text
-
-
-def _log_warning_without_text(
-    message: Warning | str,
-    category: type[Warning],
-    filename: str,
-    lineno: int,
-    file: Any = None,
-    line: str | None = None,
-) -> None:
-    """A library's warning may quote the upload (pydicom: "Unknown encoding '<the file's text>'"), and
-    stderr is the function's log: its category and place are logged, never its text."""
-    log.warning("%s at %s:%d (its text is not logged)", category.__name__, Path(filename).name, lineno)
-
-
-def _only_critical(record: logging.LogRecord) -> bool:
-    return record.levelno >= logging.CRITICAL
 
 
 def create_app(settings: Settings | None = None, holder: BundleHolder | None = None) -> FastAPI:

@@ -9,6 +9,7 @@ the request.
 from __future__ import annotations
 
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from function.errors import ClientError, ErrorAnswer
@@ -127,3 +128,8 @@ def http_error(status: int) -> ErrorAnswer:
         ),
     )
     return ErrorAnswer(status, code, spanish, english)
+
+
+def error_response(answer: ErrorAnswer) -> JSONResponse:
+    """The answer as an HTTP response: its status and its body in the error contract."""
+    return JSONResponse(answer.body(), status_code=answer.status)

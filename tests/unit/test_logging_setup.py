@@ -15,7 +15,7 @@ from infra.locations import REPO_ROOT
 SCRIPT = """
 import logging, sys
 {before}
-from function.app import configure_logging
+from function.logging_setup import configure_logging
 configure_logging("info")
 logging.getLogger("cxr.access").info("the access line")
 print(len(logging.getLogger().handlers))

@@ -1,0 +1,47 @@
+"""Logging of the function: our loggers' level, a handler where nobody set one, and no warning's text.
+
+Uploads are never logged; a library's warning or log line can quote one (pydicom's charset warning quotes
+the file's own text), so this is where the process is told to log their category and place only.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("cxr.app")
+
+
+def configure_logging(level: str) -> None:
+    """Give our loggers a level; add a stderr handler only if nobody (Lambda, uvicorn, pytest) set one;
+    and, for the whole process, log a warning's category and place instead of its text (a library's
+    warning may quote the upload)."""
+    logging.getLogger("cxr").setLevel(level.upper())
+    # pydicom logs a traceback for every file it cannot decompress: a client's file, already a 4xx answer.
+    # A filter as well as a level: importing pydicom (lazily, at the first DICOM) resets its level.
+    pydicom_log = logging.getLogger("pydicom")
+    pydicom_log.setLevel(logging.CRITICAL)
+    if _only_critical not in pydicom_log.filters:
+        pydicom_log.addFilter(_only_critical)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    warnings.showwarning = _log_warning_without_text
+
+
+def _log_warning_without_text(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """A library's warning may quote the upload (pydicom: "Unknown encoding '<the file's text>'"), and
+    stderr is the function's log: its category and place are logged, never its text."""
+    log.warning("%s at %s:%d (its text is not logged)", category.__name__, Path(filename).name, lineno)
+
+
+def _only_critical(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.CRITICAL

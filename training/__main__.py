@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="a not-chest-xray folder (one subfolder per kind): measures the gate, trains its second stage",
     )
+    _add_synthetic_negatives(add)
     add("--limit-per-class", type=int, default=None, help="use at most N images per class (quick runs)")
     add(
         "--architecture",
@@ -143,6 +144,7 @@ def _parser() -> argparse.ArgumentParser:
     add("--bundle", type=Path, required=True)
     add("--data", type=Path, action="append", required=True, help="the folders the bundle was trained on")
     add("--negatives", type=Path, required=True, help="a not-chest-xray folder (one subfolder per kind)")
+    _add_synthetic_negatives(add)
 
     crop_note = commands.add_parser(
         "crop-note",
@@ -199,6 +201,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser  # fmt: skip
 
 
+def _add_synthetic_negatives(add: Callable[..., Any]) -> None:
+    """The option of `train` and `gate`: drawn non-radiographs for the learned stage of the check."""
+    add(
+        "--synthetic-negatives",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --negatives and a learned gate: N drawn images that are not radiographs (flat, ramps, "
+        "stripes, test patterns, marks, clouds, noise) train the second stage, N more are held back "
+        "(training/synthetic_negatives.py)",
+    )
+
+
 def _add_adult_normal_floor(add: Callable[..., Any], prefix: str) -> None:
     """The option of `train` and `ensemble`: the screening threshold's second anchor, a calibration choice."""
     add(
@@ -218,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     for option in ("augment_framing", "augment_aspect"):
         if args.command == "train" and getattr(args, option) and not RECIPES[args.recipe].augment:
             parser.error(f"--{option.replace('_', '-')} needs a recipe that augments; {args.recipe} does not")
+    if getattr(args, "synthetic_negatives", 0) < 0:
+        parser.error("--synthetic-negatives is a count of images, 0 or more")
     floor = getattr(args, "adult_normal_floor", None)
     if floor is not None and not 0.0 < floor <= 1.0:
         parser.error(f"--adult-normal-floor is a share of films, above 0 and at most 1, not {floor}")
@@ -248,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
                     augment_aspect=args.augment_aspect,
                     preprocessing=args.preprocessing,
                     adult_normal_floor=args.adult_normal_floor,
+                    synthetic_negatives=args.synthetic_negatives,
                 )
             )
         elif args.command == "evaluate":
@@ -267,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "gate":
             from training.rebuild_gate import rebuild_gate
 
-            gate = rebuild_gate(args.bundle, args.data, args.negatives)
+            gate = rebuild_gate(args.bundle, args.data, args.negatives, args.synthetic_negatives)
             print(f"gate: rejects {gate['rejection_rate']}, false rejection {gate['false_rejection_rate']}")
         elif args.command == "crop-note":
             from training.crop_note import build_crop_note

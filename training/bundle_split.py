@@ -24,6 +24,7 @@ RECORD_DEFAULTS = {
     "augment_framing": False,
     "augment_aspect": False,
     "adult_normal_floor": None,
+    "synthetic_negatives": 0,
 }
 
 

@@ -73,7 +73,12 @@ def build_learned_gate(
         "held_back": {
             "negatives": {kind: len(images) for kind, images in negatives.held_back.items()},
             "radiographs": f"the validation split ({len(split.validation)} images)",
-            "files": "gate_held_back_files.txt (sha256 and kind of each held-back negative)",
+            "files": "gate_held_back_files.txt (sha256 and kind of each held-back negative)"
+            + (
+                "; synthetic: drawn by training/synthetic_negatives.py"
+                if "synthetic" in negatives.held_back
+                else ""
+            ),
         },
         "model_training": {
             "negatives": {kind: len(images) for kind, images in negatives.train.items()},

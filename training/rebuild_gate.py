@@ -9,6 +9,7 @@ An interrupted rebuild resumes the second stage's fit from its checkpoint (``BUN
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +21,14 @@ from training.repeatable import make_repeatable
 from training.train import build_gate
 
 
-def rebuild_gate(bundle: Path, data: list[Path], negatives: Path) -> dict[str, Any]:
-    """Rewrite the bundle's gate files and manifest in place; returns the new gate.json content."""
+def rebuild_gate(
+    bundle: Path, data: list[Path], negatives: Path, synthetic_negatives: int = 0
+) -> dict[str, Any]:
+    """Rewrite the bundle's gate files and manifest in place; returns the new gate.json content.
+    ``synthetic_negatives``: drawn non-radiographs added to the second stage (none in the bundle's own
+    training record when it predates them: the rebuild is what adds them, and the manifest says so)."""
     manifest, config, prepared = prepare_as_trained(bundle, data, negatives)
+    config = dataclasses.replace(config, synthetic_negatives=synthetic_negatives)
 
     from training import export
 
@@ -30,6 +36,7 @@ def rebuild_gate(bundle: Path, data: list[Path], negatives: Path) -> dict[str, A
     gate = build_gate(config, RECIPES[config.recipe], prepared.inputs, prepared.split, bundle)
 
     export.write_json(bundle / GATE, gate)
-    export.rewrite_manifest(bundle, manifest, "gate_rebuilt", {"negatives": negatives.name})
+    record = {"negatives": negatives.name, "synthetic_negatives": synthetic_negatives}
+    export.rewrite_manifest(bundle, manifest, "gate_rebuilt", record)
     remove_checkpoints(bundle)  # the check's fit is checkpointed in the bundle until it is written
     return gate

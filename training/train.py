@@ -73,6 +73,9 @@ class TrainConfig:
     augment_aspect: bool = False  # widen or narrow each chest 0.8-1.25 (training.augment)
     preprocessing: str = DEFAULT_PREPROCESSING  # a key of function.imaging.PREPROCESSING_VERSIONS
     adult_normal_floor: float | None = None  # screening threshold's second anchor (training.calibration)
+    synthetic_negatives: int = (
+        0  # drawn non-radiographs added to the gate's stage 2 (training.synthetic_negatives)
+    )
 
     @property
     def input_spec(self) -> InputSpec:
@@ -564,6 +567,13 @@ def build_gate(
     from training.learned_gate import build_learned_gate
 
     negatives = split_negatives(config.negatives, config.input_spec, config.seed)
+    if config.synthetic_negatives:
+        from training.synthetic_negatives import synthetic_negatives
+
+        for held_back, kinds in ((False, negatives.train), (True, negatives.held_back)):
+            kinds["synthetic"] = synthetic_negatives(
+                config.synthetic_negatives, config.input_spec, config.seed, held_back
+            )
     gate = calibrate_gate(
         inputs[split.train],
         inputs[split.validation],

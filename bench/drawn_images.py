@@ -4,10 +4,11 @@
 
 Two sets that ``training/synthetic_negatives.py`` did not draw, so they can judge a gate trained on its
 images: a hand-made probe (flat images at five levels, ramps, a radial blob, stripes, checkerboards,
-noise, smoothed noise, clouds, a test pattern's gray bars, a white page with specks; 23 in all, 256x256 PNG), and
-every file of pydicom's own test data whose header leaves the decision to the pixels (no Modality, or a
-projection radiography code such as OT: secondary captures, mostly the DICOM toolkits' test patterns) and
-that the API decodes. Each is posted to the app as an upload; the table says what came back.
+noise, smoothed noise, clouds, a test pattern's gray bars, a white page with specks; 23 in all, 256x256
+PNG), and every file of pydicom's own test data whose header leaves the decision to the pixels (no
+Modality, or a projection radiography code such as OT: secondary captures, mostly the DICOM toolkits'
+test patterns) and that the API decodes. Each is posted to the app as an upload; the table says what
+came back.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ status and a stable error code, so the app maps every such problem to a 4xx answ
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from function.schemas import ErrorDetail, ErrorResponse
@@ -33,9 +34,11 @@ def number(value: float, language: Language, digits: int = 0) -> str:
 
     Spanish (RAE, ISO 80000): a decimal comma, and from five digits on groups of three joined by a no-break
     space, so a number never wraps: "4,5", "4500", "17 000", "4 500 000". English: a decimal point and
-    commas from four digits on: "4.5", "4,500", "17,000".
+    commas from four digits on: "4.5", "4,500", "17,000". A half is rounded away from zero on the value the
+    float holds exactly, as the page's ``toFixed`` does ("2.5" -> "3"), so both sides print one number.
     """
-    text = f"{value:,.{digits}f}"
+    exact = Decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    text = f"{exact:,.{digits}f}"
     if language != "es":
         return text
     whole, _, fraction = text.partition(".")

@@ -30,7 +30,7 @@ from typing import Any
 
 from function.bundle_format import MANIFEST, parse_manifest
 from infra.bundle_versions import SwitchRefused, manifest_naming, stable_stack, version_folders
-from training.publish import PRUNING
+from training.publish import PRUNING, stored_sha256
 
 
 @dataclass(frozen=True)
@@ -94,10 +94,21 @@ def prune(
     unfinished = [folder for folder in folders if folder.pruning and folder.name != live]
     for folder in folders:  # a marker left on a version that stays would stop every publish of it
         if folder.marked and (folder.name in plan.kept or folder.name == live):
-            if delete:
-                _put_back(s3, stack.bucket, f"{stack.prefix}{folder.name}/", folder.manifest)
-            done = "put back" if delete else "--delete puts it back"
-            say(f"keep   {folder.name} (a prune cut off left it half withdrawn: {done})")
+            where = f"{stack.prefix}{folder.name}/"
+            gone = _not_stored(s3, stack.bucket, where, folder.manifest)
+            if delete and gone:  # no manifest without its files: the marker goes, a publish restores it
+                s3.delete_object(Bucket=stack.bucket, Key=where + MANIFEST)
+                s3.delete_object(Bucket=stack.bucket, Key=where + PRUNING)
+            elif delete:
+                _put_back(s3, stack.bucket, where, folder.manifest)
+            served = ", served" if folder.name == live else ""
+            if gone:
+                done = "its marker removed" if delete else "--delete removes its marker"
+                say(f"keep   {folder.name} (half deleted by a prune cut off{served}: {', '.join(gone)} "
+                    f"gone; {done}, then publish it again)")  # fmt: skip
+            else:
+                done = "put back" if delete else "--delete puts it back"
+                say(f"keep   {folder.name} (a prune cut off left it half withdrawn{served}: {done})")
     for folder in [*unfinished, *(versions[v] for v in plan.deleted)]:
         where = f"{stack.prefix}{folder.name}/"
         files, size = _folder_size(s3, stack.bucket, where)
@@ -125,6 +136,16 @@ def _read_folder(s3: Any, bucket: str, prefix: str, name: str) -> _Folder:
     return _Folder(
         name, raw, files, pruning=manifest is None and marker is not None, marked=marker is not None
     )
+
+
+def _not_stored(s3: Any, bucket: str, where: str, manifest: bytes | None) -> list[str]:
+    """The files the manifest lists that are not stored under ``where`` as it describes them."""
+    files = parse_manifest(manifest)["files"] if manifest is not None else {}
+    return [
+        name
+        for name, entry in sorted(files.items())
+        if stored_sha256(s3, bucket, where + name) != entry["sha256"]
+    ]
 
 
 def _withdraw(

@@ -7,10 +7,11 @@ goes straight under the prefix, written over whatever was there (for a stack who
 empty); a function cold-starting during that write can find a mix and answers 503 until it is done.
 
 A version a prune is deleting (its ``.pruning`` marker, ``infra.bundle_prune``) is not published into: the
-publish stops before writing, or, when the prune started during the publish, after its last write with
-the files that went missing named (and the manifest it wrote taken away again: no manifest without its
-files). Either way the command fails rather than reports a version that is not wholly there; publishing
-again once the prune is over puts back what it took.
+publish stops before writing, or, when the prune started during the publish, after its last write (taking
+back the manifest it wrote: the prune had withdrawn it so that no switch could pass). A prune that
+finished while the publish wrote took files the publish had found there: they are put back. So a publish
+that succeeds leaves the whole version there, and one that fails says why; a publisher that may not read
+the bucket (HEAD answers 403) cannot check, and the switch's own check of every file stands.
 
 Files already there with the same content (their ``sha256`` metadata, written by this command, or their
 bytes when that is missing) are left alone: ``infra/deploy.sh`` publishes on every run, code-only deploys
@@ -85,13 +86,39 @@ def publish_bundle(
         prefix += f"{manifest['bundle_version']}/"
     s3 = boto3.client("s3", endpoint_url=endpoint_url)
     if versioned:  # the usual conflicts refused before any write
-        _refuse_if_pruning(s3, bucket, prefix, manifest, missing=[])
+        _refuse_if_pruning(s3, bucket, prefix, manifest)
         _refuse_if_other(s3, bucket, prefix + MANIFEST, sha256_hex(manifest_bytes), manifest)
     published = Published(prefix)
-    for name in [*sorted(manifest["files"]), MANIFEST]:
+    names = [*sorted(manifest["files"]), MANIFEST]
+    for _ in range(2):
+        _write(s3, bucket, bundle, names, manifest, versioned, published)
+        if not versioned or not _can_read(s3, bucket, prefix + MANIFEST):
+            return published  # a put-only publisher cannot look: the switch's own check stands
+        names = _gone_meanwhile(s3, bucket, bundle, manifest, published)
+        if not names:
+            return published
+        # a prune finished while this one wrote (its marker is gone, and so are the files it took): put
+        # them back once; the manifest this publish saw or wrote names them
+    raise VersionBeingPruned(
+        f"{', '.join(names)} of bundle {manifest['bundle_version']} went from s3://{bucket}/{prefix} twice "
+        "while it was published: publish again once nothing else deletes there"
+    )
+
+
+def _write(
+    s3: Any,
+    bucket: str,
+    bundle: Path,
+    names: list[str],
+    manifest: dict[str, Any],
+    versioned: bool,
+    published: Published,
+) -> None:
+    """Upload each named file that is not stored with its content yet (in order: the manifest last)."""
+    for name in names:
         content = (bundle / name).read_bytes()
         checksum = sha256_hex(content)
-        key = prefix + name
+        key = published.prefix + name
         if stored_sha256(s3, bucket, key) == checksum:
             published.unchanged.append(key)
             continue
@@ -102,16 +129,27 @@ def publish_bundle(
         if not versioned:
             s3.put_object(Bucket=bucket, Key=key, Body=content, **_object_fields(name, checksum))
         published.written.append(key)
-    if versioned:  # a prune may have started (marker) or finished (files gone) while this one ran
-        checksums = {name: entry["sha256"] for name, entry in manifest["files"].items()}
-        checksums[MANIFEST] = sha256_hex(manifest_bytes)
-        missing = [
-            name for name, sha in sorted(checksums.items()) if stored_sha256(s3, bucket, prefix + name) != sha
-        ]
-        if missing and prefix + MANIFEST in published.written:  # never a manifest without its files
+        if key in published.unchanged:  # there at first, then taken by a prune and put back
+            published.unchanged.remove(key)
+
+
+def _gone_meanwhile(
+    s3: Any, bucket: str, bundle: Path, manifest: dict[str, Any], published: Published
+) -> list[str]:
+    """After a versioned publish: the names not stored as published (the manifest last), or raise if a
+    prune is deleting the version (and take back the manifest this publish wrote, so no switch to the
+    version can pass its checks before the prune's deletion: the prune had deleted it for that)."""
+    prefix = published.prefix
+    if object_exists(s3, bucket, prefix + PRUNING):
+        if prefix + MANIFEST in published.written:
             s3.delete_object(Bucket=bucket, Key=prefix + MANIFEST)
-        _refuse_if_pruning(s3, bucket, prefix, manifest, missing)
-    return published
+        _refuse_if_pruning(s3, bucket, prefix, manifest)
+    names = [*sorted(manifest["files"]), MANIFEST]
+    return [
+        name
+        for name in names
+        if stored_sha256(s3, bucket, prefix + name) != sha256_hex((bundle / name).read_bytes())
+    ]
 
 
 def stored_sha256(s3: Any, bucket: str, key: str) -> str | None:
@@ -162,22 +200,25 @@ def _put_if_absent(s3: Any, bucket: str, key: str, content: bytes, checksum: str
     return True
 
 
-def _refuse_if_pruning(
-    s3: Any, bucket: str, prefix: str, manifest: dict[str, Any], missing: list[str]
-) -> None:
-    """Raise VersionBeingPruned if the version's pruning marker is there or files of it are ``missing``."""
-    where = f"s3://{bucket}/{prefix}"
-    version = manifest["bundle_version"]
+def _refuse_if_pruning(s3: Any, bucket: str, prefix: str, manifest: dict[str, Any]) -> None:
+    """Raise VersionBeingPruned if the version's pruning marker is there."""
     if object_exists(s3, bucket, prefix + PRUNING):
         raise VersionBeingPruned(
-            f"{where}{PRUNING}: a prune is deleting bundle {version} (or one was cut off); let it finish "
-            "(python -m infra.bundle_versions prune --delete finishes a cut-off one), then publish again"
+            f"s3://{bucket}/{prefix}{PRUNING}: a prune is deleting bundle {manifest['bundle_version']} "
+            "(or one was cut off); let it finish (python -m infra.bundle_versions prune --delete "
+            "finishes a cut-off one), then publish again"
         )
-    if missing:
-        raise VersionBeingPruned(
-            f"{', '.join(missing)} of bundle {version} went from {where} while it was published (a prune "
-            "deleted the version meanwhile): publish again to put them back"
-        )
+
+
+def _can_read(s3: Any, bucket: str, key: str) -> bool:
+    """Whether this caller may read objects here (a put-only deployer's HEAD answers 403 for any key)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        return error.response.get("Error", {}).get("Code") not in ("403", "AccessDenied", "Forbidden")
+    return True
 
 
 def _refuse_if_other(s3: Any, bucket: str, key: str, checksum: str, manifest: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from infra.cfn_yaml import load_template
 from infra.local_s3 import REGION, LocalS3Server
 from infra.locations import RELEASE_BUNDLE, REPO_ROOT
 from tests.aws_support import client
-from training.publish import publish_bundle
+from training.publish import Published, publish_bundle
 
 PREFIX = "bundles/"
 ALARM_EMAIL = "on-call@example.org"
@@ -402,7 +402,7 @@ def test_prune_refuses_while_the_stack_is_updating_and_keeps_at_least_one_other(
         prune(cloudformation, None, "cxr-updating", keep=1, delete=True)
 
 
-def publish_with_hook(bundle: Path, bucket: str, event: str, hook: Callable[..., None]) -> None:
+def publish_with_hook(bundle: Path, bucket: str, event: str, hook: Callable[..., None]) -> Published:
     """``publish_bundle --versioned`` with ``hook`` on one of its client's events (its client comes from
     boto3's default session)."""
     import boto3
@@ -412,52 +412,92 @@ def publish_with_hook(bundle: Path, bucket: str, event: str, hook: Callable[...,
     original = boto3.DEFAULT_SESSION
     boto3.DEFAULT_SESSION = session
     try:
-        publish_bundle(bundle, bucket, PREFIX, versioned=True)
+        return publish_bundle(bundle, bucket, PREFIX, versioned=True)
     finally:
         boto3.DEFAULT_SESSION = original
 
 
-def test_a_publish_of_a_version_a_prune_is_deleting_fails_and_publishing_after_it_restores_the_version(
+def cut_off_prune(cloudformation: Any, s3: Any, name: str) -> None:
+    """A prune that withdraws OLDER[0] (marker written, manifest deleted) and is cut off before it
+    deletes any file."""
+    from infra.bundle_prune import prune
+
+    s3.meta.events.register("before-call.s3.DeleteObjects", lambda **_: 1 / 0, unique_id="cut")
+    with pytest.raises(ZeroDivisionError):
+        prune(cloudformation, s3, name, keep=1, delete=True, say=lambda _: None)
+    s3.meta.events.unregister("before-call.s3.DeleteObjects", unique_id="cut")
+
+
+def test_a_publish_of_a_version_a_prune_is_withdrawing_fails_and_leaves_no_manifest_a_switch_could_take(
     on_aws_server: LocalS3Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """What infra/deploy.sh does on every run (publish the release again) while a prune deletes that
-    version. Under way (its marker is there): the publish stops before writing. Finished while the
-    publish ran (it saw the files, then they went): the publish fails after its last write, naming them.
-    Either way no publish reports a version that is not wholly there, and the next one restores it."""
-    from infra.bundle_prune import prune
+    version. Its marker there before: the publish stops before writing. The prune starting while the
+    publish runs (after it found the files there, before its manifest): the publish takes back the
+    manifest it wrote, so no switch finds one before the prune's deletion, and fails. After the prune,
+    publishing again restores the version."""
     from infra.bundle_versions import check_published
     from training.publish import VersionBeingPruned
+
+    name = "cxr-publish-while-withdrawn"
+    (tmp_path / "built").mkdir()
+    bucket = stack_with_versions(on_aws_server, name, tmp_path / "built", serving=NEWER)
+    s3, cloudformation = client(on_aws_server, "s3"), client(on_aws_server, "cloudformation")
+    folder = f"{PREFIX}{OLDER[0]}/"
+    cut_off_prune(cloudformation, s3, name)
+    again = bundle_named(tmp_path, OLDER[0])
+    before = keys_under(on_aws_server, bucket, folder)
+    with pytest.raises(VersionBeingPruned, match=rf"{OLDER[0]}/\.pruning: a prune is deleting bundle"):
+        publish_bundle(again, bucket, PREFIX, versioned=True)
+    assert keys_under(on_aws_server, bucket, folder) == before, "nothing written"
+
+    run_prune(name, capsys, "--keep", "1", "--delete")  # finishes the cut-off one, deletes OLDER[1], [2]
+    publish_bundle(again, bucket, PREFIX, versioned=True)
+    looks: list[int] = []
+
+    def prune_meanwhile(params: dict[str, Any], **_: Any) -> None:
+        if params.get("Key") == folder + "manifest.json":
+            looks.append(1)
+            if len(looks) == 2:  # after the publish found every file there, before it looks at the manifest
+                cut_off_prune(cloudformation, s3, name)
+
+    with pytest.raises(VersionBeingPruned, match="a prune is deleting bundle"):
+        publish_with_hook(again, bucket, "before-parameter-build.s3.HeadObject", prune_meanwhile)
+    assert folder + "manifest.json" not in keys_under(on_aws_server, bucket, folder)
+    assert switch(name, OLDER[0]) == 1, "no manifest, no switch"
+    run_prune(name, capsys, "--keep", "1", "--delete")
+    publish_bundle(again, bucket, PREFIX, versioned=True)
+    check_published(s3, bucket, PREFIX, OLDER[0])
+
+
+def test_a_publish_during_which_a_prune_deleted_its_version_puts_the_files_back(
+    on_aws_server: LocalS3Server, tmp_path: Path
+) -> None:
+    """A prune that ran whole while the publish wrote (after it found the files there, before its
+    manifest): the files it took are put back, and the publish ends with the whole version there."""
+    from infra.bundle_prune import prune
+    from infra.bundle_versions import check_published
 
     name = "cxr-publish-while-pruned"
     (tmp_path / "built").mkdir()
     bucket = stack_with_versions(on_aws_server, name, tmp_path / "built", serving=NEWER)
     s3, cloudformation = client(on_aws_server, "s3"), client(on_aws_server, "cloudformation")
-    s3.meta.events.register("before-call.s3.DeleteObjects", lambda **_: 1 / 0, unique_id="cut")
-    with pytest.raises(ZeroDivisionError):  # cut off after withdrawing OLDER[0], before deleting a file
-        prune(cloudformation, s3, name, keep=1, delete=True, say=lambda _: None)
-    s3.meta.events.unregister("before-call.s3.DeleteObjects", unique_id="cut")
-    again = bundle_named(tmp_path, OLDER[0])
-    before = keys_under(on_aws_server, bucket, f"{PREFIX}{OLDER[0]}/")
-    with pytest.raises(VersionBeingPruned, match=rf"{OLDER[0]}/\.pruning: a prune is deleting bundle"):
-        publish_bundle(again, bucket, PREFIX, versioned=True)
-    assert keys_under(on_aws_server, bucket, f"{PREFIX}{OLDER[0]}/") == before, "nothing written"
-
-    run_prune(name, capsys, "--keep", "1", "--delete")  # finishes the cut-off one, deletes OLDER[1], [2]
-    publish_bundle(again, bucket, PREFIX, versioned=True)
-    check_published(s3, bucket, PREFIX, OLDER[0])
-
-    manifest_key, looks = f"{PREFIX}{OLDER[0]}/manifest.json", []
+    folder, looks = f"{PREFIX}{OLDER[0]}/", []
 
     def prune_meanwhile(params: dict[str, Any], **_: Any) -> None:
-        if params.get("Key") == manifest_key:
+        if params.get("Key") == folder + "manifest.json":
             looks.append(1)
-            if len(looks) == 2:  # after the publish found every file there, before it looks at the manifest
+            if len(looks) == 2:
                 prune(cloudformation, s3, name, keep=1, delete=True, say=lambda _: None)
 
-    with pytest.raises(VersionBeingPruned, match=r"average\.png, gate\.json, model\.tflite of bundle"):
-        publish_with_hook(again, bucket, "before-parameter-build.s3.HeadObject", prune_meanwhile)
-    assert OLDER[0] not in listed(name, capsys)["published"]
-    publish_bundle(again, bucket, PREFIX, versioned=True)
+    published = publish_with_hook(
+        bundle_named(tmp_path, OLDER[0]), bucket, "before-parameter-build.s3.HeadObject", prune_meanwhile
+    )
+    assert looks and not keys_under(on_aws_server, bucket, f"{PREFIX}{OLDER[1]}/"), "the prune ran"
+    assert sorted(key.removeprefix(folder) for key in published.written) == [
+        "average.png", "gate.json", "manifest.json", "model.tflite"
+    ]  # fmt: skip
+    assert published.unchanged == []
     check_published(s3, bucket, PREFIX, OLDER[0])
 
 
@@ -494,8 +534,41 @@ def test_a_prune_cut_off_while_putting_a_version_back_leaves_no_marker_that_stop
         publish_bundle(again, bucket, PREFIX, versioned=True)
 
     said = run_prune(name, capsys, "--keep", "1")
-    assert f"keep   {OLDER[0]} (a prune cut off left it half withdrawn: --delete puts it back)" in said
+    assert (
+        f"keep   {OLDER[0]} (a prune cut off left it half withdrawn, served: --delete puts it back)" in said
+    )
     said = run_prune(name, capsys, "--keep", "1", "--delete")
-    assert f"keep   {OLDER[0]} (a prune cut off left it half withdrawn: put back)" in said
+    assert f"keep   {OLDER[0]} (a prune cut off left it half withdrawn, served: put back)" in said
     assert f"{PREFIX}{OLDER[0]}/.pruning" not in keys_under(on_aws_server, bucket, PREFIX)
     assert publish_bundle(again, bucket, PREFIX, versioned=True).written == []
+
+
+def test_a_served_version_a_prune_cut_off_half_deleted_is_not_put_back_without_its_files(
+    on_aws_server: LocalS3Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A prune deletes OLDER[0]'s files and is cut off before its marker; the stack then serves OLDER[0]
+    (a switch whose switch-back never ran). The next prune does not put back a manifest without its files:
+    it removes the marker and says to publish again, which restores the version."""
+    from infra.bundle_prune import prune
+    from infra.bundle_versions import check_published
+
+    name = "cxr-prune-half-deleted-served"
+    (tmp_path / "built").mkdir()
+    bucket = stack_with_versions(on_aws_server, name, tmp_path / "built", serving=NEWER)
+    s3, cloudformation = client(on_aws_server, "s3"), client(on_aws_server, "cloudformation")
+
+    def cut_off(params: dict[str, Any], **_: Any) -> None:
+        if str(params.get("Key", "")).endswith("/.pruning"):
+            raise ConnectionError("the network went away")
+
+    s3.meta.events.register("before-parameter-build.s3.DeleteObject", cut_off, unique_id="cut")
+    with pytest.raises(ConnectionError):
+        prune(cloudformation, s3, name, keep=1, delete=True, say=lambda _: None)
+    s3.meta.events.unregister("before-parameter-build.s3.DeleteObject", unique_id="cut")
+    point_stack_at(on_aws_server, name, OLDER[0])
+
+    said = run_prune(name, capsys, "--keep", "1", "--delete")
+    assert "average.png, gate.json, model.tflite gone; its marker removed, then publish it again" in said
+    assert keys_under(on_aws_server, bucket, f"{PREFIX}{OLDER[0]}/") == set()
+    publish_bundle(bundle_named(tmp_path, OLDER[0]), bucket, PREFIX, versioned=True)
+    check_published(s3, bucket, PREFIX, OLDER[0])

@@ -129,3 +129,31 @@ def test_a_bundle_copied_without_checksums_counts_as_published_when_its_bytes_ma
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "0 uploaded" in done.stdout
+
+
+def test_a_publisher_that_may_write_but_not_read_publishes_a_version(
+    server: LocalS3Server, tmp_path: Path
+) -> None:
+    """A put-only deployer (every HEAD and GET answered 403) cannot check what it wrote; its publish still
+    goes through (S3's If-None-Match keeps it from rewriting anything), and the switch checks the files."""
+    import boto3
+    from botocore.awsrequest import AWSResponse
+
+    from training.publish import publish_bundle
+
+    def forbidden(**_: object) -> tuple[AWSResponse, dict[str, object]]:
+        error = {"Code": "403", "Message": "Forbidden"}
+        return AWSResponse("", 403, {}, None), {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 403}}
+
+    session = boto3.Session()
+    for operation in ("HeadObject", "GetObject"):
+        session.events.register(f"before-call.s3.{operation}", forbidden)
+    original, boto3.DEFAULT_SESSION = boto3.DEFAULT_SESSION, session
+    try:
+        published = publish_bundle(RELEASE_BUNDLE, BUCKET, "put-only/", server.endpoint_url, versioned=True)
+    finally:
+        boto3.DEFAULT_SESSION = original
+    manifest = json.loads((RELEASE_BUNDLE / "manifest.json").read_text())
+    assert published.written[-1] == f"put-only/{manifest['bundle_version']}/manifest.json"
+    stored = server.client().list_objects_v2(Bucket=BUCKET, Prefix="put-only/")["KeyCount"]
+    assert stored == len(manifest["files"]) + 1

@@ -32,6 +32,9 @@ WRITTEN = [
     (12_345.678, 2, "12\u00a0345,68", "12,345.68"),
     (9999.96, 1, "10\u00a0000,0", "10,000.0"),  # rounding makes it five digits: grouped
     (-17_000, 0, "-17\u00a0000", "-17,000"),
+    (2.5, 0, "3", "3"),  # a half goes away from zero on both sides (Python's own format rounds to even)
+    (-2.5, 0, "-3", "-3"),
+    (0.125, 2, "0,13", "0.13"),
 ]
 """Pairs also checked against the page's ``CXR_I18N.number`` (tests/browser/test_number_format.py)."""
 

@@ -3,8 +3,8 @@
     .venv/bin/python -m bench.page_redraw BUNDLE [--every 16]
 
 A picture longer than 1024 px on a side is never sent as it is: the page redraws it at 1024 px in
-Chromium's canvas (``frontend/app.js``, ``prepareUpload``: smoothing quality "high", then PNG, or JPEG 0.92
-for a JPEG file) and sends that. No other bench reproduces Chromium's filter, and a real upload (a phone
+Chromium's canvas (``frontend/upload.js``, ``prepareUpload``: smoothing quality "high", then PNG, or JPEG
+0.92 for a JPEG file) and sends that. No other bench reproduces Chromium's filter, and a real upload (a phone
 photo, a viewer export) is usually that large. This serves BUNDLE with ``make run``'s stack, opens the
 page in Debian's Chromium (Playwright), and uploads 2048 px exports of the bundle's validation films
 (every Nth; its recomputed split) through the file input: whole (PNG and JPEG) and cut (``CUTS``). For
@@ -38,7 +38,7 @@ from training.crop_note import cut
 EXPORT_SIDE = 2048
 """The size of the file chosen on the page: larger than the page's 1024 px, so the canvas redraws it."""
 PAGE_SIDE = 1024
-"""``MAX_SIDE`` in frontend/app.js: the longer side of what the page sends."""
+"""``MAX_SIDE`` in frontend/upload.js: the longer side of what the page sends."""
 CUTS: dict[str, tuple[float, float, float, float]] = {
     "cut 8% each side": (0.08, 0.08, 0.08, 0.08),
     "cut 8% top and bottom": (0.08, 0.08, 0.0, 0.0),

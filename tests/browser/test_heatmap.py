@@ -37,7 +37,7 @@ BOXES = """() => ["preview-image", "heatmap"].map((id) => {
   return { x: box.x, y: box.y, width: box.width, height: box.height };
 })"""
 MAX_ALPHA = 215
-"""app.js draws a value v in [0, 1] with alpha 215 v: opaque enough to see, never hiding the film."""
+"""heatmap.js draws a value v in [0, 1] with alpha 215 v: opaque enough to see, never hiding the film."""
 
 
 def explained_answer(url: str, path: Path) -> dict:

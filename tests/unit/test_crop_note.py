@@ -200,7 +200,7 @@ def test_the_page_redraw_bench_chooses_files_the_page_must_redraw() -> None:
 
     from bench.page_redraw import CUTS, EXPORT_SIDE, PAGE_SIDE, UPLOADS
 
-    page_side = re.search(r"const MAX_SIDE = (\d+);", (REPO_ROOT / "frontend" / "app.js").read_text())
+    page_side = re.search(r"const MAX_SIDE = (\d+);", (REPO_ROOT / "frontend" / "upload.js").read_text())
     assert page_side and int(page_side.group(1)) == PAGE_SIDE
     film = _film()
     for name, (suffix, upload) in UPLOADS.items():

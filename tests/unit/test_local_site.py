@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from function.app import create_app
 from function.settings import Settings
 from infra.local_site import LocalSite
-from infra.locations import RELEASE_BUNDLE
+from infra.locations import FRONTEND, RELEASE_BUNDLE
 from tests.api_support import error_of
 
 
@@ -24,10 +24,16 @@ def site(shared_data: Path) -> Iterator[TestClient]:
 
 
 def test_page_files_come_with_the_deployed_headers(site: TestClient) -> None:
-    for path in ("/", "/app.js", "/i18n.js"):
+    scripts = [f"/{path.name}" for path in sorted(FRONTEND.glob("*.js"))]
+    assert "/app.js" in scripts and "/i18n.js" in scripts
+    for path in ("/", *scripts):
         response = site.get(path)
         assert response.status_code == 200, path
         assert "script-src 'self'" in response.headers["content-security-policy"]
+    # Classic scripts under X-Content-Type-Options: nosniff run only if served as JavaScript.
+    for path in scripts:
+        content_type = site.get(path).headers["content-type"]
+        assert content_type.startswith(("text/javascript", "application/javascript")), (path, content_type)
     assert site.head("/").status_code == 200
 
 

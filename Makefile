@@ -47,7 +47,8 @@ test-fast: $(VENV)/.installed lint  ## no container build, no browser
 # The released model (issue 6): both folders, patient-grouped 60/40 split, the screening recipe, trained
 # three times on the same split with different initial weights, then averaged by one model with int8
 # weights (docs/model-experiments.md, "Seeds and ensembles"), then given the "cropped" note's detector (about
-# 30 min; experiment log, "The crop note"). Members are kept in build/release-members, so an
+# 30 min; experiment log, "The crop note"), then its consistency check's second stage retrained with drawn
+# non-radiographs among the negatives (10 to 25 min; experiment log, "Drawn images"). Members are kept in build/release-members, so an
 # interrupted `make release` resumes (a member cut off mid-way from its last finished epoch: training/resume.py);
 # delete that folder to retrain them all.
 # RELEASE_OPTIONS adds `train` options to every member, e.g. "--tuning-strata class-and-source
@@ -76,11 +77,13 @@ $(RELEASE_MEMBERS)/seed0/manifest.json: | $(VENV)/.installed
 $(RELEASE_MEMBERS)/seed%/manifest.json: | $(VENV)/.installed
 	$(RELEASE_TRAIN) --out $(@D) --init-seed $*
 
-release: $(foreach seed,0 1 2,$(RELEASE_MEMBERS)/seed$(seed)/manifest.json) | $(VENV)/.installed  ## retrain models/release (80 min to 4.5 h on 2 cores by host: bench.bench_training_step, then about 30 min for the crop note)
+release: $(foreach seed,0 1 2,$(RELEASE_MEMBERS)/seed$(seed)/manifest.json) | $(VENV)/.installed  ## retrain models/release (80 min to 4.5 h on 2 cores by host: bench.bench_training_step, then about 30 min for the crop note and 10 to 25 for the check)
 	rm -rf $(RELEASE_OUT)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training ensemble $(foreach member,$(^D),--member $(member)) \
 	  $(RELEASE_DATA) $(ENSEMBLE_OPTIONS) --out $(RELEASE_OUT)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training crop-note --bundle $(RELEASE_OUT) $(RELEASE_DATA)
+	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training gate --bundle $(RELEASE_OUT) $(RELEASE_DATA) \
+	  --negatives $(SHARED)/not-chest-xray --synthetic-negatives 270
 
 # The pre-registered paper-protocol ensemble (docs/model-experiments.md, "The whole training split"): five
 # members trained on all 60% of the first folder, averaged on three test-time views, then reported. Members

@@ -1,6 +1,9 @@
 """Every DICOM file pydicom ships (real scanners' CT, MR, NM and ultrasound images, segmentations, dose
 grids, structured reports, a waveform, damaged and odd-syntax files) through the API: an answer in the
 contract for each, never a 5xx, and a file whose own header names another modality is refused by it.
+None of them is a chest film: those the header leaves to the pixels (secondary captures, mostly the DICOM
+toolkits' test patterns) are refused by the consistency check (the release before `20261207T173848Z`
+read 19 of those 22 "COVID-19": docs/model-experiments.md, "Drawn images").
 
 The header rules (function/dicom_header.py) are otherwise tested on files this suite writes with pydicom;
 these come from the modalities themselves (pydicom's test data, installed with it: no download)."""
@@ -44,7 +47,7 @@ def test_the_corpus_holds_other_modalities() -> None:
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=[path.name for path in CORPUS])
-def test_every_dicom_file_pydicom_ships_gets_an_answer_and_another_modality_is_refused(
+def test_every_dicom_file_pydicom_ships_gets_an_answer_and_none_is_read_as_a_chest_film(
     client: TestClient, path: Path
 ) -> None:
     response = post_image(client, path.read_bytes())
@@ -57,5 +60,5 @@ def test_every_dicom_file_pydicom_ships_gets_an_answer_and_another_modality_is_r
     if modality is not None and modality not in PROJECTION_RADIOGRAPHY:
         assert body["result"] == "not_chest_xray", body
         assert body["consistency"]["dicom_header"] == f"Modality {modality}", body["consistency"]
-    else:
-        assert body["result"] in ("diagnosis", "indeterminate", "not_chest_xray"), body
+    else:  # secondary captures (the toolkits' test patterns) and files without a Modality: no film here
+        assert body["result"] == "not_chest_xray", (body["result"], body["consistency"])

@@ -313,10 +313,23 @@ def _changed_in_place(
 def test_gate_rebuilds_the_check_in_place_and_leaves_the_classifier(
     small_screening_bundle: Path, tmp_path: Path
 ) -> None:
+    """With drawn images among the second stage's negatives: trained on, held back and measured, and the
+    manifest records how many."""
     bundle, before, after = _changed_in_place(
-        small_screening_bundle, tmp_path, "gate_rebuilt", "gate", "--negatives", str(NOT_CHEST)
+        small_screening_bundle,
+        tmp_path,
+        "gate_rebuilt",
+        "gate",
+        "--negatives",
+        str(NOT_CHEST),
+        "--synthetic-negatives",
+        "18",
     )
     assert after["calibration"] == before["calibration"] and after["training"] == before["training"]
+    assert after["gate_rebuilt"]["synthetic_negatives"] == 18
+    gate = json.loads((bundle / "gate.json").read_text())
+    assert gate["model_training"]["negatives"]["synthetic"] == 18
+    assert gate["held_back"]["negatives"]["synthetic"] == 18 and "synthetic" in gate["rejection_rate"]
     assert not list(bundle.glob(".resume*"))  # the check's fit was checkpointed in the bundle
     load_bundle(FolderSource(bundle))  # the rewritten manifest verifies
 

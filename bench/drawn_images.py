@@ -2,13 +2,13 @@
 
     .venv/bin/python -m bench.drawn_images models/release
 
-Two sets that ``training/synthetic_negatives.py`` did not draw, so they can judge a gate trained on its
-images: a hand-made probe (flat images at five levels, ramps, a radial blob, stripes, checkerboards,
-noise, smoothed noise, clouds, a test pattern's gray bars, a white page with specks; 23 in all, 256x256
-PNG), and every file of pydicom's own test data whose header leaves the decision to the pixels (no
-Modality, or a projection radiography code such as OT: secondary captures, mostly the DICOM toolkits'
-test patterns) and that the API decodes. Each is posted to the app as an upload; the table says what
-came back.
+Two sets made without ``training/synthetic_negatives.py``, to judge a gate trained on its images (a flat
+image is one of 256 levels whoever draws it: "flat 255" equals one of the generator's training draws): a
+hand-made probe (flat images at five levels, ramps, a radial blob, stripes, checkerboards, noise, smoothed
+noise, clouds, a test pattern's gray bars, a white page with specks; 23 in all, 256x256 PNG), and every
+file of pydicom's own test data whose header leaves the decision to the pixels (no Modality, or a
+projection radiography code such as OT: secondary captures, mostly the DICOM toolkits' test patterns) and
+that the API decodes. Each is posted to the app as an upload; the table says what came back.
 """
 
 from __future__ import annotations

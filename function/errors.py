@@ -9,8 +9,9 @@ status and a stable error code, so the app maps every such problem to a 4xx answ
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any, Literal
 
 from function.schemas import ErrorDetail, ErrorResponse
@@ -37,7 +38,10 @@ def number(value: float, language: Language, digits: int = 0) -> str:
     commas from four digits on: "4.5", "4,500", "17,000". A half is rounded away from zero on the value the
     float holds exactly, as the page's ``toFixed`` does ("2.5" -> "3"), so both sides print one number.
     """
-    exact = Decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    value = float(value)  # numpy scalars too
+    if not math.isfinite(value):
+        return str(value)
+    exact = Decimal(value).quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP, Context(prec=400))
     text = f"{exact:,.{digits}f}"
     if language != "es":
         return text

@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="a not-chest-xray folder (one subfolder per kind): measures the gate, trains its second stage",
     )
-    _add_synthetic_negatives(add)
+    _add_synthetic_negatives(add, 0, "")
     add("--limit-per-class", type=int, default=None, help="use at most N images per class (quick runs)")
     add(
         "--architecture",
@@ -144,7 +144,7 @@ def _parser() -> argparse.ArgumentParser:
     add("--bundle", type=Path, required=True)
     add("--data", type=Path, action="append", required=True, help="the folders the bundle was trained on")
     add("--negatives", type=Path, required=True, help="a not-chest-xray folder (one subfolder per kind)")
-    _add_synthetic_negatives(add)
+    _add_synthetic_negatives(add, None, "default: as the bundle's check was built; ")
 
     crop_note = commands.add_parser(
         "crop-note",
@@ -201,15 +201,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser  # fmt: skip
 
 
-def _add_synthetic_negatives(add: Callable[..., Any]) -> None:
+def _add_synthetic_negatives(add: Callable[..., Any], default: int | None, prefix: str) -> None:
     """The option of `train` and `gate`: drawn non-radiographs for the learned stage of the check."""
     add(
         "--synthetic-negatives",
         type=int,
-        default=0,
+        default=default,
         metavar="N",
-        help="with --negatives and a learned gate: N drawn images that are not radiographs (flat, ramps, "
-        "stripes, test patterns, marks, clouds, noise) train the second stage, N more are held back "
+        help=prefix + "with --negatives and a learned gate: N drawn images that are not radiographs (flat, "
+        "ramps, stripes, test patterns, marks, clouds, noise) train the second stage, N more are held back "
         "(training/synthetic_negatives.py)",
     )
 
@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     for option in ("augment_framing", "augment_aspect"):
         if args.command == "train" and getattr(args, option) and not RECIPES[args.recipe].augment:
             parser.error(f"--{option.replace('_', '-')} needs a recipe that augments; {args.recipe} does not")
-    if getattr(args, "synthetic_negatives", 0) < 0:
+    if (getattr(args, "synthetic_negatives", None) or 0) < 0:
         parser.error("--synthetic-negatives is a count of images, 0 or more")
     floor = getattr(args, "adult_normal_floor", None)
     if floor is not None and not 0.0 < floor <= 1.0:

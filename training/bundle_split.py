@@ -8,6 +8,7 @@ optimistic; so the recomputed validation list must reproduce ``validation_files.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -31,13 +32,14 @@ RECORD_DEFAULTS = {
 def config_from_manifest(
     bundle: Path, manifest: dict[str, Any], data: list[Path], negatives: Path | None
 ) -> TrainConfig:
-    """The TrainConfig the bundle's manifest records, with ``data`` matched to its folders by name."""
+    """The TrainConfig the bundle's manifest records, with ``data`` matched to its folders by name; the
+    consistency check's own options as its last rebuild (``gate_rebuilt``) set them, if it had one."""
     record = manifest["training"]
     by_name = {path.name: path for path in data}
     missing = [name for name in record["data"] if name not in by_name]
     if missing:
         raise DatasetError(f"the bundle was trained on {record['data']}; pass --data for {missing}")
-    return TrainConfig(
+    config = TrainConfig(
         data=[by_name[name] for name in record["data"]],
         out=bundle,
         recipe=record["recipe"],
@@ -55,6 +57,10 @@ def config_from_manifest(
         preprocessing=str(manifest["preprocessing_version"]),
         **{key: record.get(key, default) for key, default in RECORD_DEFAULTS.items()},
     )
+    rebuilt = manifest.get("gate_rebuilt")  # the check as it stands: `training gate` may have changed it
+    if rebuilt:
+        config = dataclasses.replace(config, synthetic_negatives=int(rebuilt.get("synthetic_negatives", 0)))
+    return config
 
 
 def prepare_as_trained(

@@ -10,8 +10,9 @@ A version a prune is deleting (its ``.pruning`` marker, ``infra.bundle_prune``) 
 publish stops before writing, or, when the prune started during the publish, after its last write (taking
 back the manifest it wrote: the prune had withdrawn it so that no switch could pass). A prune that
 finished while the publish wrote took files the publish had found there: they are put back. So a publish
-that succeeds leaves the whole version there, and one that fails says why; a publisher that may not read
-the bucket (HEAD answers 403) cannot check, and the switch's own check of every file stands.
+that succeeds leaves the whole version there, and one that fails says why. A publisher that may not list
+the bucket (a HEAD of a missing key answers 403, as for a key it may not read) cannot tell a file gone from
+one it may not see, so it checks nothing after writing; the switch's own check of every file stands.
 
 Files already there with the same content (their ``sha256`` metadata, written by this command, or their
 bytes when that is missing) are left alone: ``infra/deploy.sh`` publishes on every run, code-only deploys
@@ -90,10 +91,11 @@ def publish_bundle(
         _refuse_if_other(s3, bucket, prefix + MANIFEST, sha256_hex(manifest_bytes), manifest)
     published = Published(prefix)
     names = [*sorted(manifest["files"]), MANIFEST]
+    can_check = versioned and _tells_missing_from_forbidden(s3, bucket, prefix)
     for _ in range(2):
         _write(s3, bucket, bundle, names, manifest, versioned, published)
-        if not versioned or not _can_read(s3, bucket, prefix + MANIFEST):
-            return published  # a put-only publisher cannot look: the switch's own check stands
+        if not can_check:
+            return published  # it cannot tell a file gone from one it may not see: the switch checks
         names = _gone_meanwhile(s3, bucket, bundle, manifest, published)
         if not names:
             return published
@@ -210,14 +212,15 @@ def _refuse_if_pruning(s3: Any, bucket: str, prefix: str, manifest: dict[str, An
         )
 
 
-def _can_read(s3: Any, bucket: str, key: str) -> bool:
-    """Whether this caller may read objects here (a put-only deployer's HEAD answers 403 for any key)."""
+def _tells_missing_from_forbidden(s3: Any, bucket: str, prefix: str) -> bool:
+    """Whether this caller's HEAD of a missing key answers 404: without s3:ListBucket it answers 403, as it
+    does for a key it may not read, so "gone" and "forbidden" look alike and nothing can be checked."""
     from botocore.exceptions import ClientError
 
     try:
-        s3.head_object(Bucket=bucket, Key=key)
+        s3.head_object(Bucket=bucket, Key=prefix + ".no-such-object")
     except ClientError as error:
-        return error.response.get("Error", {}).get("Code") not in ("403", "AccessDenied", "Forbidden")
+        return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
     return True
 
 

@@ -22,13 +22,14 @@ from training.train import build_gate
 
 
 def rebuild_gate(
-    bundle: Path, data: list[Path], negatives: Path, synthetic_negatives: int = 0
+    bundle: Path, data: list[Path], negatives: Path, synthetic_negatives: int | None = None
 ) -> dict[str, Any]:
     """Rewrite the bundle's gate files and manifest in place; returns the new gate.json content.
-    ``synthetic_negatives``: drawn non-radiographs added to the second stage (none in the bundle's own
-    training record when it predates them: the rebuild is what adds them, and the manifest says so)."""
+    ``synthetic_negatives``: drawn non-radiographs added to the second stage; None keeps what the bundle's
+    check was built with (a rebuild must not quietly drop them), and the manifest records the count."""
     manifest, config, prepared = prepare_as_trained(bundle, data, negatives)
-    config = dataclasses.replace(config, synthetic_negatives=synthetic_negatives)
+    if synthetic_negatives is not None:
+        config = dataclasses.replace(config, synthetic_negatives=synthetic_negatives)
 
     from training import export
 
@@ -36,7 +37,7 @@ def rebuild_gate(
     gate = build_gate(config, RECIPES[config.recipe], prepared.inputs, prepared.split, bundle)
 
     export.write_json(bundle / GATE, gate)
-    record = {"negatives": negatives.name, "synthetic_negatives": synthetic_negatives}
+    record = {"negatives": negatives.name, "synthetic_negatives": config.synthetic_negatives}
     export.rewrite_manifest(bundle, manifest, "gate_rebuilt", record)
     remove_checkpoints(bundle)  # the check's fit is checkpointed in the bundle until it is written
     return gate

@@ -141,7 +141,9 @@ def drawn_upload(rng: np.random.Generator, family: str) -> bytes:
 
 def synthetic_negatives(count: int, spec: InputSpec, seed: int, held_back: bool) -> np.ndarray:
     """(count, size, size, 1) model inputs, the families in turn, drawn from ``seed`` alone; the held-back
-    set from another stream of the same seed, so no image is in both."""
+    set from another stream of the same seed. The streams are independent, but a flat image is one of 256
+    levels: of 270 held-back draws at seed 0, two flat ones equal training draws exactly (docs/model-
+    experiments.md, "Drawn images")."""
     rng = np.random.default_rng([seed, int(held_back)])
     names = list(FAMILIES)
     return np.stack([spec.from_bytes(drawn_upload(rng, names[i % len(names)])) for i in range(count)])

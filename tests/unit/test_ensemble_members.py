@@ -59,3 +59,14 @@ def test_a_bundle_is_recomputed_with_the_split_options_its_manifest_records() ->
         None,
     )
     assert (newer.tuning_strata, newer.fit_without_reported_normal) == ("class-and-source", True)
+
+
+def test_a_bundle_whose_check_was_rebuilt_is_recomputed_with_the_checks_drawn_negatives() -> None:
+    """`training gate` without --synthetic-negatives keeps what the check was last built with: a rebuild
+    must not quietly train the second stage without the drawn images again."""
+    data = [Path("covid19-radiography-128")]
+    assert config_from_manifest(Path("b"), _manifest(0), data, None).synthetic_negatives == 0
+    rebuilt = {**_manifest(0), "gate_rebuilt": {"negatives": "not-chest-xray", "synthetic_negatives": 270}}
+    assert config_from_manifest(Path("b"), rebuilt, data, None).synthetic_negatives == 270
+    trained_with = _manifest(0, synthetic_negatives=40)
+    assert config_from_manifest(Path("b"), trained_with, data, None).synthetic_negatives == 40

@@ -85,3 +85,12 @@ def test_the_bilingual_check_refuses_a_spanish_group_that_is_not_a_no_break_spac
     as two numbers, which the English "17,000" does not match."""
     with pytest.raises(AssertionError):
         assert_bilingual({"code": "image_too_large", "message": spanish, "message_en": "17,000 pixels"})
+
+
+def test_numpy_numbers_and_infinities_are_written_too() -> None:
+    """Sizes and probabilities may arrive as numpy scalars; an infinity must not raise inside a message."""
+    import numpy as np
+
+    assert number(np.float32(2.5), "es") == "3" and number(np.int64(123_456), "es") == "123\u00a0456"
+    assert number(float("inf"), "en") == "inf"
+    assert number(1e30, "en") == "1,000,000,000,000,000,019,884,624,838,656"

@@ -11,13 +11,16 @@ from training.synthetic_negatives import FAMILIES, drawn_upload, synthetic_negat
 SPEC = InputSpec(64, "1")
 
 
-def test_the_draws_depend_on_the_seed_alone_and_the_held_back_stream_shares_no_image() -> None:
-    first = synthetic_negatives(27, SPEC, seed=0, held_back=False)
-    assert np.array_equal(first, synthetic_negatives(27, SPEC, seed=0, held_back=False))
-    held = synthetic_negatives(27, SPEC, seed=0, held_back=True)
-    other_seed = synthetic_negatives(27, SPEC, seed=1, held_back=False)
+def test_the_draws_depend_on_the_seed_alone_and_the_held_back_stream_is_another_draw() -> None:
+    """Same seed, same images; the held-back stream and another seed draw anew. Only a flat image (one
+    of 256 levels) may come out the same in two draws, so the check leaves the flat family out."""
+    first = synthetic_negatives(54, SPEC, seed=0, held_back=False)
+    assert np.array_equal(first, synthetic_negatives(54, SPEC, seed=0, held_back=False))
+    held = synthetic_negatives(54, SPEC, seed=0, held_back=True)
+    other_seed = synthetic_negatives(54, SPEC, seed=1, held_back=False)
+    not_flat = [i for i in range(54) if i % len(FAMILIES) != list(FAMILIES).index("uniform")]
     for drawn in (held, other_seed):
-        assert not any(np.array_equal(a, b) for a in first for b in drawn)
+        assert not any(np.array_equal(first[i], drawn[j]) for i in not_flat for j in not_flat)
 
 
 def test_the_draws_are_model_inputs_of_the_specs_size_and_range() -> None:

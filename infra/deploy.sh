@@ -154,10 +154,11 @@ API_URL="${API_URL%/}"
 # should not wait for the bundle's checks, nor be held back if a bundle is switched back.
 if [[ "$DO_PAGE" == 1 ]]; then
   step "uploading the page to s3://$SITE_BUCKET/"
-  # Assets first with a short cache lifetime, then the two files that name them, never cached, so a
-  # visitor never gets a new index.html that points at old files for long.
+  # Every page file is revalidated on each load (CloudFront answers 304 while it is unchanged): the
+  # page's scripts call each other, so a browser must never run a cached old one beside new ones. The
+  # scripts go first, then the two files that name them.
   aws_cli s3 sync frontend/ "s3://$SITE_BUCKET/" --delete --only-show-errors \
-    --exclude index.html --exclude config.js --cache-control "public, max-age=300"
+    --exclude index.html --exclude config.js --cache-control "no-cache"
   for name in config.js index.html; do
     aws_cli s3 cp "frontend/$name" "s3://$SITE_BUCKET/$name" --only-show-errors --cache-control "no-cache"
   done

@@ -204,12 +204,12 @@ def test_deploy_publishes_the_page_and_the_bundle(
     index = s3.get_object(Bucket=site, Key="index.html")
     assert index["ContentType"].startswith("text/html") and index["CacheControl"] == "no-cache"
     assert index["Body"].read() == (REPO_ROOT / "frontend" / "index.html").read_bytes()
-    # Under X-Content-Type-Options: nosniff a script served with another type does not run.
+    # Under X-Content-Type-Options: nosniff a script served with another type does not run; and the
+    # scripts call each other, so none may be cached beside a newer one.
     for script in sorted(name for name in page_files if name.endswith(".js")):
-        assert s3.head_object(Bucket=site, Key=script)["ContentType"] in (
-            "text/javascript",
-            "application/javascript",
-        ), script
+        head = s3.head_object(Bucket=site, Key=script)
+        assert head["ContentType"] in ("text/javascript", "application/javascript"), script
+        assert head["CacheControl"] == "no-cache", script
 
     invalidations = client(aws_server, "cloudfront").list_invalidations(
         DistributionId=stack["SiteDistributionId"]

@@ -24,9 +24,11 @@ from function.image_errors import ImageError, ImageTooLarge, UndecodableImage, U
 from function.image_limits import (
     MAX_DICOM_FRAME_BYTES,
     MAX_PIXELS,
+    PILLOW_BOMB,
     check_dimensions,
     check_jpeg_scans,
     image_size,
+    over_pixel_limit,
     row_bands,
 )
 
@@ -261,11 +263,8 @@ def _check_compressed_size(dataset: Dataset, frames: int, rows: int, columns: in
             return  # RLE and the rest are decoded into a buffer of the declared size
     except ImageError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageTooLarge(
-            es=f"La imagen comprimida del DICOM supera los {MAX_PIXELS // 1_000_000} megapíxeles.",
-            en=f"The DICOM's compressed image is over {MAX_PIXELS // 1_000_000} megapixels.",
-        ) from None
+    except PILLOW_BOMB:
+        raise over_pixel_limit("La imagen comprimida del DICOM", "The DICOM's compressed image is") from None
     except Exception:  # a header no codec here reads: decoding will fail too, and say why
         return
     if size != (columns, rows):

@@ -40,6 +40,19 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow's own bomb guard agrees with ours
 warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
 
+PILLOW_BOMB = (Image.DecompressionBombError, Image.DecompressionBombWarning)
+"""What Pillow raises for an image over ``MAX_PIXELS`` (its warning is an error here, set above)."""
+
+
+def over_pixel_limit(subject_es: str, subject_en: str) -> ImageTooLarge:
+    """The refusal of an image Pillow found over the pixel limit; the subject says which image."""
+    megapixels = MAX_PIXELS // 1_000_000
+    return ImageTooLarge(
+        es=f"{subject_es} supera los {megapixels} megapíxeles.",
+        en=f"{subject_en} over {megapixels} megapixels.",
+    )
+
+
 def image_size(width: int, height: int, language: Language) -> str:
     """Width by height as each language writes it: "20 000 × 300" / "20,000x300"."""
     times = " × " if language == "es" else "x"

@@ -16,11 +16,10 @@ from PIL import ExifTags, Image
 from function.image_errors import (
     SEND_A_RADIOGRAPH,
     ImageError,
-    ImageTooLarge,
     UndecodableImage,
     UnsupportedImageType,
 )
-from function.image_limits import MAX_PIXELS, check_dimensions, check_jpeg_scans, row_bands
+from function.image_limits import PILLOW_BOMB, check_dimensions, check_jpeg_scans, over_pixel_limit, row_bands
 
 _ORIENTATION_TRANSPOSES = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -57,11 +56,8 @@ def decode_with_pillow(data: bytes) -> np.ndarray:
         return _upright(gray, orientation)
     except ImageError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageTooLarge(
-            es=f"La imagen es demasiado grande: supera los {MAX_PIXELS // 1_000_000} megapíxeles.",
-            en=f"The image is too large: over {MAX_PIXELS // 1_000_000} megapixels.",
-        ) from None
+    except PILLOW_BOMB:
+        raise over_pixel_limit("La imagen es demasiado grande:", "The image is too large:") from None
     except Exception as error:  # Pillow's plugins raise many kinds (fuzzing found TypeError from TIFF tags)
         raise UndecodableImage(
             es=f"No se pudo leer la imagen: el archivo está dañado o incompleto ({type(error).__name__}).",

@@ -209,11 +209,13 @@ def test_lung_fields_are_blacked_out_and_the_border_is_kept() -> None:
 
 def test_the_released_gates_held_back_negatives_are_reproduced(shared_data: Path) -> None:
     """The held-back half of each kind (where the gate's rejection rates were measured) is a pure function
-    of the folder, the input size and the seed, so anyone can re-measure the same images."""
+    of the folder, the input size and the seed, and so are the held-back drawn images, so anyone can
+    re-measure the same images."""
     import json
 
     from function.imaging import InputSpec
-    from infra.locations import NOT_CHEST, RELEASE_BUNDLE
+    from infra.locations import ADULT_SET, NOT_CHEST, RELEASE_BUNDLE, TRAINING_SET
+    from training.bundle_split import config_from_manifest
     from training.gate_model import split_negatives
 
     manifest = json.loads((RELEASE_BUNDLE / "manifest.json").read_text())
@@ -223,7 +225,11 @@ def test_the_released_gates_held_back_negatives_are_reproduced(shared_data: Path
     expected = [(digest, kind) for kind, hashes in split.held_back_files.items() for digest in hashes]
     assert listed == [part for pair in expected for part in pair]
     gate = json.loads((RELEASE_BUNDLE / "gate.json").read_text())
-    assert {kind: len(images) for kind, images in split.held_back.items()} == gate["held_back"]["negatives"]
+    drawn = config_from_manifest(
+        RELEASE_BUNDLE, manifest, [TRAINING_SET, ADULT_SET], NOT_CHEST
+    ).synthetic_negatives
+    counts = {kind: len(images) for kind, images in split.held_back.items()}
+    assert {**counts, **({"synthetic": drawn} if drawn else {})} == gate["held_back"]["negatives"]
 
 
 @pytest.mark.parametrize("recipe", ["screening", "screening-whole-split"])

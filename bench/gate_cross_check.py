@@ -8,7 +8,8 @@ The released check's rates are measured on one held-back half, which also inform
 (see docs/model-card.md). The swapped run gives a second estimate on negatives that never judged a recipe.
 ``--seed`` draws other halves and other initial weights for stage 2 (default: the bundle's seed, i.e. the
 released halves swapped): with 17 to 40 images of a kind per half, a few seeds show how much of a rate is
-the draw.
+the draw. A bundle whose check has drawn images among its negatives (``--synthetic-negatives``) gets them
+here too, the training and held-back streams swapped like the halves.
 Nothing is written to the bundle; the swapped stage-2 model goes to a temporary folder.
 """
 
@@ -27,6 +28,7 @@ from training.calibrate_gate import calibrate_gate
 from training.gate_model import NegativeSplit, split_negatives
 from training.recipes import RECIPES
 from training.repeatable import make_repeatable
+from training.synthetic_negatives import add_drawn_kind
 
 
 def cross_check(bundle: Path, seed: int | None = None) -> dict:
@@ -37,6 +39,8 @@ def cross_check(bundle: Path, seed: int | None = None) -> dict:
     average = average_input((bundle / AVERAGE_IMAGE).read_bytes(), config.image_size)
     seed = config.seed if seed is None else seed
     halves = split_negatives(NOT_CHEST, config.input_spec, seed)
+    if config.synthetic_negatives:  # the released recipe's drawn images, their two streams swapped too
+        add_drawn_kind(halves, config.synthetic_negatives, config.input_spec, seed)
     swapped = NegativeSplit(train=halves.held_back, held_back=halves.train, held_back_files={})
     train, validation = prepared.inputs[prepared.split.train], prepared.inputs[prepared.split.validation]
     keep = RECIPES[config.recipe].gate_keep

@@ -15,11 +15,15 @@ depend on the seed alone; the training and held-back sets are drawn from two str
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from function.imaging import InputSpec
+
+if TYPE_CHECKING:
+    from training.gate_model import NegativeSplit
 
 SIDE = 256
 """Drawn at this size, then resized to the model input by the upload path."""
@@ -147,3 +151,10 @@ def synthetic_negatives(count: int, spec: InputSpec, seed: int, held_back: bool)
     rng = np.random.default_rng([seed, int(held_back)])
     names = list(FAMILIES)
     return np.stack([spec.from_bytes(drawn_upload(rng, names[i % len(names)])) for i in range(count)])
+
+
+def add_drawn_kind(negatives: NegativeSplit, count: int, spec: InputSpec, seed: int) -> None:
+    """Add ``count`` drawn images to the split's training half and ``count`` more to its held-back half,
+    as the kind "synthetic" (what ``--synthetic-negatives`` does to the check's negatives)."""
+    for held_back, kinds in ((False, negatives.train), (True, negatives.held_back)):
+        kinds["synthetic"] = synthetic_negatives(count, spec, seed, held_back)

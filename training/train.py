@@ -568,12 +568,9 @@ def build_gate(
 
     negatives = split_negatives(config.negatives, config.input_spec, config.seed)
     if config.synthetic_negatives:
-        from training.synthetic_negatives import synthetic_negatives
+        from training.synthetic_negatives import add_drawn_kind
 
-        for held_back, kinds in ((False, negatives.train), (True, negatives.held_back)):
-            kinds["synthetic"] = synthetic_negatives(
-                config.synthetic_negatives, config.input_spec, config.seed, held_back
-            )
+        add_drawn_kind(negatives, config.synthetic_negatives, config.input_spec, config.seed)
     gate = calibrate_gate(
         inputs[split.train],
         inputs[split.validation],

@@ -145,7 +145,7 @@ def _gone_meanwhile(
     if object_exists(s3, bucket, prefix + PRUNING):
         if prefix + MANIFEST in published.written:
             s3.delete_object(Bucket=bucket, Key=prefix + MANIFEST)
-        _refuse_if_pruning(s3, bucket, prefix, manifest)
+        raise _being_pruned(bucket, prefix, manifest)
     names = [*sorted(manifest["files"]), MANIFEST]
     return [
         name
@@ -205,11 +205,15 @@ def _put_if_absent(s3: Any, bucket: str, key: str, content: bytes, checksum: str
 def _refuse_if_pruning(s3: Any, bucket: str, prefix: str, manifest: dict[str, Any]) -> None:
     """Raise VersionBeingPruned if the version's pruning marker is there."""
     if object_exists(s3, bucket, prefix + PRUNING):
-        raise VersionBeingPruned(
-            f"s3://{bucket}/{prefix}{PRUNING}: a prune is deleting bundle {manifest['bundle_version']} "
-            "(or one was cut off); let it finish (python -m infra.bundle_versions prune --delete "
-            "finishes a cut-off one), then publish again"
-        )
+        raise _being_pruned(bucket, prefix, manifest)
+
+
+def _being_pruned(bucket: str, prefix: str, manifest: dict[str, Any]) -> VersionBeingPruned:
+    return VersionBeingPruned(
+        f"s3://{bucket}/{prefix}{PRUNING}: a prune is deleting bundle {manifest['bundle_version']} "
+        "(or one was cut off); let it finish (python -m infra.bundle_versions prune --delete "
+        "finishes a cut-off one), then publish again"
+    )
 
 
 def _tells_missing_from_forbidden(s3: Any, bucket: str, prefix: str) -> bool:

@@ -9,10 +9,12 @@ empty); a function cold-starting during that write can find a mix and answers 50
 A version a prune is deleting (its ``.pruning`` marker, ``infra.bundle_prune``) is not published into: the
 publish stops before writing, or, when the prune started during the publish, after its last write (taking
 back the manifest it wrote: the prune had withdrawn it so that no switch could pass). A prune that
-finished while the publish wrote took files the publish had found there: they are put back. So a publish
-that succeeds leaves the whole version there, and one that fails says why. A publisher that may not list
-the bucket (a HEAD of a missing key answers 403, as for a key it may not read) cannot tell a file gone from
-one it may not see, so it checks nothing after writing; the switch's own check of every file stands.
+finished while the publish wrote took files the publish had found there: they are put back, once; files
+gone again after that fail the publish, which takes back a manifest it wrote. So a publish that succeeds
+leaves the whole version there, and one that fails leaves no manifest of its own naming missing files.
+A publisher that may not list the bucket (a HEAD of a missing key answers 403, as for a key it may not
+read) cannot tell a file gone from one it may not see, so it checks nothing after writing; the switch's own
+check of every file stands.
 
 Files already there with the same content (their ``sha256`` metadata, written by this command, or their
 bytes when that is missing) are left alone: ``infra/deploy.sh`` publishes on every run, code-only deploys
@@ -101,9 +103,12 @@ def publish_bundle(
             return published
         # a prune finished while this one wrote (its marker is gone, and so are the files it took): put
         # them back once; the manifest this publish saw or wrote names them
+    if prefix + MANIFEST in published.written:  # no manifest of this publish naming files not there
+        s3.delete_object(Bucket=bucket, Key=prefix + MANIFEST)
     raise VersionBeingPruned(
-        f"{', '.join(names)} of bundle {manifest['bundle_version']} went from s3://{bucket}/{prefix} twice "
-        "while it was published: publish again once nothing else deletes there"
+        f"{', '.join(names)} of bundle {manifest['bundle_version']} gone from s3://{bucket}/{prefix} after "
+        "it was written twice (the manifest this publish wrote is taken back): publish again once nothing "
+        "else deletes there"
     )
 
 

@@ -501,6 +501,39 @@ def test_a_publish_during_which_a_prune_deleted_its_version_puts_the_files_back(
     check_published(s3, bucket, PREFIX, OLDER[0])
 
 
+def test_a_publish_that_finds_files_gone_after_its_second_write_fails_and_takes_back_its_manifest(
+    on_aws_server: LocalS3Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A prune runs whole while the publish checks what it wrote, after it found the files there, before
+    the manifest: the publish puts the manifest back, then finds the files gone. It fails, and takes back
+    the manifest it wrote (else ``list`` shows a version whose files are not there, and every switch to it
+    fails its check); publishing again restores the version."""
+    from infra.bundle_prune import prune
+    from infra.bundle_versions import check_published
+    from training.publish import VersionBeingPruned
+
+    name = "cxr-publish-pruned-twice"
+    (tmp_path / "built").mkdir()
+    bucket = stack_with_versions(on_aws_server, name, tmp_path / "built", serving=NEWER)
+    s3, cloudformation = client(on_aws_server, "s3"), client(on_aws_server, "cloudformation")
+    folder, looks = f"{PREFIX}{OLDER[0]}/", []
+
+    def prune_meanwhile(params: dict[str, Any], **_: Any) -> None:
+        if params.get("Key") == folder + "manifest.json":
+            looks.append(1)
+            if len(looks) == 3:  # its check after writing: the files were there, the manifest not yet seen
+                prune(cloudformation, s3, name, keep=1, delete=True, say=lambda _: None)
+
+    again = bundle_named(tmp_path, OLDER[0])
+    with pytest.raises(VersionBeingPruned, match=r"gone from .* after it was written twice"):
+        publish_with_hook(again, bucket, "before-parameter-build.s3.HeadObject", prune_meanwhile)
+    assert len(looks) > 3, "the prune ran"
+    assert folder + "manifest.json" not in keys_under(on_aws_server, bucket, folder)
+    assert OLDER[0] not in listed(name, capsys)["published"]
+    publish_bundle(again, bucket, PREFIX, versioned=True)
+    check_published(s3, bucket, PREFIX, OLDER[0])
+
+
 def test_a_prune_cut_off_while_putting_a_version_back_leaves_no_marker_that_stops_its_publish(
     on_aws_server: LocalS3Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -470,68 +471,79 @@ def test_a_publish_of_a_version_a_prune_is_withdrawing_fails_and_leaves_no_manif
     check_published(s3, bucket, PREFIX, OLDER[0])
 
 
+@dataclass
+class PruneDuringPublish:
+    """A stack serving NEWER whose prune (keep 1, delete) runs whole at the publish's ``at_look``-th HEAD
+    of OLDER[0]'s manifest."""
+
+    server: LocalS3Server
+    name: str
+    bucket: str
+    at_look: int
+    looks: list[int] = field(default_factory=list)
+
+    @property
+    def folder(self) -> str:
+        return f"{PREFIX}{OLDER[0]}/"
+
+    def publish(self, bundle: Path) -> Published:
+        from infra.bundle_prune import prune
+
+        s3, cloudformation = client(self.server, "s3"), client(self.server, "cloudformation")
+
+        def prune_meanwhile(params: dict[str, Any], **_: Any) -> None:
+            if params.get("Key") == self.folder + "manifest.json":
+                self.looks.append(1)
+                if len(self.looks) == self.at_look:
+                    prune(cloudformation, s3, self.name, keep=1, delete=True, say=lambda _: None)
+
+        return publish_with_hook(bundle, self.bucket, "before-parameter-build.s3.HeadObject", prune_meanwhile)
+
+
+def prune_during_publish(
+    server: LocalS3Server, tmp_path: Path, name: str, at_look: int
+) -> PruneDuringPublish:
+    (tmp_path / "built").mkdir()
+    bucket = stack_with_versions(server, name, tmp_path / "built", serving=NEWER)
+    return PruneDuringPublish(server, name, bucket, at_look)
+
+
 def test_a_publish_during_which_a_prune_deleted_its_version_puts_the_files_back(
     on_aws_server: LocalS3Server, tmp_path: Path
 ) -> None:
     """A prune that ran whole while the publish wrote (after it found the files there, before its
     manifest): the files it took are put back, and the publish ends with the whole version there."""
-    from infra.bundle_prune import prune
     from infra.bundle_versions import check_published
 
-    name = "cxr-publish-while-pruned"
-    (tmp_path / "built").mkdir()
-    bucket = stack_with_versions(on_aws_server, name, tmp_path / "built", serving=NEWER)
-    s3, cloudformation = client(on_aws_server, "s3"), client(on_aws_server, "cloudformation")
-    folder, looks = f"{PREFIX}{OLDER[0]}/", []
-
-    def prune_meanwhile(params: dict[str, Any], **_: Any) -> None:
-        if params.get("Key") == folder + "manifest.json":
-            looks.append(1)
-            if len(looks) == 2:
-                prune(cloudformation, s3, name, keep=1, delete=True, say=lambda _: None)
-
-    published = publish_with_hook(
-        bundle_named(tmp_path, OLDER[0]), bucket, "before-parameter-build.s3.HeadObject", prune_meanwhile
-    )
-    assert looks and not keys_under(on_aws_server, bucket, f"{PREFIX}{OLDER[1]}/"), "the prune ran"
-    assert sorted(key.removeprefix(folder) for key in published.written) == [
+    race = prune_during_publish(on_aws_server, tmp_path, "cxr-publish-while-pruned", at_look=2)
+    published = race.publish(bundle_named(tmp_path, OLDER[0]))
+    assert race.looks and not keys_under(on_aws_server, race.bucket, f"{PREFIX}{OLDER[1]}/"), "the prune ran"
+    assert sorted(key.removeprefix(race.folder) for key in published.written) == [
         "average.png", "gate.json", "manifest.json", "model.tflite"
     ]  # fmt: skip
     assert published.unchanged == []
-    check_published(s3, bucket, PREFIX, OLDER[0])
+    check_published(client(on_aws_server, "s3"), race.bucket, PREFIX, OLDER[0])
 
 
 def test_a_publish_that_finds_files_gone_after_its_second_write_fails_and_takes_back_its_manifest(
     on_aws_server: LocalS3Server, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """A prune runs whole while the publish checks what it wrote, after it found the files there, before
-    the manifest: the publish puts the manifest back, then finds the files gone. It fails, and takes back
-    the manifest it wrote (else ``list`` shows a version whose files are not there, and every switch to it
-    fails its check); publishing again restores the version."""
-    from infra.bundle_prune import prune
+    the manifest (its third look at it): the publish puts the manifest back, then finds the files gone. It
+    fails, and takes back the manifest it wrote (else ``list`` shows a version whose files are not there,
+    and every switch to it fails its check); publishing again restores the version."""
     from infra.bundle_versions import check_published
     from training.publish import VersionBeingPruned
 
-    name = "cxr-publish-pruned-twice"
-    (tmp_path / "built").mkdir()
-    bucket = stack_with_versions(on_aws_server, name, tmp_path / "built", serving=NEWER)
-    s3, cloudformation = client(on_aws_server, "s3"), client(on_aws_server, "cloudformation")
-    folder, looks = f"{PREFIX}{OLDER[0]}/", []
-
-    def prune_meanwhile(params: dict[str, Any], **_: Any) -> None:
-        if params.get("Key") == folder + "manifest.json":
-            looks.append(1)
-            if len(looks) == 3:  # its check after writing: the files were there, the manifest not yet seen
-                prune(cloudformation, s3, name, keep=1, delete=True, say=lambda _: None)
-
+    race = prune_during_publish(on_aws_server, tmp_path, "cxr-publish-pruned-twice", at_look=3)
     again = bundle_named(tmp_path, OLDER[0])
     with pytest.raises(VersionBeingPruned, match=r"gone from .* after it was written twice"):
-        publish_with_hook(again, bucket, "before-parameter-build.s3.HeadObject", prune_meanwhile)
-    assert len(looks) > 3, "the prune ran"
-    assert folder + "manifest.json" not in keys_under(on_aws_server, bucket, folder)
-    assert OLDER[0] not in listed(name, capsys)["published"]
-    publish_bundle(again, bucket, PREFIX, versioned=True)
-    check_published(s3, bucket, PREFIX, OLDER[0])
+        race.publish(again)
+    assert len(race.looks) > 3, "the prune ran"
+    assert race.folder + "manifest.json" not in keys_under(on_aws_server, race.bucket, race.folder)
+    assert OLDER[0] not in listed(race.name, capsys)["published"]
+    publish_bundle(again, race.bucket, PREFIX, versioned=True)
+    check_published(client(on_aws_server, "s3"), race.bucket, PREFIX, OLDER[0])
 
 
 def test_a_prune_cut_off_while_putting_a_version_back_leaves_no_marker_that_stops_its_publish(

@@ -1,6 +1,7 @@
 /*
- * Page text in Spanish (the default) and English, and the one switch between them.
- * The choice is kept in localStorage so it survives a reload. Text is only ever set with textContent.
+ * Page text in Spanish and English, and the one switch between them. A first visit follows the browser's
+ * preferred languages (Spanish when it prefers neither); the switch's choice is kept in localStorage so it
+ * survives a reload and wins over the browser's. Text is only ever set with textContent.
  */
 (function () {
   "use strict";
@@ -235,15 +236,29 @@
   };
 
   const listeners = [];
-  let current = readStoredLanguage() || "es";
+  let current = readStoredLanguage() || browserLanguage() || "es";
 
   function readStoredLanguage() {
     try {
       const stored = window.localStorage.getItem(STORAGE_KEY);
       return LANGUAGES.indexOf(stored) >= 0 ? stored : null;
     } catch (error) {
-      return null; // storage disabled (private mode, policy): fall back to Spanish
+      return null; // storage disabled (private mode, policy): the browser's language, else Spanish
     }
+  }
+
+  /**
+   * The first of the browser's preferred languages the page has (navigator.languages, in the user's
+   * order: "en-GB" -> "en"), so an English browser opens in English; null when it prefers none of them.
+   */
+  function browserLanguage() {
+    const languages = navigator.languages;
+    const preferred = languages && languages.length ? languages : [navigator.language];
+    for (let i = 0; i < preferred.length; i++) {
+      const primary = String(preferred[i] || "").toLowerCase().split("-")[0];
+      if (LANGUAGES.indexOf(primary) >= 0) return primary;
+    }
+    return null;
   }
 
   /** Look up a message and fill {placeholders}; an unknown key shows itself so a gap is visible. */

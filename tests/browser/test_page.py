@@ -19,14 +19,14 @@ import httpx2
 import numpy as np
 import pytest
 from PIL import Image, ImageOps
-from playwright.sync_api import Locator, Page, Request, expect
+from playwright.sync_api import Browser, Locator, Page, Request, expect
 
 from bench.upload_robustness import cropped, jpeg_bytes, letterboxed, png_bytes
 from function.image_errors import SEND_A_RADIOGRAPH  # the API's advice, in both languages
 from function.service import percent  # the page writes probabilities exactly as the API message does
 from infra.cfn_yaml import load_template
 from infra.locations import ADULT_SET, NOT_CHEST, RELEASE_BUNDLE, REPO_ROOT, TRAINING_SET
-from infra.page_driver import RESULT
+from infra.page_driver import DESKTOP, RESULT
 from infra.stack_process import local_stack, local_stack_process
 from tests.browser.conftest import PageWatch, screenshot
 
@@ -595,6 +595,34 @@ def test_language_switch_persists_and_translates_the_result(page: Page, stack_ur
     expect(page.locator("h1")).to_have_text("Analice una radiografía de tórax")
     page.reload()
     expect(page.locator("html")).to_have_attribute("lang", "es")
+
+
+HEADINGS = {"es": "Analice una radiografía de tórax", "en": "Check a chest radiograph"}
+
+
+@pytest.mark.parametrize(
+    ("browser_locale", "language"), [("en-US", "en"), ("en-GB", "en"), ("es-MX", "es"), ("fr-FR", "es")]
+)
+def test_a_first_visit_opens_in_the_browsers_language_and_the_switch_wins_after(
+    browser: Browser, stack_url: str, browser_locale: str, language: str
+) -> None:
+    """English browsers get English, Spanish ones and those preferring neither Spanish (the paper's
+    language); once the switch is used, its choice is kept over the browser's."""
+    context = browser.new_context(viewport=DESKTOP, locale=browser_locale)
+    try:
+        page = context.new_page()
+        watch = PageWatch(page)
+        open_page(page, stack_url)
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        expect(page.locator("h1")).to_have_text(HEADINGS[language])
+        page.click("#lang-toggle")
+        other = "en" if language == "es" else "es"
+        page.reload()
+        expect(page.locator("html")).to_have_attribute("lang", other)
+        expect(page.locator("h1")).to_have_text(HEADINGS[other])
+        assert not watch.page_errors, watch.page_errors
+    finally:
+        context.close()
 
 
 def test_every_text_exists_in_both_languages(page: Page, stack_url: str) -> None:

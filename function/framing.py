@@ -1,9 +1,10 @@
 """Black bars around an upload: the framing the model reads worst, noticed so the person can fix it.
 
 A screenshot of a viewer shows the film between black bars. The release reads such uploads worse than
-the films it was trained on (``bench.upload_robustness``: 4:3 bars, 77.6% read correctly against 95.2%,
-and 12.6% of the radiographs refused as "not a chest radiograph"). The service cannot undo the bars
-without feeding the model something it was not trained on, so it says what it saw and how to fix it.
+the films it was trained on (``bench.upload_robustness``, version ``20261207T173848Z``: 4:3 bars, 77.4%
+read correctly against 95.2%, and 12.8% of the radiographs refused as "not a chest radiograph"). The
+service cannot undo the bars without feeding the model something it was not trained on, so it says what
+it saw and how to fix it.
 Bundles trained with preprocessing version 2 (``function.imaging``) have every dark margin cut away
 before the resize instead (``inside_margins``), in training and in serving alike, so the note rarely has
 bars left to find for them; version 3 cuts them the same way, but only from an image this note would call

@@ -625,6 +625,26 @@ def test_a_first_visit_opens_in_the_browsers_language_and_the_switch_wins_after(
         context.close()
 
 
+def test_the_html_before_any_script_says_what_the_spanish_page_says(browser: Browser, stack_url: str) -> None:
+    """index.html's own text is what a browser without JavaScript (or before the scripts run) shows: every
+    translated element must hold the Spanish message, the disclaimer above all."""
+    shown = "Array.from(document.querySelectorAll('[data-i18n]')).map(e => [e.dataset.i18n, e.textContent])"
+    texts = []
+    for scripts in (False, True):
+        context = browser.new_context(viewport=DESKTOP, locale="es-ES", java_script_enabled=scripts)
+        try:
+            page = context.new_page()
+            page.goto(stack_url + "/")
+            if scripts:
+                expect(page.locator("#diagnose")).to_be_visible()
+            texts.append({key: " ".join(text.split()) for key, text in page.evaluate(shown)})
+        finally:
+            context.close()
+    static, rendered = texts
+    assert "disclaimerText" in static
+    assert {key: text for key, text in static.items() if rendered.get(key) != text} == {}
+
+
 def test_every_text_exists_in_both_languages(page: Page, stack_url: str) -> None:
     open_page(page, stack_url)
     spanish, english = (page.evaluate(f"window.CXR_I18N.keys('{lang}')") for lang in ("es", "en"))

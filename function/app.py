@@ -46,11 +46,12 @@ from function.error_answers import (
 from function.errors import ClientError
 from function.lambda_events import without_stage_prefix
 from function.logging_setup import configure_logging
+from function.payload_limits import max_binary_request_body, max_request_body
 from function.request_guard import RequestGuard
 from function.schemas import DiagnoseRequest, DiagnosisResponse, ErrorResponse, HealthResponse
 from function.service import BundleHolder, BundleUnavailable, read_image
 from function.settings import Settings
-from function.uploads import base64_length, too_large, upload_bytes
+from function.uploads import too_large, upload_bytes
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": description}
@@ -105,7 +106,7 @@ def create_app(settings: Settings | None = None, holder: BundleHolder | None = N
     )
     app.state.settings = settings
     app.state.holder = holder
-    max_body = base64_length(settings.max_upload_bytes) * 21 // 20 + 65_536  # base64 + line breaks + JSON
+    max_body = max_request_body(settings.max_upload_bytes)  # no more than a Lambda event can carry
     body_too_large = too_large(settings.max_upload_bytes).answer
 
     @app.exception_handler(ClientError)  # the routes' own, and every ImageError / UploadError
@@ -188,6 +189,7 @@ def create_app(settings: Settings | None = None, holder: BundleHolder | None = N
     app.add_middleware(
         RequestGuard,
         max_body_bytes=max_body,
+        max_binary_body_bytes=max_binary_request_body(settings.max_upload_bytes),
         too_large_answer=body_too_large,
         origin_verify=settings.origin_verify,
     )

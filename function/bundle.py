@@ -87,9 +87,19 @@ class S3Source:
             return self._s3().get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "error")
-            raise BundleError(f"cannot read s3://{self.bucket}/{key}: {code}") from None
+            raise BundleError(
+                f"cannot read s3://{self.bucket}/{key}: {code}{_DENIED_HINT.get(code, '')}"
+            ) from None
         except BotoCoreError as error:
             raise BundleError(f"cannot reach S3 for s3://{self.bucket}/{key}: {error}") from None
+
+
+_DENIED_HINT = {
+    "AccessDenied": " (the key may be missing: the function's role has s3:GetObject only, and without "
+    "s3:ListBucket S3 answers a missing key with AccessDenied, not NoSuchKey; or the role or a KMS key may "
+    "not read it)"
+}
+"""What an operator must know to read S3's 403 on GetObject (template.yaml, DiagnosisFunctionRole)."""
 
 
 def source_for(location: str) -> BundleSource:

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from function.error_answers import INTERNAL_ERROR, NOT_THROUGH_SITE, error_response
 from function.errors import ErrorAnswer
+from function.payload_limits import is_text_content_type
 
 log = logging.getLogger("cxr.app")
 access_log = logging.getLogger("cxr.access")
@@ -32,19 +33,37 @@ class RequestGuard:
     """Outermost app middleware: body size cap, response headers, catch-all 500, one access-log line.
 
     The body cap refuses a declared Content-Length before the app runs and counts streamed bytes
-    otherwise, so a local server never holds more than a legal upload (API Gateway and Lambda cap it in
-    AWS). Before answering 413 the rest of the body is read and dropped (up to ``DRAIN_LIMIT``): a
-    server that answers and closes while the client is still sending makes browsers report a network
-    error instead of the 413.
+    otherwise, so a local server never holds more than a legal upload. The cap is what a Lambda event can
+    carry (``function.payload_limits``: lower for a body whose Content-Type is not text, which an HTTP API
+    base64-encodes); in AWS the site's CloudFront Function refuses the same bodies before API Gateway,
+    since Lambda would refuse them outside the error contract. Before answering 413 the rest of the body
+    is read and dropped (up to ``DRAIN_LIMIT``): a server that answers and closes while the client is
+    still sending makes browsers report a network error instead of the 413.
     """
 
     def __init__(
-        self, app: ASGIApp, max_body_bytes: int, too_large_answer: ErrorAnswer, origin_verify: str = ""
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        too_large_answer: ErrorAnswer,
+        origin_verify: str = "",
+        max_binary_body_bytes: int | None = None,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_binary_body_bytes = (
+            max_body_bytes if max_binary_body_bytes is None else max_binary_body_bytes
+        )
         self.too_large_answer = too_large_answer
         self.origin_verify = origin_verify.encode()
+
+    def body_limit(self, scope: Scope) -> int:
+        """The cap for this request's body: lower when its Content-Type is not text, since an HTTP API
+        base64-encodes such a body into the Lambda event (``function.payload_limits``)."""
+        content_type = _header(scope, b"content-type")
+        if is_text_content_type(None if content_type is None else content_type.decode("latin-1")):
+            return self.max_body_bytes
+        return self.max_binary_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,10 +83,11 @@ class RequestGuard:
             await send(message)
 
         body = _BodyCounter(receive)
+        limit = self.body_limit(scope)
 
         async def limited_receive() -> Message:
             message = await body.receive()
-            if body.received > self.max_body_bytes:
+            if body.received > limit:
                 await body.drain()
                 raise StarletteHTTPException(413)
             return message
@@ -78,7 +98,7 @@ class RequestGuard:
                 state["result"] = "forbidden"
                 response = error_response(NOT_THROUGH_SITE)
                 await response(scope, receive, send_with_headers)
-            elif declared is not None and declared > self.max_body_bytes:
+            elif declared is not None and declared > limit:
                 if declared <= DRAIN_LIMIT:
                     await body.drain()
                 state["result"] = "payload_too_large"
@@ -146,11 +166,16 @@ def _where(error: BaseException) -> str:
     return " < ".join(f"{Path(frame.filename).name}:{frame.lineno} {frame.name}" for frame in frames)
 
 
-def _content_length(scope: Scope) -> int | None:
+def _header(scope: Scope, name: bytes) -> bytes | None:
     for key, value in scope.get("headers", []):
-        if key.lower() == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
+        if key.lower() == name:
+            return bytes(value)
     return None
+
+
+def _content_length(scope: Scope) -> int | None:
+    value = _header(scope, b"content-length")
+    try:
+        return None if value is None else int(value)
+    except ValueError:
+        return None

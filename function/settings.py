@@ -12,15 +12,19 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from function.payload_limits import LAMBDA_PAYLOAD_BYTES
+
+__all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "LAMBDA_PAYLOAD_BYTES", "REPO_RELEASE_BUNDLE", "Settings"]
+
 REPO_RELEASE_BUNDLE = Path(__file__).resolve().parents[1] / "models" / "release"
 """The bundle the repository ships with; the default for local development only."""
 
-LAMBDA_PAYLOAD_BYTES = 6_291_456
-"""Lambda's synchronous request payload limit (6 MB as AWS counts it: 6 * 1024 * 1024 bytes)."""
 DEFAULT_MAX_UPLOAD_BYTES = 4_500_000
 """4.5 MB decoded -> 6,000,000 base64 characters, leaving ~290 KB of the 6 MB Lambda payload for the JSON
 and the API Gateway event around it. (4.5 MiB = 4,718,592 would need exactly 6 MiB of base64 alone, so the
-largest "legal" uploads would be refused by Lambda itself, outside our error contract.)"""
+largest "legal" uploads would be refused by Lambda itself, outside our error contract.) That room is for
+the page's request (base64 without line breaks, sent as application/json); what a request body may be
+beyond that, and why, is ``function.payload_limits``."""
 
 
 class Settings(BaseSettings):

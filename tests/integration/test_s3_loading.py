@@ -103,3 +103,28 @@ def test_a_loaded_bundle_stays_in_the_container(s3_bundle: S3Bundle) -> None:
         for name in ("manifest.json", "model.tflite", "average.png", "gate.json"):
             s3_bundle.delete(name)
         assert _diagnose(client).status_code == 200
+
+
+def test_a_missing_key_read_without_list_permission_says_it_may_be_missing() -> None:
+    """In AWS the function's role has s3:GetObject alone, and S3 then answers a missing key 403
+    AccessDenied, not 404 NoSuchKey (moto here does not apply IAM, so the answer is S3's, stubbed as AWS
+    sends it): the log must not send an operator after IAM for a bundle that was never published."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from function.bundle import S3Source
+    from function.bundle_format import BundleError
+
+    s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(s3) as stubber:
+        stubber.add_client_error(
+            "get_object",
+            service_error_code="AccessDenied",
+            service_message="Access Denied",
+            http_status_code=403,
+        )
+        with pytest.raises(BundleError) as refused:
+            S3Source("s3://cxr-bundles/models/20261207T173848Z-7af3b975/", client=s3).read("manifest.json")
+    reason = str(refused.value)
+    assert "AccessDenied" in reason
+    assert "missing" in reason and "s3:ListBucket" in reason

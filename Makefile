@@ -22,7 +22,8 @@ $(SAM_VENV)/.installed: infra/requirements-sam.txt
 	$(SAM_VENV)/bin/pip install --quiet -r infra/requirements-sam.txt
 	touch $@
 
-# Debian packages the tests drive for real: Chromium (browser tests), Docker and debootstrap (SAM local).
+# Debian packages the tests drive for real: Chromium (browser tests), Node.js (the CloudFront Function),
+# Docker and debootstrap (SAM local).
 system-deps:
 	bash infra/install_system_deps.sh
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Debian packages that the tests drive for real: Chromium (browser tests), Docker and debootstrap
+# Debian packages that the tests drive for real: Chromium (browser tests), Node.js (the CloudFront
+# Function's code, tests/unit/test_payload_limits.py), Docker and debootstrap
 # (the local stand-in for the Lambda base image, SAM local), and wrk for bench/load_test.py. Installs only
 # what is missing; needs root.
 set -euo pipefail
-wanted=(chromium docker.io debootstrap iproute2 awscli wrk)
+wanted=(chromium docker.io debootstrap iproute2 awscli wrk nodejs)
 missing=()
 for package in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

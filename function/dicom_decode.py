@@ -2,9 +2,9 @@
 
 The DICOM half of the input contract (``function.imaging``): transfer syntax read from the file meta
 (deflated files refused before pydicom inflates them), the frame's decoded and compressed sizes checked
-before any pixel is decoded, then the modality and VOI LUTs, MONOCHROME1, RGB and PALETTE COLOR turned into
-one 8-bit channel band by band. It is its own module because none of it applies to the other formats and
-pydicom stays out of a cold start: most uploads are PNG or JPEG.
+before any pixel is decoded, then grayscale (through the display pipeline of ``function.dicom_display``),
+RGB and PALETTE COLOR turned into one 8-bit channel band by band. It is its own module because none of it
+applies to the other formats and pydicom stays out of a cold start: most uploads are PNG or JPEG.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
+from function.dicom_display import GrayDisplay, refuse_raw_detector_data
 from function.errors import number
 from function.image_errors import ImageError, ImageTooLarge, UndecodableImage, UnsupportedImageType
 from function.image_limits import (
@@ -130,10 +131,9 @@ def _transfer_syntax(data: bytes) -> str:
 
 
 def _dicom_to_gray(dataset: Dataset) -> np.ndarray:
-    """The first frame as the contract's (H, W) uint8, after every size check: displayed values (LUTs or
-    luma), min-max scaled, MONOCHROME1 inverted."""
-    from pydicom.pixels import apply_modality_lut, apply_voi_lut
-
+    """The first frame as the contract's (H, W) uint8, after every size check: displayed values (the
+    display pipeline of ``function.dicom_display``, or luma), min-max scaled, inverted where the file
+    says its lowest value is white."""
     if "PixelData" not in dataset and "FloatPixelData" not in dataset:
         raise UndecodableImage(
             es="El archivo DICOM no contiene ninguna imagen (no tiene datos de píxeles).",
@@ -147,6 +147,7 @@ def _dicom_to_gray(dataset: Dataset) -> np.ndarray:
             es="El archivo DICOM no indica el tamaño de su imagen.",
             en="The DICOM file does not say how large its image is.",
         ) from None
+    refuse_raw_detector_data(dataset)
     check_dimensions(columns, rows)
     if rows * columns * frames > 4 * MAX_PIXELS:
         raise ImageTooLarge(
@@ -180,13 +181,14 @@ def _dicom_to_gray(dataset: Dataset) -> np.ndarray:
             es=f"La disposición de los píxeles de este DICOM{named} es inesperada.",
             en=f"Unexpected pixel layout for this DICOM{named}.",
         )
+    display = GrayDisplay.of(dataset) if monochrome else None
 
     def values_of(rows: slice) -> np.ndarray:
         """The displayed values of some rows (LUTs are per pixel, so bands give the whole image's values;
         a palette's RGB copy of a whole 50-megapixel frame alone would be 300 MB)."""
         band = pixels[rows]
-        if monochrome:
-            band = apply_voi_lut(apply_modality_lut(band, dataset), dataset, index=0)
+        if display is not None:
+            band = display.values(band)
         else:
             rgb = (_palette_rgb(band, dataset) if palette else band).astype(np.float64)
             band = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
@@ -206,7 +208,7 @@ def _dicom_to_gray(dataset: Dataset) -> np.ndarray:
     gray = np.empty(pixels.shape[:2], dtype=np.uint8)
     for rows in bands:
         gray[rows] = np.clip(np.round((values_of(rows) - low) * scale), 0, 255).astype(np.uint8)
-    if photometric == "MONOCHROME1":
+    if display is not None and display.inverted:
         gray = 255 - gray
     return gray
 

@@ -7,11 +7,16 @@ Input contract (what every model in a bundle was trained on, and what it is fed 
    - EXIF orientation is applied (a phone photo of a film is upright);
    - RGB, RGBA, LA, palette, CMYK and 1-bit images become ITU-R 601 luma (Pillow ``convert("L")``);
      alpha is ignored; an RGB image whose channels are equal gives exactly that channel;
-   - 16-bit and 32-bit integer images are scaled linearly from their type's full range
-     (``v * 255 / 65535`` for 16 bit), so a 16-bit copy of an 8-bit image gives the same 8-bit image;
-   - DICOM: modality LUT (rescale slope/intercept), then the VOI LUT or window, MONOCHROME1 inverted,
-     then min-max scaled to 0..255; RGB and PALETTE COLOR (through the file's lookup tables) become
-     luma first; the first frame of a multi-frame file;
+   - 16-bit and 32-bit integer images are scaled linearly from the bit depth their values use (the
+     fewest bits holding the brightest pixel, rounded up to an even count of at least 8:
+     ``function.raster_decode.used_bits``): ``v * 255 / 4095`` for a 12-bit film stored in a 16-bit PNG,
+     ``v * 255 / 65535`` for one using 16 bits, so a 16-bit copy (``v * 257``) of an 8-bit image whose
+     brightest pixel is at least 64 gives the same 8-bit image; float images over their own range;
+   - DICOM (``function.dicom_display``): modality LUT (rescale slope/intercept), then the first VOI LUT
+     or else the first window (LINEAR, LINEAR_EXACT, SIGMOID), then min-max scaled to 0..255 and
+     inverted for MONOCHROME1 or a Presentation LUT Shape of INVERSE; RGB and PALETTE COLOR (through the
+     file's lookup tables) become luma first; the first frame of a multi-frame file. A "FOR PROCESSING"
+     image (raw detector data, no radiologist's view) is refused;
    - multi-page TIFF: the first page. Animated GIF, WebP, PDF, deflated DICOM and everything else
      are refused.
    ``decode_upload(data)`` is the same decode, keeping besides the picture a DICOM file's ``Modality`` and

@@ -89,8 +89,8 @@ def _pillow_to_uint8_gray(image: Image.Image) -> np.ndarray:
 
 
 def _scale_wide_to_uint8(image: Image.Image) -> np.ndarray:
-    """16/32-bit integer or float pixels -> uint8, linear over the type's full range (as the input contract
-    in ``function.imaging`` says).
+    """16/32-bit integer or float pixels -> uint8, linear (as the input contract in ``function.imaging``
+    says): integers over the bit depth they use (``used_bits``), floats over their own range.
 
     Band by band: converting a 50-megapixel 16-bit image at once took 1.3 GB of float64 temporaries.
     """
@@ -111,10 +111,22 @@ def _scale_wide_to_uint8(image: Image.Image) -> np.ndarray:
             )
         scale, offset = (255.0 / (high - low) if high > low else 0.0), low
     else:
-        wide = mode.startswith("I;16") or max(float(band_of(rows).max(initial=0)) for rows in bands) <= 65535
-        scale, offset = 255.0 / (65535.0 if wide else 2.0**32 - 1), 0.0
+        brightest = max(float(band_of(rows).max(initial=0)) for rows in bands)
+        scale, offset = 255.0 / (2.0 ** used_bits(brightest) - 1), 0.0
     gray = np.empty((height, width), dtype=np.uint8)
     for rows in bands:
         values = np.nan_to_num(band_of(rows), nan=offset)  # a NaN pixel counts as the lowest value
         gray[rows] = np.clip(np.round((values - offset) * scale), 0, 255).astype(np.uint8)
     return gray
+
+
+def used_bits(brightest: float) -> int:
+    """The bit depth an integer image's values use: the fewest bits that hold its brightest pixel, rounded
+    up to an even count of at least 8 (a detector's 10, 12, 14 or 16 bits).
+
+    Export tools store a 12-bit film's values unscaled in a 16-bit PNG or TIFF (0..4095, with no ``sBIT``
+    chunk to say so); over the 16-bit range that film was 0..16 of 255, black. A 16-bit copy of an 8-bit
+    image (``v * 257``) whose brightest pixel is 64 or more still uses 16 bits, so it gives that image.
+    """
+    bits = max(int(brightest), 0).bit_length()
+    return max(8, bits + bits % 2)

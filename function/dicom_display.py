@@ -1,0 +1,94 @@
+"""A grayscale DICOM's stored values -> the values a viewer displays: the standard's display pipeline.
+
+Modality LUT (rescale slope and intercept), then the VOI LUT (the file's first lookup table, else its
+first window, LINEAR, LINEAR_EXACT or SIGMOID), then the presentation: MONOCHROME1, or a Presentation LUT
+Shape of INVERSE, shows the lowest value white. ``function.dicom_decode`` scales the result to 8 bits.
+
+Its own module because two steps cannot be left to pydicom: its VOI LUT lookup builds the table's indices
+in the table's own type, so an 8-bit table indexed by 12-bit values wrapped them modulo 256 (the film came
+out as noise), and its pixel pipeline ignores the Presentation LUT Shape. A "FOR PROCESSING" image (the
+detector's raw signal, before the vendor's processing makes it a film) has no display at all: refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from function.image_errors import UnsupportedImageType
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
+FOR_PROCESSING_CLASSES = frozenset(
+    {
+        "1.2.840.10008.5.1.4.1.1.1.1.1",  # Digital X-Ray Image Storage - For Processing
+        "1.2.840.10008.5.1.4.1.1.1.2.1",  # Digital Mammography X-Ray Image Storage - For Processing
+        "1.2.840.10008.5.1.4.1.1.1.3.1",  # Digital Intra-Oral X-Ray Image Storage - For Processing
+    }
+)
+"""SOP classes whose images are raw detector data (PS3.4 B.5), whatever their Presentation Intent Type."""
+
+
+@dataclass(frozen=True)
+class GrayDisplay:
+    """How a grayscale DICOM file's stored values become displayed ones (see the module docstring)."""
+
+    dataset: Dataset
+    voi_table: np.ndarray | None
+    first_mapped: int
+    inverted: bool
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> GrayDisplay:
+        """The display the file's header describes."""
+        photometric = str(dataset.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
+        shape = str(dataset.get("PresentationLUTShape", "") or "").strip().upper()
+        table, first = _first_voi_lut(dataset)
+        return cls(dataset, table, first, photometric == "MONOCHROME1" or shape == "INVERSE")
+
+    def values(self, stored: np.ndarray) -> np.ndarray:
+        """Stored values of some rows -> their VOI output as float64 (larger is brighter only once
+        ``inverted`` is applied by the caller)."""
+        from pydicom.pixels import apply_modality_lut, apply_voi_lut
+
+        modality = np.asarray(apply_modality_lut(stored, self.dataset), dtype=np.float64)
+        if self.voi_table is None:
+            return np.asarray(apply_voi_lut(modality, self.dataset, index=0), dtype=np.float64)
+        index = np.clip(np.round(modality) - self.first_mapped, 0, self.voi_table.size - 1)
+        return self.voi_table[index.astype(np.intp)]
+
+
+def refuse_raw_detector_data(dataset: Dataset) -> None:
+    """Refuse a "FOR PROCESSING" image by its Presentation Intent Type (0008,0068) or its SOP class."""
+    intent = str(dataset.get("PresentationIntentType", "") or "").strip().upper()
+    sop_class = str(dataset.get("SOPClassUID", "") or "").strip()
+    if intent == "FOR PROCESSING" or sop_class in FOR_PROCESSING_CLASSES:
+        raise UnsupportedImageType(
+            es="Este DICOM contiene los datos brutos del detector («FOR PROCESSING»), no la imagen que "
+            "lee un radiólogo: envíe la imagen «FOR PRESENTATION» del mismo estudio, o expórtela como PNG "
+            "o JPEG.",
+            en='This DICOM holds the raw detector data ("FOR PROCESSING"), not the image a radiologist '
+            'reads: send the study\'s "FOR PRESENTATION" image, or export it as PNG or JPEG.',
+        )
+
+
+def _first_voi_lut(dataset: Dataset) -> tuple[np.ndarray | None, int]:
+    """The first VOI LUT (0028,3010) as float64 display values and its first mapped value, or (None, 0)
+    when the file has none (then its window, if any, is the VOI)."""
+    sequence = dataset.get("VOILUTSequence")
+    if not sequence:
+        return None, 0
+    item = sequence[0]
+    if item.get("LUTDescriptor") is None or item.get("LUTData") is None:
+        return None, 0
+    entries, first_mapped = (int(value) for value in item.LUTDescriptor[:2])
+    data = item["LUTData"].value
+    if isinstance(data, bytes | bytearray):  # OW: 16-bit words in the file's byte order
+        little_endian = dataset.original_encoding[1] is not False
+        table = np.frombuffer(data, dtype="<u2" if little_endian else ">u2")
+    else:
+        table = np.atleast_1d(np.asarray(data))
+    return table[: entries or 2**16].astype(np.float64), first_mapped

@@ -85,10 +85,13 @@ def _first_voi_lut(dataset: Dataset) -> tuple[np.ndarray | None, int]:
     if item.get("LUTDescriptor") is None or item.get("LUTData") is None:
         return None, 0
     entries, first_mapped = (int(value) for value in item.LUTDescriptor[:2])
+    entries = entries or 2**16
+    if first_mapped + entries > 2**16:  # no unsigned table reaches past 65535: a negative value read as US
+        first_mapped -= 2**16
     data = item["LUTData"].value
     if isinstance(data, bytes | bytearray):  # OW: 16-bit words in the file's byte order
         little_endian = dataset.original_encoding[1] is not False
         table = np.frombuffer(data, dtype="<u2" if little_endian else ">u2")
     else:
         table = np.atleast_1d(np.asarray(data))
-    return table[: entries or 2**16].astype(np.float64), first_mapped
+    return table[:entries].astype(np.float64), first_mapped

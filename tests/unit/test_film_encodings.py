@@ -92,6 +92,22 @@ def test_a_voi_lut_is_looked_up_not_stretched(film: np.ndarray) -> None:
     assert decoded[dark].mean() > plain[dark].mean() + 20
 
 
+def test_a_voi_lut_whose_first_mapped_value_is_negative_but_written_unsigned_gives_the_film(
+    film: np.ndarray,
+) -> None:
+    """Unsigned stored values with a negative rescale intercept feed the VOI LUT negative values; the
+    descriptor's first mapped value (-2048) then reaches the decoder as US, 63488 (pydicom takes its VR
+    from Pixel Representation, and explicit-VR writers give US as well). Read as 63488, every pixel fell
+    below the table and the film came out one flat gray; no unsigned table can start there and hold 4096
+    entries, so it is the two's complement of -2048."""
+    item = _voi_lut_item(12)
+    item.LUTDescriptor = [4096, 2**16 - 2048, 12]
+    item["LUTDescriptor"].VR = "US"
+    plain = decode_grayscale(dicom(film))
+    shifted = _edited(dicom(film), RescaleIntercept=-2048, VOILUTSequence=[item])
+    assert np.abs(decode_grayscale(shifted).astype(int) - plain.astype(int)).max() <= 1
+
+
 def test_an_inverse_presentation_lut_shape_is_shown_inverted(film: np.ndarray) -> None:
     """Presentation LUT Shape INVERSE (2050,0020) says the lowest value is shown white: a MONOCHROME2 file
     storing the film's negative with it shows the film (it was read as the negative, and refused)."""

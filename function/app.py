@@ -46,7 +46,7 @@ from function.error_answers import (
 from function.errors import ClientError
 from function.lambda_events import without_stage_prefix
 from function.logging_setup import configure_logging
-from function.payload_limits import max_binary_request_body, max_request_body
+from function.payload_limits import max_binary_request_body, max_request_body, too_large_for_its_type
 from function.request_guard import RequestGuard
 from function.schemas import DiagnoseRequest, DiagnosisResponse, ErrorResponse, HealthResponse
 from function.service import BundleHolder, BundleUnavailable, read_image
@@ -191,6 +191,7 @@ def create_app(settings: Settings | None = None, holder: BundleHolder | None = N
         max_body_bytes=max_body,
         max_binary_body_bytes=max_binary_request_body(settings.max_upload_bytes),
         too_large_answer=body_too_large,
+        too_large_for_type_answer=too_large_for_its_type(settings.max_upload_bytes),
         origin_verify=settings.origin_verify,
     )
     return app

@@ -12,6 +12,8 @@ so the gap between the two is real. Two things grow the event beyond the body:
   whitespace up to 1/32 of the base64 (``function.uploads.upload_bytes``), so that much is reserved;
 - a body whose Content-Type is not text (``application/x-www-form-urlencoded``, as ``curl -d`` sends,
   ``application/octet-stream``, or none) is base64-encoded by the HTTP API (``isBase64Encoded``): 4/3.
+  Such a body refused under ``max_request_body`` is told to send it as JSON (``too_large_for_its_type``):
+  its upload may be under the limit, so "larger than the 4.5 MB limit" would be untrue.
 
 The function's own body cap (``function.request_guard``) uses ``max_request_body``, so a local run refuses
 in the error contract exactly what Lambda could not be given; in AWS the site's CloudFront Function
@@ -23,7 +25,8 @@ from __future__ import annotations
 
 import re
 
-from function.uploads import base64_length
+from function.errors import ErrorAnswer
+from function.uploads import UploadTooLarge, base64_length, describe_limit
 
 LAMBDA_PAYLOAD_BYTES = 6_291_456
 """Lambda's synchronous request payload limit: 6 MB as AWS counts it (6 * 1024 * 1024 bytes)."""
@@ -57,6 +60,17 @@ def max_request_body(max_upload_bytes: int) -> int:
 def max_binary_request_body(max_upload_bytes: int) -> int:
     """The largest body with a non-text Content-Type: the HTTP API base64-encodes it (4 bytes for 3)."""
     return min(max_request_body(max_upload_bytes), (LAMBDA_PAYLOAD_BYTES - EVENT_ALLOWANCE) * 3 // 4)
+
+
+def too_large_for_its_type(max_upload_bytes: int) -> ErrorAnswer:
+    """The 413 of a body over ``max_binary_request_body`` but not ``max_request_body``: its upload may be
+    well under the limit (a 4 MB file sent by ``curl -d`` is), so the answer says what would carry it."""
+    return UploadTooLarge(
+        es="La petición es demasiado grande para su Content-Type: enviada como application/json, se acepta "
+        f"un archivo de hasta {describe_limit(max_upload_bytes, 'es')}.",
+        en="The request is too large for its Content-Type: sent as application/json, an upload of up to "
+        f"{describe_limit(max_upload_bytes, 'en')} is accepted.",
+    ).answer
 
 
 def is_text_content_type(content_type: str | None) -> bool:

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from function.error_answers import INTERNAL_ERROR, NOT_THROUGH_SITE, error_response
-from function.errors import ErrorAnswer
+from function.errors import ClientError, ErrorAnswer
 from function.payload_limits import is_text_content_type
 
 log = logging.getLogger("cxr.app")
@@ -48,6 +48,7 @@ class RequestGuard:
         too_large_answer: ErrorAnswer,
         origin_verify: str = "",
         max_binary_body_bytes: int | None = None,
+        too_large_for_type_answer: ErrorAnswer | None = None,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
@@ -55,6 +56,7 @@ class RequestGuard:
             max_body_bytes if max_binary_body_bytes is None else max_binary_body_bytes
         )
         self.too_large_answer = too_large_answer
+        self.too_large_for_type_answer = too_large_for_type_answer or too_large_answer
         self.origin_verify = origin_verify.encode()
 
     def body_limit(self, scope: Scope) -> int:
@@ -64,6 +66,13 @@ class RequestGuard:
         if is_text_content_type(None if content_type is None else content_type.decode("latin-1")):
             return self.max_body_bytes
         return self.max_binary_body_bytes
+
+    def too_large(self, limit: int, size: int) -> ErrorAnswer:
+        """The 413 for a body of ``size`` bytes over ``limit``: one a text Content-Type would have carried
+        is told so (its upload may be under the limit), any other gets the upload limit."""
+        if limit < self.max_body_bytes and size <= self.max_body_bytes:
+            return self.too_large_for_type_answer
+        return self.too_large_answer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -89,7 +98,12 @@ class RequestGuard:
             message = await body.receive()
             if body.received > limit:
                 await body.drain()
-                raise StarletteHTTPException(413)
+                answer = self.too_large(limit, body.received if body.finished else DRAIN_LIMIT + 1)
+                if answer is self.too_large_answer:
+                    raise StarletteHTTPException(413)
+                raise ClientError(
+                    es=answer.message, en=answer.message_en, status=answer.status, code=answer.code
+                )
             return message
 
         try:
@@ -102,7 +116,7 @@ class RequestGuard:
                 if declared <= DRAIN_LIMIT:
                     await body.drain()
                 state["result"] = "payload_too_large"
-                response = error_response(self.too_large_answer)
+                response = error_response(self.too_large(limit, declared))
                 await response(scope, receive, send_with_headers)
             else:
                 await self.app(scope, limited_receive, send_with_headers)

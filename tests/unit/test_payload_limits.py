@@ -27,6 +27,7 @@ from function.payload_limits import (
     is_text_content_type,
     max_binary_request_body,
     max_request_body,
+    too_large_for_its_type,
 )
 from function.settings import DEFAULT_MAX_UPLOAD_BYTES
 from function.uploads import too_large
@@ -115,6 +116,26 @@ def test_the_pages_largest_request_is_not_refused_for_its_size(client: TestClien
     assert response.status_code != 413
 
 
+def test_an_upload_under_the_limit_refused_for_its_content_type_is_told_how_to_send_it(
+    client: TestClient,
+) -> None:
+    """A 4.0 MB upload sent by `curl -d` (form-urlencoded, so the HTTP API would base64-encode it past what
+    a Lambda event carries) is refused, but it is not "larger than the 4.5 MB limit": the answer says to
+    send it as application/json, with or without a Content-Length."""
+    body = json.dumps({"image": base64.b64encode(os.urandom(4_000_000)).decode()}).encode()
+    limits = (max_binary_request_body(DEFAULT_MAX_UPLOAD_BYTES), max_request_body(DEFAULT_MAX_UPLOAD_BYTES))
+    assert limits[0] < len(body) <= limits[1]
+    chunks = [body[i : i + 65_536] for i in range(0, len(body), 65_536)]
+    for sent in (body, iter(chunks)):
+        response = client.post("/diagnose", content=sent, headers={"content-type": CURL_DATA})
+        assert response.status_code == 413, response.text
+        error = error_of(response)
+        assert error["code"] == "payload_too_large"
+        assert "application/json" in error["message"] and "application/json" in error["message_en"]
+        assert error != too_large(DEFAULT_MAX_UPLOAD_BYTES).answer.detail().model_dump()
+    assert client.post("/diagnose", content=body, headers={"content-type": PAGE}).status_code != 413
+
+
 @pytest.mark.parametrize(
     "content_type", [PAGE, "application/json; charset=utf-8", "text/plain", CURL_DATA, None]
 )
@@ -186,15 +207,23 @@ def test_the_edge_refuses_exactly_what_the_app_refuses_with_its_answer() -> None
         (binary_limit + 1, CURL_DATA, True),
         (binary_limit + 1, None, True),
         (binary_limit + 1, "application/problem+json", True),
+        (text_limit + 1, CURL_DATA, True),
         (9_000_000, PAGE, True),
+        (9_000_000, None, True),
     ]
     answers = run_edge_function([_request(length, content_type) for length, content_type, _ in cases])
-    expected = too_large(DEFAULT_MAX_UPLOAD_BYTES).answer
     for (length, content_type, refused), answer in zip(cases, answers, strict=True):
         where = f"Content-Length {length}, Content-Type {content_type}"
         if not refused:
             assert "statusCode" not in answer and answer["uri"] == "/diagnose", where
             continue
+        assert length is not None
+        for_its_type = not is_text_content_type(content_type) and length <= text_limit
+        expected = (
+            too_large_for_its_type(DEFAULT_MAX_UPLOAD_BYTES)
+            if for_its_type
+            else too_large(DEFAULT_MAX_UPLOAD_BYTES).answer
+        )
         assert answer["statusCode"] == expected.status == 413, where
         assert answer["headers"]["content-type"]["value"] == "application/json"
         assert answer["body"]["encoding"] == "text"

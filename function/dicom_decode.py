@@ -132,8 +132,9 @@ def _transfer_syntax(data: bytes) -> str:
 
 def _dicom_to_gray(dataset: Dataset) -> np.ndarray:
     """The first frame as the contract's (H, W) uint8, after every size check: displayed values (the
-    display pipeline of ``function.dicom_display``, or luma), min-max scaled, inverted where the file
-    says its lowest value is white."""
+    display pipeline of ``function.dicom_display``, or luma), min-max scaled over the image's own pixels,
+    inverted where the file says its lowest value is white; the padding a grayscale file declares is left
+    out of the scaling and shown black."""
     if "PixelData" not in dataset and "FloatPixelData" not in dataset:
         raise UndecodableImage(
             es="El archivo DICOM no contiene ninguna imagen (no tiene datos de píxeles).",
@@ -183,21 +184,27 @@ def _dicom_to_gray(dataset: Dataset) -> np.ndarray:
         )
     display = GrayDisplay.of(dataset) if monochrome else None
 
-    def values_of(rows: slice) -> np.ndarray:
-        """The displayed values of some rows (LUTs are per pixel, so bands give the whole image's values;
-        a palette's RGB copy of a whole 50-megapixel frame alone would be 300 MB)."""
+    def values_of(rows: slice) -> tuple[np.ndarray, np.ndarray | None]:
+        """The displayed values of some rows and which of them are padding (None: the file declares none).
+        LUTs are per pixel, so bands give the whole image's values; a palette's RGB copy of a whole
+        50-megapixel frame alone would be 300 MB."""
         band = pixels[rows]
         if display is not None:
-            band = display.values(band)
-        else:
-            rgb = (_palette_rgb(band, dataset) if palette else band).astype(np.float64)
-            band = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
-        return np.asarray(band, dtype=np.float64)
+            return np.asarray(display.values(band), dtype=np.float64), display.padded(band)
+        rgb = (_palette_rgb(band, dataset) if palette else band).astype(np.float64)
+        return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114, None
+
+    def extremes(values: np.ndarray, padded: np.ndarray | None) -> tuple[float, float] | None:
+        """The lowest and highest displayed value of the image's own pixels in a band (padding is no part
+        of the image: PS3.3 C.7.5.1.1.2), None for a band of padding only."""
+        image = values if padded is None else values[~padded]
+        return (float(image.min()), float(image.max())) if image.size else None
 
     # Two passes over row bands (range, then scaling): float64 copies of a 50-megapixel frame took 1.6 GB.
     bands = row_bands(pixels.shape[0])
-    extremes = [(float(values.min()), float(values.max())) for values in map(values_of, bands)]
-    low, high = min(e[0] for e in extremes), max(e[1] for e in extremes)
+    ranges = [band for band in (extremes(*values_of(rows)) for rows in bands) if band is not None]
+    low = min((band[0] for band in ranges), default=0.0)  # an image of padding only comes out black
+    high = max((band[1] for band in ranges), default=0.0)
     if not (np.isfinite(low) and np.isfinite(high)):
         raise UndecodableImage(
             es="Los valores de los píxeles del DICOM no son números finitos (revise su reescalado y su "
@@ -207,9 +214,13 @@ def _dicom_to_gray(dataset: Dataset) -> np.ndarray:
     scale = 255.0 / (high - low) if high > low else 0.0
     gray = np.empty(pixels.shape[:2], dtype=np.uint8)
     for rows in bands:
-        gray[rows] = np.clip(np.round((values_of(rows) - low) * scale), 0, 255).astype(np.uint8)
-    if display is not None and display.inverted:
-        gray = 255 - gray
+        values, padded = values_of(rows)
+        band = np.clip(np.round((values - low) * scale), 0, 255).astype(np.uint8)
+        if display is not None and display.inverted:
+            np.subtract(255, band, out=band)
+        if padded is not None:
+            band[padded] = 0  # shown black, whatever the presentation
+        gray[rows] = band
     return gray
 
 

@@ -3,6 +3,10 @@
 Modality LUT (rescale slope and intercept), then the VOI LUT (the file's first lookup table, else its
 first window, LINEAR, LINEAR_EXACT or SIGMOID), then the presentation: MONOCHROME1, or a Presentation LUT
 Shape of INVERSE, shows the lowest value white. ``function.dicom_decode`` scales the result to 8 bits.
+Padding (PS3.3 C.7.5.1.1.2: the stored values from Pixel Padding Value (0028,0120) to Pixel Padding Range
+Limit (0028,0121), or that value alone) is no part of the image: ``padded`` names it, and the decoder leaves
+it out of its scaling and shows it black. A film framed by padding far outside its range (0 below a film
+of 300..3500, -2000, 65535 for MONOCHROME1) was otherwise squeezed into a few gray levels or washed out.
 
 Its own module because two steps cannot be left to pydicom: its VOI LUT lookup builds the table's indices
 in the table's own type, so an 8-bit table indexed by 12-bit values wrapped them modulo 256 (the film came
@@ -40,6 +44,8 @@ class GrayDisplay:
     voi_table: np.ndarray | None
     first_mapped: int
     inverted: bool
+    padding: tuple[int, int] | None = None
+    """The stored values (lowest, highest, inclusive) that are padding; None when the file declares none."""
 
     @classmethod
     def of(cls, dataset: Dataset) -> GrayDisplay:
@@ -47,7 +53,8 @@ class GrayDisplay:
         photometric = str(dataset.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
         shape = str(dataset.get("PresentationLUTShape", "") or "").strip().upper()
         table, first = _first_voi_lut(dataset)
-        return cls(dataset, table, first, photometric == "MONOCHROME1" or shape == "INVERSE")
+        inverted = photometric == "MONOCHROME1" or shape == "INVERSE"
+        return cls(dataset, table, first, inverted, _padding_range(dataset))
 
     def values(self, stored: np.ndarray) -> np.ndarray:
         """Stored values of some rows -> their VOI output as float64 (larger is brighter only once
@@ -59,6 +66,14 @@ class GrayDisplay:
             return np.asarray(apply_voi_lut(modality, self.dataset, index=0), dtype=np.float64)
         index = np.clip(np.round(modality) - self.first_mapped, 0, self.voi_table.size - 1)
         return self.voi_table[index.astype(np.intp)]
+
+    def padded(self, stored: np.ndarray) -> np.ndarray | None:
+        """Which of these stored values are padding (compared before any LUT, as the standard says), or
+        None when the file declares none."""
+        if self.padding is None:
+            return None
+        lowest, highest = self.padding
+        return (stored >= lowest) & (stored <= highest)
 
 
 def refuse_raw_detector_data(dataset: Dataset) -> None:
@@ -73,6 +88,23 @@ def refuse_raw_detector_data(dataset: Dataset) -> None:
             en='This DICOM holds the raw detector data ("FOR PROCESSING"), not the image a radiologist '
             'reads: send the study\'s "FOR PRESENTATION" image, or export it as PNG or JPEG.',
         )
+
+
+def _padding_range(dataset: Dataset) -> tuple[int, int] | None:
+    """Pixel Padding Value (0028,0120) to Pixel Padding Range Limit (0028,0121) (either order), or the value
+    alone; None when the value is missing, multi-valued or unreadable (a damaged optional element must not
+    cost the film its reading: it is then decoded as before), and a range limit without a value is ignored,
+    as the standard requires the value with it."""
+    try:
+        value = dataset.get("PixelPaddingValue")
+        if value is None:
+            return None
+        limit = dataset.get("PixelPaddingRangeLimit")
+        first = int(value)
+        last = first if limit is None else int(limit)
+    except Exception:
+        return None
+    return min(first, last), max(first, last)
 
 
 def _first_voi_lut(dataset: Dataset) -> tuple[np.ndarray | None, int]:

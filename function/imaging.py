@@ -15,8 +15,11 @@ Input contract (what every model in a bundle was trained on, and what it is fed 
    - DICOM (``function.dicom_display``): modality LUT (rescale slope/intercept), then the first VOI LUT
      or else the first window (LINEAR, LINEAR_EXACT, SIGMOID), then min-max scaled to 0..255 and
      inverted for MONOCHROME1 or a Presentation LUT Shape of INVERSE; RGB and PALETTE COLOR (through the
-     file's lookup tables) become luma first; the first frame of a multi-frame file. A "FOR PROCESSING"
-     image (raw detector data, no radiologist's view) is refused;
+     file's lookup tables) become luma first; the first frame of a multi-frame file. A grayscale file's
+     declared padding (stored values equal to Pixel Padding Value, or from it to Pixel Padding Range
+     Limit: pixels outside the exposed area, PS3.3 C.7.5.1.1.2) is left out of the min and max and shown
+     black (0) after any inversion; padding the header does not declare is scaled as image (no guessing).
+     A "FOR PROCESSING" image (raw detector data, no radiologist's view) is refused;
    - multi-page TIFF: the first page. Animated GIF, WebP, PDF, deflated DICOM and everything else
      are refused.
    ``decode_upload(data)`` is the same decode, keeping besides the picture a DICOM file's ``Modality`` and

@@ -3,7 +3,9 @@
 Each file is written here with Pillow or pydicom from a real radiograph of the shared data, stored as a
 detector or an export tool stores it (12 bits in a 16-bit PNG, an 8-bit VOI LUT, an inverse presentation
 LUT), and compared with the same film as the training data has it (an 8-bit PNG) or with the DICOM file
-that stores it plainly. A "FOR PROCESSING" DICOM holds raw detector data no one reads: it is refused.
+that stores it plainly. A "FOR PROCESSING" DICOM holds raw detector data no one reads: it is refused. A
+film framed by declared padding (the pixels outside the exposed area) decodes as the film alone inside a
+black frame (bench/dicom_padding.py measures what the padding did before).
 """
 
 from __future__ import annotations
@@ -141,6 +143,111 @@ def test_raw_detector_data_is_refused_with_what_to_send(film: np.ndarray, elemen
     assert decode_grayscale(_edited(dicom(film), PresentationIntentType="FOR PRESENTATION")).std() > 10
 
 
+FILM_LOW, FILM_HIGH, BORDER = 300, 3500, 16
+"""A film's stored values seldom fill their bits: the film here spans 300..3500, framed by padding."""
+
+
+def _film_values(film: np.ndarray, photometric: str = "MONOCHROME2") -> np.ndarray:
+    """The film as stored values FILM_LOW..FILM_HIGH (MONOCHROME1 stores 4095 minus them)."""
+    values = FILM_LOW + film.astype(np.int64) * (FILM_HIGH - FILM_LOW) // 255
+    return 4095 - values if photometric == "MONOCHROME1" else values
+
+
+def _framed(values: np.ndarray, border: np.ndarray | int) -> np.ndarray:
+    """Stored values inside a BORDER-pixel frame of ``border`` (the pixels outside the exposed area)."""
+    canvas = np.zeros((values.shape[0] + 2 * BORDER, values.shape[1] + 2 * BORDER), dtype=np.int64)
+    canvas[...] = border
+    canvas[BORDER:-BORDER, BORDER:-BORDER] = values
+    return canvas
+
+
+def _stored_dicom(
+    values: np.ndarray,
+    photometric: str = "MONOCHROME2",
+    padding: int | list[int] | None = None,
+    range_limit: int | None = None,
+    window: tuple[float, float] | None = None,
+) -> bytes:
+    """A DX file of these stored values in 16 bits (signed when any is negative), with Pixel Padding Value
+    (0028,0120) and Pixel Padding Range Limit (0028,0121) declared when given."""
+    from pydicom.filereader import dcmread
+
+    signed = bool(values.min() < 0)
+    dataset = dcmread(
+        io.BytesIO(dicom(np.zeros(values.shape, np.uint8), photometric=photometric, window=window))
+    )
+    dataset.BitsStored, dataset.HighBit, dataset.PixelRepresentation = 16, 15, int(signed)
+    dataset.PixelData = values.astype(np.int16 if signed else np.uint16).tobytes()
+    for tag, value in ((0x00280120, padding), (0x00280121, range_limit)):
+        if value is not None:
+            dataset.add_new(tag, "SS" if signed else "US", value)
+    buffer = io.BytesIO()
+    dataset.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+PADDINGS = {
+    "MONOCHROME2, -2000": ("MONOCHROME2", -2000, None),
+    "MONOCHROME2, 0": ("MONOCHROME2", 0, None),
+    "MONOCHROME2, white 65535": ("MONOCHROME2", 65535, None),
+    "MONOCHROME1, 65535": ("MONOCHROME1", 65535, None),
+    "MONOCHROME1, 4095": ("MONOCHROME1", 4095, None),
+    "MONOCHROME2, -2000, window": ("MONOCHROME2", -2000, (1900.0, 2800.0)),
+    "MONOCHROME2, -2000, 12-bit window": ("MONOCHROME2", -2000, (2048.0, 4096.0)),
+    "MONOCHROME1, 65535, window": ("MONOCHROME1", 65535, (2195.0, 2800.0)),
+}
+"""(photometric, padding value, window): padding below or above the film's range, dark or bright as stored,
+with no window, one narrower than the film (its lowest and highest values clipped, as a vendor's) or the
+whole 12-bit range (as export tools write), which clipped the padding below the film's darkest value."""
+
+
+@pytest.mark.parametrize("case", PADDINGS.values(), ids=PADDINGS)
+def test_declared_padding_takes_no_part_in_the_scaling_and_is_black(
+    film: np.ndarray, case: tuple[str, int, tuple[float, float] | None]
+) -> None:
+    """Padding (PS3.3 C.7.5.1.1.2) is no part of the image. It entered the min-max stretch: a MONOCHROME1
+    film padded with 65535 came out washed out (its darkest lung 240 of 255), one padded with -2000 grey."""
+    photometric, padding, window = case
+    values = _film_values(film, photometric)
+    alone = decode_grayscale(_stored_dicom(values, photometric, window=window))
+    padded = decode_grayscale(_stored_dicom(_framed(values, padding), photometric, padding, window=window))
+    np.testing.assert_array_equal(padded[BORDER:-BORDER, BORDER:-BORDER], alone)
+    frame = np.ones(padded.shape, dtype=bool)
+    frame[BORDER:-BORDER, BORDER:-BORDER] = False
+    assert padded[frame].max() == 0  # shown black, after MONOCHROME1's inversion too
+
+
+def test_a_padding_range_limit_declares_a_noisy_border(film: np.ndarray) -> None:
+    """Pixel Padding Range Limit (0028,0121): every stored value from the padding value to it is padding."""
+    values = _film_values(film)
+    border = np.random.default_rng(0).integers(
+        0, 151, (film.shape[0] + 2 * BORDER, film.shape[1] + 2 * BORDER)
+    )
+    alone = decode_grayscale(_stored_dicom(values))
+    for padding, limit in ((0, 150), (150, 0)):  # the standard gives no order
+        padded = decode_grayscale(_stored_dicom(_framed(values, border), padding=padding, range_limit=limit))
+        np.testing.assert_array_equal(padded[BORDER:-BORDER, BORDER:-BORDER], alone)
+        assert padded[:BORDER].max() == 0
+
+
+def test_undeclared_or_unreadable_padding_is_part_of_the_image(film: np.ndarray) -> None:
+    """No guessing: a border the header does not declare is image (the decoder scales it with the film),
+    and so is one whose padding value is not a single number."""
+    framed = _framed(_film_values(film), -2000)
+    undeclared = decode_grayscale(_stored_dicom(framed))
+    expected = np.round((framed + 2000) * 255 / (framed.max() + 2000)).astype(np.uint8)  # min-max of all
+    assert np.abs(undeclared.astype(int) - expected.astype(int)).max() <= 1
+    multi_valued = _stored_dicom(framed, padding=[-2000, 0])
+    np.testing.assert_array_equal(decode_grayscale(multi_valued), undeclared)
+
+
+@pytest.mark.parametrize("photometric", ["MONOCHROME2", "MONOCHROME1"])
+def test_an_image_of_padding_only_is_black(photometric: str) -> None:
+    padding_only = np.full((64, 64), 4095 if photometric == "MONOCHROME1" else 0, dtype=np.int64)
+    decoded = decode_grayscale(_stored_dicom(padding_only, photometric, padding=int(padding_only[0, 0])))
+    assert decoded.max() == 0
+
+
 # ------------------------------------------------------------------------------ through the API
 
 
@@ -178,3 +285,17 @@ def test_raw_detector_data_is_a_bilingual_415(client: TestClient, film: np.ndarr
     response = post_image(client, _edited(dicom(film), PresentationIntentType="FOR PROCESSING"))
     assert response.status_code == 415, response.text
     assert error_of(response)["code"] == "unsupported_media_type"
+
+
+def test_a_film_framed_by_declared_padding_gets_the_framed_films_reading(
+    client: TestClient, film: np.ndarray
+) -> None:
+    """The reading of a film whose frame is declared padding is that of the same frame shown black, as a
+    viewer shows it; before, a MONOCHROME1 film padded with 65535 reached the model washed out."""
+    for photometric, padding in (("MONOCHROME2", -2000), ("MONOCHROME1", 65535)):
+        values = _film_values(film, photometric)
+        darkest = int(values.max() if photometric == "MONOCHROME1" else values.min())
+        shown = _reading(client, _stored_dicom(_framed(values, darkest), photometric))
+        padded = _reading(client, _stored_dicom(_framed(values, padding), photometric, padding))
+        assert padded["result"] == shown["result"], photometric
+        assert padded["probabilities"] == pytest.approx(shown["probabilities"], abs=0.005), photometric

@@ -62,11 +62,11 @@ def cohort_report(
     return report
 
 
-def black_out_lung_fields(inputs: np.ndarray) -> np.ndarray:
-    """Zero two ellipses where the lungs of a frontal film usually lie (centres at 30% / 70% of the width,
-    48% of the height; radii 18% x 32%): what is left is the border, the mediastinum and the labels."""
-    size = inputs.shape[1]
-    mask = np.ones((size, size), dtype=np.float32)
+def lung_field_mask(size: int) -> np.ndarray:
+    """(size, size) float32: 1 inside two ellipses where the lungs of a frontal film usually lie (centres at
+    30% / 70% of the width, 48% of the height; radii 18% x 32%), 0 elsewhere. The shortcut check hides
+    them; ``bench.heatmap_location`` asks how much of a heatmap falls in them."""
+    mask = np.zeros((size, size), dtype=np.float32)
     for centre_x in (0.30, 0.70):
         cv2.ellipse(
             mask,
@@ -75,9 +75,16 @@ def black_out_lung_fields(inputs: np.ndarray) -> np.ndarray:
             0,
             0,
             360,
-            0.0,
+            1.0,
             thickness=-1,
         )
+    return mask
+
+
+def black_out_lung_fields(inputs: np.ndarray) -> np.ndarray:
+    """Zero the lung fields (``lung_field_mask``): what is left is the border, the mediastinum and the
+    labels."""
+    mask = 1.0 - lung_field_mask(inputs.shape[1])
     return inputs * mask[np.newaxis, :, :, np.newaxis]
 
 

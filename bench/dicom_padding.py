@@ -18,14 +18,15 @@ compared with
 from __future__ import annotations
 
 import argparse
-import io
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
 from PIL import Image
 
 from infra.locations import ADULT_SET, RELEASE_BUNDLE
+from tests.upload_samples import dx_dataset, saved
 
 SIDE, BORDER = 512, 64
 LOW, HIGH = 300, 3500
@@ -48,57 +49,32 @@ class Case:
     """The window is the whole 12-bit range (2048, 4096), as export tools write, not the film's."""
 
 
+def both_ways(name: str, photometric: str, padding: int, **options: Any) -> list[Case]:
+    """The case with its padding declared in the header, and the same file without the declaration."""
+    return [
+        Case(f"{name}, {'declared' if declared else 'undeclared'}", photometric, padding, declared, **options)
+        for declared in (True, False)
+    ]
+
+
+SIGNED_16 = {"signed": True, "bits": 16}
 CASES = [
-    Case("M2, padding 0, declared", "MONOCHROME2", 0, True),
-    Case("M2, padding 0, undeclared", "MONOCHROME2", 0, False),
-    Case("M2 signed, padding -2000, declared", "MONOCHROME2", -2000, True, signed=True, bits=16),
-    Case("M2 signed, padding -2000, undeclared", "MONOCHROME2", -2000, False, signed=True, bits=16),
-    Case(
-        "M2 signed, padding -2000, declared, window",
+    *both_ways("M2, padding 0", "MONOCHROME2", 0),
+    *both_ways("M2 signed, padding -2000", "MONOCHROME2", -2000, **SIGNED_16),
+    *both_ways("M2 signed, padding -2000, window", "MONOCHROME2", -2000, window=True, **SIGNED_16),
+    *both_ways(
+        "M2 signed, padding -2000, 12-bit window",
         "MONOCHROME2",
         -2000,
-        True,
         window=True,
-        signed=True,
-        bits=16,
-    ),
-    Case(
-        "M2 signed, padding -2000, undeclared, window",
-        "MONOCHROME2",
-        -2000,
-        False,
-        window=True,
-        signed=True,
-        bits=16,
-    ),
-    Case(
-        "M2 signed, padding -2000, declared, 12-bit window",
-        "MONOCHROME2",
-        -2000,
-        True,
-        window=True,
-        signed=True,
-        bits=16,
         full_window=True,
-    ),
-    Case(
-        "M2 signed, padding -2000, undeclared, 12-bit window",
-        "MONOCHROME2",
-        -2000,
-        False,
-        window=True,
-        signed=True,
-        bits=16,
-        full_window=True,
+        **SIGNED_16,
     ),
     Case("M2, noisy padding 0..150, value+range limit", "MONOCHROME2", 0, True, range_limit=150),
     Case("M2, noisy padding 0..150, value only", "MONOCHROME2", 0, True, range_limit=-150),
-    Case("M1, padding 4095, declared", "MONOCHROME1", 4095, True),
-    Case("M1, padding 4095, undeclared", "MONOCHROME1", 4095, False),
-    Case("M1 16-bit, padding 65535, declared", "MONOCHROME1", 65535, True, bits=16),
-    Case("M1 16-bit, padding 65535, undeclared", "MONOCHROME1", 65535, False, bits=16),
-    Case("M1 16-bit, padding 65535, declared, window", "MONOCHROME1", 65535, True, window=True, bits=16),
-    Case("M1 16-bit, padding 65535, undeclared, window", "MONOCHROME1", 65535, False, window=True, bits=16),
+    *both_ways("M1, padding 4095", "MONOCHROME1", 4095),
+    *both_ways("M1 16-bit, padding 65535", "MONOCHROME1", 65535, bits=16),
+    *both_ways("M1 16-bit, padding 65535, window", "MONOCHROME1", 65535, window=True, bits=16),
 ]
 """``range_limit`` -150: the border is noisy (0..150) but only the value 0 is declared, no range limit."""
 
@@ -120,22 +96,8 @@ def dicom_file(
     range_limit: int | None = None,
 ) -> bytes:
     """A DX "FOR PRESENTATION" file of stored ``values`` (already in the photometric's sense)."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-
-    dx = "1.2.840.10008.5.1.4.1.1.1.1"
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = dx
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    dataset = Dataset()
-    dataset.file_meta = meta
-    dataset.SOPClassUID = dx
-    dataset.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    dataset = dx_dataset(values.shape, photometric)
     dataset.Modality, dataset.ViewPosition = "DX", "PA"
-    dataset.Rows, dataset.Columns = (int(side) for side in values.shape)
-    dataset.SamplesPerPixel = 1
-    dataset.PhotometricInterpretation = photometric
     dataset.BitsAllocated, dataset.BitsStored, dataset.HighBit = 16, bits, bits - 1
     dataset.PixelRepresentation = 1 if signed else 0
     dataset.RescaleSlope, dataset.RescaleIntercept = 1, 0
@@ -147,9 +109,7 @@ def dicom_file(
     if range_limit is not None:
         dataset.add_new(0x00280121, vr, range_limit)
     dataset.PixelData = values.astype(np.int16 if signed else np.uint16).tobytes()
-    buffer = io.BytesIO()
-    dataset.save_as(buffer, enforce_file_format=True)
-    return buffer.getvalue()
+    return saved(dataset)
 
 
 def framed(film: np.ndarray, border: np.ndarray | int) -> np.ndarray:
@@ -188,8 +148,10 @@ def files_of(gray: np.ndarray, case: Case) -> tuple[bytes, bytes, bytes]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--films", type=int, default=12, help="films per class (COVID, Normal)")
+    parser.add_argument("--films", type=int, default=12, help="films in all, half COVID and half Normal")
     args = parser.parse_args()
+    if args.films < 2:
+        parser.error("--films must be at least 2 (one of each class)")
 
     from function.bundle import FolderSource, load_bundle
     from function.imaging import decode_grayscale

@@ -12,11 +12,15 @@ import io
 import struct
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
 from infra.locations import NOT_CHEST, TRAINING_SET
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
 
 COVID_RADIOGRAPH = TRAINING_SET / "COVID" / "images" / "COVID-2.png"
 NORMAL_RADIOGRAPH = TRAINING_SET / "Normal" / "images" / "Normal-1.png"
@@ -108,28 +112,14 @@ def dicom(
     ``transfer_syntax`` compresses the pixel data (e.g. pydicom's RLELossless, JPEG2000Lossless);
     ``modality`` and ``view_position`` are the header's claims (None: the tag is left out).
     """
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-
-    dx_for_presentation = "1.2.840.10008.5.1.4.1.1.1.1"
     values = gray.astype(np.uint16) * 16  # 0..4080 in 12 bits
     if photometric == "MONOCHROME1":
         values = np.uint16(4095) - values
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = dx_for_presentation
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    dataset = Dataset()
-    dataset.file_meta = meta
-    dataset.SOPClassUID = dx_for_presentation
-    dataset.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    dataset = dx_dataset(gray.shape, photometric)
     if modality is not None:
         dataset.Modality = modality
     if view_position is not None:
         dataset.ViewPosition = view_position
-    dataset.Rows, dataset.Columns = (int(side) for side in gray.shape)
-    dataset.SamplesPerPixel = 1
-    dataset.PhotometricInterpretation = photometric
     dataset.BitsAllocated = 16
     dataset.BitsStored = 12
     dataset.HighBit = 11
@@ -141,6 +131,32 @@ def dicom(
     dataset.PixelData = values.tobytes()
     if transfer_syntax is not None:
         dataset.compress(transfer_syntax)
+    return saved(dataset)
+
+
+def dx_dataset(shape: tuple[int, ...], photometric: str) -> Dataset:
+    """A digital X-ray "FOR PRESENTATION" dataset with its file meta (explicit VR little endian), its size
+    and photometric interpretation, one sample a pixel; the caller adds the pixels and the rest."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    dx_for_presentation = "1.2.840.10008.5.1.4.1.1.1.1"
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = dx_for_presentation
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    dataset = Dataset()
+    dataset.file_meta = meta
+    dataset.SOPClassUID = dx_for_presentation
+    dataset.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    dataset.Rows, dataset.Columns = (int(side) for side in shape[:2])
+    dataset.SamplesPerPixel = 1
+    dataset.PhotometricInterpretation = photometric
+    return dataset
+
+
+def saved(dataset: Dataset) -> bytes:
+    """The dataset as the bytes of a DICOM file (preamble, file meta)."""
     buffer = io.BytesIO()
     dataset.save_as(buffer, enforce_file_format=True)
     return buffer.getvalue()

@@ -15,7 +15,6 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from function.error_answers import INTERNAL_ERROR, NOT_THROUGH_SITE, error_response
@@ -99,9 +98,7 @@ class RequestGuard:
             if body.received > limit:
                 await body.drain()
                 answer = self.too_large(limit, body.received if body.finished else DRAIN_LIMIT + 1)
-                if answer is self.too_large_answer:
-                    raise StarletteHTTPException(413)
-                raise ClientError(
+                raise ClientError(  # the app's handler answers it in the error contract, either 413
                     es=answer.message, en=answer.message_en, status=answer.status, code=answer.code
                 )
             return message

@@ -7,6 +7,8 @@ Padding (PS3.3 C.7.5.1.1.2: the stored values from Pixel Padding Value (0028,012
 Limit (0028,0121), or that value alone) is no part of the image: ``padded`` names it, and the decoder leaves
 it out of its scaling and shows it black. A film framed by padding far outside its range (0 below a film
 of 300..3500, -2000, 65535 for MONOCHROME1) was otherwise squeezed into a few gray levels or washed out.
+The two values are read as the pixels are, over Bits Stored in the Pixel Representation's sense, so a
+signed file's padding written unsigned (US 63536 for -2000, as writers in the wild do) is still found.
 
 Its own module because two steps cannot be left to pydicom: its VOI LUT lookup builds the table's indices
 in the table's own type, so an 8-bit table indexed by 12-bit values wrapped them modulo 256 (the film came
@@ -92,9 +94,9 @@ def refuse_raw_detector_data(dataset: Dataset) -> None:
 
 def _padding_range(dataset: Dataset) -> tuple[int, int] | None:
     """Pixel Padding Value (0028,0120) to Pixel Padding Range Limit (0028,0121) (either order), or the value
-    alone; None when the value is missing, multi-valued or unreadable (a damaged optional element must not
-    cost the film its reading: it is then decoded as before), and a range limit without a value is ignored,
-    as the standard requires the value with it."""
+    alone, as stored values (``_as_stored``); None when the value is missing, multi-valued or unreadable (a
+    damaged optional element must not cost the film its reading: it is then decoded as before), and a range
+    limit without a value is ignored, as the standard requires the value with it."""
     try:
         value = dataset.get("PixelPaddingValue")
         if value is None:
@@ -102,9 +104,31 @@ def _padding_range(dataset: Dataset) -> tuple[int, int] | None:
         limit = dataset.get("PixelPaddingRangeLimit")
         first = int(value)
         last = first if limit is None else int(limit)
+        first, last = (_as_stored(dataset, number) for number in (first, last))
     except Exception:
         return None
     return min(first, last), max(first, last)
+
+
+def _as_stored(dataset: Dataset, value: int) -> int:
+    """A padding value or limit as the stored pixel value it names, whichever of US or SS it was written in.
+
+    Both are stored pixel values (PS3.3 C.7.5.1.1.2: "valid values within the constraints defined by Bits
+    Allocated, Bits Stored, and High Bit", corresponding to "a value in the original stored pixel data,
+    before the Modality LUT"), and a stored value is Bits Stored wide with its sign bit at the High Bit
+    (PS3.5 8.1.1), so the value is read over Bits Stored, not Bits Allocated: its low Bits Stored bits,
+    negative when Pixel Representation is 1 and the top one is set. That is how the decoder reads the
+    pixels (pydicom drops the bits above Bits Stored and sign-extends from its top one), so junk high bits
+    are dropped alike: US 63536 (0xF830, a signed 16-bit -2000 read unsigned) and US 2096 (0x830, the
+    12-bit field alone) are both -2000 in a signed 12-bit file, as the pixels they pad are, and 65535 is
+    4095 in an unsigned 12-bit one. Without a Bits Stored of 1..16 (past 16, no US or SS value reaches its
+    sign bit) the value is kept as written."""
+    bits = int(dataset.get("BitsStored") or 0)
+    if not 1 <= bits <= 16:
+        return value
+    field = value & (2**bits - 1)
+    signed = int(dataset.get("PixelRepresentation") or 0) == 1
+    return field - 2**bits if signed and field >= 2 ** (bits - 1) else field
 
 
 def _first_voi_lut(dataset: Dataset) -> tuple[np.ndarray | None, int]:

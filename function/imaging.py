@@ -17,9 +17,10 @@ Input contract (what every model in a bundle was trained on, and what it is fed 
      inverted for MONOCHROME1 or a Presentation LUT Shape of INVERSE; RGB and PALETTE COLOR (through the
      file's lookup tables) become luma first; the first frame of a multi-frame file. A grayscale file's
      declared padding (stored values equal to Pixel Padding Value, or from it to Pixel Padding Range
-     Limit: pixels outside the exposed area, PS3.3 C.7.5.1.1.2) is left out of the min and max and shown
-     black (0) after any inversion; padding the header does not declare is scaled as image (no guessing).
-     A "FOR PROCESSING" image (raw detector data, no radiologist's view) is refused;
+     Limit: pixels outside the exposed area, PS3.3 C.7.5.1.1.2; both read as the pixels are, Bits Stored
+     wide in the Pixel Representation's sense, whether written US or SS) is left out of the min and max
+     and shown black (0) after any inversion; padding the header does not declare is scaled as image (no
+     guessing). A "FOR PROCESSING" image (raw detector data, no radiologist's view) is refused;
    - multi-page TIFF: the first page. Animated GIF, WebP, PDF, deflated DICOM and everything else
      are refused.
    ``decode_upload(data)`` is the same decode, keeping besides the picture a DICOM file's ``Modality`` and

@@ -167,20 +167,24 @@ def _stored_dicom(
     padding: int | list[int] | None = None,
     range_limit: int | None = None,
     window: tuple[float, float] | None = None,
+    *,
+    bits: int = 16,
+    padding_vr: str | None = None,
 ) -> bytes:
-    """A DX file of these stored values in 16 bits (signed when any is negative), with Pixel Padding Value
-    (0028,0120) and Pixel Padding Range Limit (0028,0121) declared when given."""
+    """A DX file of these stored values in 16-bit cells with ``bits`` stored (signed when any is negative),
+    with Pixel Padding Value (0028,0120) and Pixel Padding Range Limit (0028,0121) declared when given, in
+    ``padding_vr`` (by default SS for signed pixels, US for unsigned, as the standard has it)."""
     from pydicom.filereader import dcmread
 
     signed = bool(values.min() < 0)
     dataset = dcmread(
         io.BytesIO(dicom(np.zeros(values.shape, np.uint8), photometric=photometric, window=window))
     )
-    dataset.BitsStored, dataset.HighBit, dataset.PixelRepresentation = 16, 15, int(signed)
+    dataset.BitsStored, dataset.HighBit, dataset.PixelRepresentation = bits, bits - 1, int(signed)
     dataset.PixelData = values.astype(np.int16 if signed else np.uint16).tobytes()
     for tag, value in ((0x00280120, padding), (0x00280121, range_limit)):
         if value is not None:
-            dataset.add_new(tag, "SS" if signed else "US", value)
+            dataset.add_new(tag, padding_vr or ("SS" if signed else "US"), value)
     buffer = io.BytesIO()
     dataset.save_as(buffer, enforce_file_format=True)
     return buffer.getvalue()
@@ -228,6 +232,54 @@ def test_a_padding_range_limit_declares_a_noisy_border(film: np.ndarray) -> None
         padded = decode_grayscale(_stored_dicom(_framed(values, border), padding=padding, range_limit=limit))
         np.testing.assert_array_equal(padded[BORDER:-BORDER, BORDER:-BORDER], alone)
         assert padded[:BORDER].max() == 0
+
+
+PADDINGS_WRITTEN_UNSIGNED = {
+    "signed 16-bit, -2000 as US 63536": (16, -2000, 2**16 - 2000, None),
+    "signed 16-bit, noisy -2000..-1850 as US 63536..63686": (16, (-2000, -1850), 2**16 - 2000, 2**16 - 1850),
+    "signed 12-bit, -2000 as US 63536": (12, -2000, 2**16 - 2000, None),
+    "signed 12-bit, -2000 as its 12 bits, US 2096": (12, -2000, 2**12 - 2000, None),
+    "signed 12-bit, pixels and padding as 12-bit fields (0x830)": (12, 2**12 - 2000, 2**12 - 2000, None),
+}
+"""(bits stored, the border's stored cells (or the range of its noise), Pixel Padding Value as written in
+US, its range limit as written): what a signed file's writer may put for the padding -2000."""
+
+
+@pytest.mark.parametrize("case", PADDINGS_WRITTEN_UNSIGNED.values(), ids=PADDINGS_WRITTEN_UNSIGNED)
+def test_a_signed_files_padding_written_unsigned_is_still_its_padding(
+    film: np.ndarray, case: tuple[int, int | tuple[int, int], int, int | None]
+) -> None:
+    """The standard gives the padding value and limit the VR of the pixels (SS when Pixel Representation is
+    1), but files in the wild write US, and pydicom reads a US value unsigned: -2000 came as 63536, no
+    stored value matched it, and the padding took part in the scaling and was not shown black. The value is
+    a Bits Stored wide two's complement like the pixels (PS3.5 8.1.1: the sign bit is the High Bit), its
+    higher bits junk, as the decoder reads the pixels: in a 12-bit file 0x830 is -2000, stored or declared."""
+    bits, cells, padding, limit = case
+    values = _film_values(film) - (1900 if bits == 12 else 0)  # 12 bits signed: the film at -1600..1600
+    shape = (film.shape[0] + 2 * BORDER, film.shape[1] + 2 * BORDER)
+    border = (
+        cells if isinstance(cells, int) else np.random.default_rng(0).integers(*cells, shape, endpoint=True)
+    )
+    alone = decode_grayscale(_stored_dicom(values, bits=bits))
+    padded = decode_grayscale(
+        _stored_dicom(_framed(values, border), padding=padding, range_limit=limit, bits=bits, padding_vr="US")
+    )
+    np.testing.assert_array_equal(padded[BORDER:-BORDER, BORDER:-BORDER], alone)
+    frame = np.ones(padded.shape, dtype=bool)
+    frame[BORDER:-BORDER, BORDER:-BORDER] = False
+    assert padded[frame].max() == 0
+
+
+def test_junk_bits_above_bits_stored_are_dropped_from_the_padding_value_as_from_the_pixels(
+    film: np.ndarray,
+) -> None:
+    """An unsigned 12-bit MONOCHROME1 film whose frame cells and Pixel Padding Value are 65535 (all 16 bits
+    set): the decoder reads the cells as 4095, so the padding value is 4095 too, not a value no pixel has."""
+    values = _film_values(film, "MONOCHROME1")
+    alone = decode_grayscale(_stored_dicom(values, "MONOCHROME1", bits=12))
+    padded = decode_grayscale(_stored_dicom(_framed(values, 65535), "MONOCHROME1", 65535, bits=12))
+    np.testing.assert_array_equal(padded[BORDER:-BORDER, BORDER:-BORDER], alone)
+    assert padded[:BORDER].max() == 0
 
 
 def test_undeclared_or_unreadable_padding_is_part_of_the_image(film: np.ndarray) -> None:

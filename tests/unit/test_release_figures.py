@@ -1,14 +1,16 @@
 """The README's and the model card's figures of the released model, recomputed from its own artifacts.
 
 The tables come from `bench.model_report` and `make evaluate`, which need minutes of inference; these
-checks read only `metrics.json`, `gate.json` and the manifest, whose counts those figures are made of, so
-a figure left behind by a new release (or a rebuilt consistency check) fails here. Percentages are
-printed from counts where the artifact holds them (`training.report.count_of`), as the reports do.
+checks read only `metrics.json`, `gate.json`, the manifest and `validation_files.txt`, whose counts those
+figures are made of, so a figure left behind by a new release (or a rebuilt consistency check) fails here.
+Percentages are printed from counts where the artifact holds them (`training.report.count_of`), as the
+reports do; the split's sizes (validation radiographs, tuning films) are the artifacts' too.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from infra.locations import RELEASE_BUNDLE, REPO_ROOT
@@ -20,6 +22,22 @@ GATE = json.loads((RELEASE_BUNDLE / "gate.json").read_text())
 MANIFEST = json.loads((RELEASE_BUNDLE / "manifest.json").read_text())
 SERVED = METRICS["served_rule_validation_cohorts"]
 ARGMAX = METRICS["validation_cohorts"]
+VALIDATION = sum(
+    1 for line in (RELEASE_BUNDLE / "validation_files.txt").read_text().splitlines() if line.strip()
+)
+"""The release's validation radiographs: one line (sha256, class, path) for each."""
+
+
+def _number_in(text: str, pattern: str) -> int:
+    found = re.search(pattern, text)
+    assert found, f"{pattern!r} not in {text!r}"
+    return int(found.group(1))
+
+
+TUNING = _number_in(METRICS["calibration"]["fitted_on"], r"tuning split \((\d+) images")
+"""The tuning split (carved from training; the temperature, the screening threshold and the consistency
+check's tuning rate are fitted or measured on it): metrics.json states it only in words
+(`training.train`: f"tuning split ({len(split.tune)} images, ...")."""
 
 
 def count(figures: dict[str, Any], key: str = "recall") -> int:
@@ -37,6 +55,26 @@ def counted(figures: dict[str, Any], key: str = "recall") -> str:
 def interval(figures: dict[str, Any]) -> str:
     low, high = figures["ci95"]
     return f"[{100 * low:.1f}, {100 * high:.1f}]"
+
+
+def test_the_artifacts_agree_on_the_splits_sizes() -> None:
+    """The validation radiographs and the tuning films the docs count are one split across the artifacts:
+    the validation list, the metrics (argmax and served), the manifest's class counts and the consistency
+    check's own statement; the check's two false-rejection rates (4 decimals) are whole counts of them."""
+    counts = {
+        "metrics.json validation": METRICS["validation"]["n"],
+        "metrics.json argmax cohorts": ARGMAX["overall"]["n"],
+        "metrics.json served cohorts": SERVED["overall"]["n"],
+        "manifest.json data": sum(MANIFEST["data"]["validation"].values()),
+        "gate.json held_back": _number_in(GATE["held_back"]["radiographs"], r"\((\d+) images\)"),
+    }
+    assert counts == dict.fromkeys(counts, VALIDATION)
+    if "crop_note.json" in MANIFEST["files"]:  # the crop note, when the release has one, counts both
+        films = json.loads((RELEASE_BUNDLE / "crop_note.json").read_text())
+        assert (films["validation"]["films"], films["tuning"]["films"]) == (VALIDATION, TUNING)
+    for split, n in (("validation", VALIDATION), ("tuning", TUNING)):
+        rate = GATE["false_rejection_rate"][split]
+        assert any(round(k / n, 4) == rate for k in range(n + 1)), split
 
 
 def test_the_headline_rows_are_the_releases_metrics() -> None:
@@ -60,12 +98,13 @@ def test_the_headline_rows_are_the_releases_metrics() -> None:
     card_row = (
         f"**{share}** {accuracy_ci} | **{covid}** {covid_ci} | {normal} ({adults} {adults_ci}) | {viral} |"
     )
-    released = "| **released** (ensemble of three), served | (2) grouped 60/40 of both folders | 3229 |"
+    released = "| **released** (ensemble of three), served | (2) grouped 60/40 of both folders |"
+    released += f" {SERVED['overall']['n']} |"
     assert f"{released} {card_row}" in MODEL_CARD
     accuracy, covid, covid_ci, normal, adults, _, viral = rows["argmax"]
     assert f"| released model, argmax | {accuracy} | {covid} | {normal} ({adults}) | {viral} |" in README
     card_row = f"{accuracy} | {covid} {covid_ci} | {normal} ({adults}) | {viral} |"
-    assert f"| released, argmax | (2), same images | 3229 | {card_row}" in MODEL_CARD
+    assert f"| released, argmax | (2), same images | {ARGMAX['overall']['n']} | {card_row}" in MODEL_CARD
 
 
 def test_the_screening_thresholds_cost_in_healthy_adults_is_counted() -> None:
@@ -94,11 +133,12 @@ def test_the_consistency_check_figures_are_gate_json() -> None:
     false_rejection = GATE["false_rejection_rate"]
     validation = pct(false_rejection["validation"])
     ssim_only = pct(GATE["ssim_stage_only"]["false_rejection_rate"]["validation"])
-    row = f"| frontal chest radiographs falsely rejected (validation) | 3229 | {ssim_only} | {validation} |"
-    assert row in MODEL_CARD
-    assert f"wrongly rejected {validation} of the 3229 frontal validation radiographs" in README
+    row = f"| frontal chest radiographs falsely rejected (validation) | {VALIDATION} | {ssim_only} |"
+    assert f"{row} {validation} |" in MODEL_CARD
+    assert f"wrongly rejected {validation} of the {VALIDATION} frontal validation radiographs" in README
     tuning = pct(false_rejection["tuning"])
-    assert f"| 3229 validation radiographs; 723 tuning | {validation}; {tuning} | yes |" in MODEL_CARD
+    splits = f"{VALIDATION} validation radiographs; {TUNING} tuning"
+    assert f"| {splits} | {validation}; {tuning} | yes |" in MODEL_CARD
     held_back = GATE["held_back"]["negatives"]
     drawn = held_back["synthetic"]
     refused = round(GATE["rejection_rate"]["synthetic"] * drawn)

@@ -1,7 +1,8 @@
 /*
  * The answer's heatmap ("where the model looked"): checked against its documented shape, then drawn on a
  * canvas laid over the preview, on the part of the image the model saw.
- * Exposes window.CXR_HEATMAP; when to show it is app.js's call.
+ * Exposes window.CXR_HEATMAP, with clamp01 (render.js's probability bars use it too); when to show it is
+ * app.js's call.
  */
 (() => {
   "use strict";
@@ -59,6 +60,7 @@
     context.putImageData(image, 0, 0);
   }
 
+  /** A value held to [0, 1]: a heatmap cell's strength here, a probability bar's width in render.js. */
   function clamp01(value) {
     return Math.min(1, Math.max(0, value));
   }
@@ -66,5 +68,6 @@
   window.CXR_HEATMAP = {
     heatmapOf: heatmapOf,
     drawHeatmap: drawHeatmap,
+    clamp01: clamp01,
   };
 })();

@@ -1,13 +1,14 @@
 /*
  * Page text in Spanish and English, and the one switch between them. A first visit follows the browser's
  * preferred languages (Spanish when it prefers neither); the switch's choice is kept in localStorage so it
- * survives a reload and wins over the browser's. Text is only ever set with textContent.
+ * survives a reload and wins over the browser's. That choice is made by language.js, loaded first, in
+ * <head>, so the page can hide its Spanish text from an English reader until apply() has replaced it.
+ * Text is only ever set with textContent.
  */
 (function () {
   "use strict";
 
-  const STORAGE_KEY = "cxr-lang";
-  const LANGUAGES = ["es", "en"];
+  const { STORAGE_KEY, LANGUAGES, initial } = window.CXR_LANGUAGE;
 
   const MESSAGES = {
     es: {
@@ -236,30 +237,7 @@
   };
 
   const listeners = [];
-  let current = readStoredLanguage() || browserLanguage() || "es";
-
-  function readStoredLanguage() {
-    try {
-      const stored = window.localStorage.getItem(STORAGE_KEY);
-      return LANGUAGES.indexOf(stored) >= 0 ? stored : null;
-    } catch (error) {
-      return null; // storage disabled (private mode, policy): the browser's language, else Spanish
-    }
-  }
-
-  /**
-   * The first of the browser's preferred languages the page has (navigator.languages, in the user's
-   * order: "en-GB" -> "en"), so an English browser opens in English; null when it prefers none of them.
-   */
-  function browserLanguage() {
-    const languages = navigator.languages;
-    const preferred = languages && languages.length ? languages : [navigator.language];
-    for (let i = 0; i < preferred.length; i++) {
-      const primary = String(preferred[i] || "").toLowerCase().split("-")[0];
-      if (LANGUAGES.indexOf(primary) >= 0) return primary;
-    }
-    return null;
-  }
+  let current = initial;
 
   /** Look up a message and fill {placeholders}; an unknown key shows itself so a gap is visible. */
   function t(key, values) {
@@ -281,6 +259,7 @@
     if (!root) {
       document.documentElement.lang = current;
       document.title = t("pageTitle");
+      document.documentElement.classList.remove("lang-pending"); // the text is in its language: show it
     }
   }
 

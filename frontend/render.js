@@ -2,14 +2,15 @@
  * The result card for an outcome: a reading (diagnosis or "indeterminate"), "not a chest radiograph", or an
  * error, each with its technical details, the notes on the upload and the buttons to go on. Everything that
  * comes from the server is written with textContent, never as HTML.
- * Exposes window.CXR_RENDER; needs i18n.js and upload.js (the byte limit) loaded first. Where the card
- * goes, and what its buttons do, is app.js's call.
+ * Exposes window.CXR_RENDER; needs i18n.js, upload.js (the byte limit) and heatmap.js (clamp01) loaded
+ * first. Where the card goes, and what its buttons do, is app.js's call.
  */
 (() => {
   "use strict";
 
   const i18n = window.CXR_I18N;
   const { MAX_UPLOAD_BYTES } = window.CXR_UPLOAD;
+  const { clamp01 } = window.CXR_HEATMAP;
   const LABELS = ["Normal", "COVID-19", "Viral Pneumonia"];
   const rowTemplate = document.getElementById("probability-row");
 
@@ -224,10 +225,6 @@
       if (best === null || Number(probabilities[name]) > Number(probabilities[best])) best = name;
     }
     return best;
-  }
-
-  function clamp01(value) {
-    return Math.min(1, Math.max(0, value));
   }
 
   window.CXR_RENDER = {

@@ -17,7 +17,7 @@ from PIL import Image
 from playwright.sync_api import Page, Request, expect
 
 from bench.upload_robustness import letterboxed
-from infra.locations import NOT_CHEST, TRAINING_SET
+from infra.locations import FRONTEND, NOT_CHEST, TRAINING_SET
 from infra.stack_process import local_stack
 from tests.api_support import release_with_manifest
 from tests.browser.conftest import screenshot
@@ -180,3 +180,32 @@ def test_a_bundle_that_cuts_black_bars_gets_its_map_drawn_over_the_film_only(
     assert (canvas_box["y"], canvas_box["height"]) == pytest.approx(
         (image_box["y"], image_box["height"]), abs=1
     )
+
+
+def test_the_map_and_the_probability_bars_clamp_with_one_function(page: Page, stack_url: str) -> None:
+    """clamp01 is written once, in heatmap.js, and render.js's bars take it from window.CXR_HEATMAP (as
+    render.js takes the byte limit from upload.js): an answer's values outside [0, 1], a map cell's or a
+    probability's, are drawn at the nearest end."""
+    scripts = {path.name: path.read_text() for path in sorted(FRONTEND.glob("*.js"))}
+    assert [name for name, text in scripts.items() if "function clamp01" in text] == ["heatmap.js"]
+    path, _ = pick(stack_url, images(TRAINING_SET / "COVID" / "images"), lambda a: a["result"] == "diagnosis")
+    answer = explained_answer(stack_url, path)
+    answer["heatmap"]["values"][0][:3] = [1.7, -0.4, 0.5]
+    answer["probabilities"] = {"Normal": 1.2, "COVID-19": -0.1, "Viral Pneumonia": 0.3}
+    answer["diagnosis"] = "Normal"
+    page.route(
+        "**/diagnose", lambda route: route.fulfill(content_type="application/json", body=json.dumps(answer))
+    )
+    open_page(page, stack_url)
+    clamped = page.evaluate("[-0.5, 0, 0.25, 1, 1.5].map(window.CXR_HEATMAP.clamp01)")
+    assert clamped == [0, 0, 0.25, 1, 1]
+    page.check("#explain-toggle")
+    choose_and_diagnose(page, path)
+
+    expect(page.locator("#heatmap")).to_be_visible()
+    assert canvas_alpha(page)[0, :3].tolist() == [MAX_ALPHA, 0, round(MAX_ALPHA * 0.5)]
+    widths = page.evaluate(
+        """() => Object.fromEntries(Array.from(document.querySelectorAll(".prob"),
+             (row) => [row.dataset.label, row.querySelector(".prob-fill").style.width]))"""
+    )
+    assert widths == {"Normal": "100%", "COVID-19": "0%", "Viral Pneumonia": "30%"}

@@ -32,6 +32,7 @@ from function.image_limits import (
     over_pixel_limit,
     row_bands,
 )
+from function.logging_setup import quiet_pydicom
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -118,6 +119,7 @@ def _quiet_pydicom() -> ModuleType:
     import pydicom.config
 
     pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
+    quiet_pydicom()  # its import set its logger back to WARNING
     return pydicom
 
 

@@ -19,15 +19,25 @@ def configure_logging(level: str) -> None:
     and, for the whole process, log a warning's category and place instead of its text (a library's
     warning may quote the upload)."""
     logging.getLogger("cxr").setLevel(level.upper())
-    # pydicom logs a traceback for every file it cannot decompress: a client's file, already a 4xx answer.
-    # A filter as well as a level: importing pydicom (lazily, at the first DICOM) resets its level.
+    quiet_pydicom()
+    # Pillow's DEBUG lines quote a TIFF's tags (ImageDescription, Artist, DocumentName: a patient's name), so
+    # a root logger at DEBUG (an operator's debugging run) would print them; it logs nothing else of use.
+    logging.getLogger("PIL").setLevel(logging.WARNING)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    warnings.showwarning = _log_warning_without_text
+
+
+def quiet_pydicom() -> None:
+    """pydicom's loggers at CRITICAL: pydicom logs a traceback for every frame a codec fails on (a client's
+    file, already a 4xx answer). Called here and again by ``function.dicom_decode`` once pydicom is
+    imported (lazily, at the first DICOM), because its import sets its logger back to WARNING, and its
+    modules log to child loggers (``pydicom.pixels.decoders.base``), which take the level from it but
+    never see a filter on it."""
     pydicom_log = logging.getLogger("pydicom")
     pydicom_log.setLevel(logging.CRITICAL)
     if _only_critical not in pydicom_log.filters:
         pydicom_log.addFilter(_only_critical)
-    if not logging.getLogger().handlers:
-        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    warnings.showwarning = _log_warning_without_text
 
 
 def _log_warning_without_text(

@@ -14,8 +14,10 @@ the pixels decide, as for a PNG):
   DECUBITUS``: a frontal projection of a patient lying on one side) and missing values go on to the pixels.
 
 The codes come from the decode's own parse of the file (``function.dicom_decode.dicom_view``): a value is kept
-only if it is one short code, so anything else says nothing, and nothing else of the header is ever
-echoed.
+only if it is one short code, so anything else says nothing. Short upper-case text passes for a code
+("JOHN DOE"), so only DICOM's own terms are used and repeated in the answer: a ``Modality`` that is none
+of them says nothing, and of a ``ViewPosition`` only its known words are named. Nothing else of the header
+is ever echoed.
 
 ``BodyPartExamined`` is not used: it is typed in by hand at the modality and is wrong often enough (about
 one study in seven in a hospital archive, Gueld et al., SPIE Medical Imaging 2002) that it would refuse
@@ -39,6 +41,19 @@ NOT_FRONTAL_VIEWS = frozenset(
 DECUBITUS_VIEWS = frozenset({"LLD", "RLD", "DECUBITUS", "DECUB"})
 """Words of a decubitus view: frontal despite "LATERAL" in "LATERAL DECUBITUS", so the pixels decide."""
 
+_MODALITY_TERMS = """
+    ANN AR ASMT AU BDUS BI BMD CFM CT CTPROTOCOL DG DMS DOC ECG EEG EMG EOG EPS ES FID GM HC HD IO IOL IVOCT
+    IVUS KER KO LEN LS M3D MG MR NM OAM OCT OP OPM OPT OPTBSV OPTENF OPV OSS PA PLAN POS PR PT PX REG RESP
+    RF RTDOSE RTIMAGE RTINTENT RTPLAN RTRAD RTRECORD RTSEGANN RTSTRUCT RWV SEG SM SMR SR SRF STAIN TEXTUREMAP
+    TG US VA XA XAPROTOCOL XC AS CD CF CP CS DD DF DM DS EC FA FS LP MA MS OPR ST VF
+"""
+DICOM_MODALITIES = PROJECTION_RADIOGRAPHY | frozenset(_MODALITY_TERMS.split())
+"""Modality's defined terms (PS3.3 C.7.3.1.1.1, with the retired ones): any other value says nothing."""
+VIEW_WORDS = (
+    NOT_FRONTAL_VIEWS | DECUBITUS_VIEWS | frozenset({"PA", "AP", "XTABLE", "CROSS", "TABLE", "ERECT"})
+)
+"""The words of a ViewPosition the answer may repeat."""
+
 
 def header_refusal(view: DicomView | None) -> str | None:
     """``"Modality CT"`` or ``"ViewPosition LL"`` when a DICOM upload's header says it is no frontal chest
@@ -46,9 +61,9 @@ def header_refusal(view: DicomView | None) -> str | None:
     radiograph."""
     if view is None:
         return None
-    if view.modality and view.modality not in PROJECTION_RADIOGRAPHY:
+    if view.modality in DICOM_MODALITIES - PROJECTION_RADIOGRAPHY:
         return f"Modality {view.modality}"
-    words = set(re.split(r"[ _-]+", view.view_position))
-    if words & NOT_FRONTAL_VIEWS and not words & DECUBITUS_VIEWS:
-        return f"ViewPosition {view.view_position}"
+    words = re.split(r"[ _-]+", view.view_position)
+    if set(words) & NOT_FRONTAL_VIEWS and not set(words) & DECUBITUS_VIEWS:
+        return "ViewPosition " + " ".join(word for word in words if word in VIEW_WORDS)
     return None

@@ -9,6 +9,7 @@ header says nothing or a frontal radiograph is read by its pixels.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -206,6 +207,24 @@ def test_a_header_that_says_a_frontal_radiograph_or_nothing_usable_leaves_it_to_
     read = _answer(client, data)
     assert read["result"] == _answer(client, dicom(gray))["result"] != "not_chest_xray"
     assert read["consistency"]["dicom_header"] is None
+
+
+@pytest.mark.parametrize(
+    ("modality", "view", "says"),
+    [
+        ("JOHN DOE", "PA", None),  # a name where the modality goes: no DICOM modality, so it says nothing
+        ("DX", "LL JOHN DOE", "ViewPosition LL"),  # a name typed after a lateral view: the view alone
+        (None, "XTABLE_LAT SMITH", "ViewPosition XTABLE LAT"),
+    ],
+)
+def test_a_header_value_holding_a_name_is_never_echoed(
+    client: TestClient, gray: np.ndarray, modality: str | None, view: str, says: str | None
+) -> None:
+    """Short upper-case text passes for a code (a CS value's characters): only DICOM's own terms are
+    repeated, so a name in one of the two fields never comes back in the answer (or on the page)."""
+    answer = _answer(client, dicom(gray, modality=modality, view_position=view))
+    assert answer["consistency"]["dicom_header"] == says
+    assert "JOHN" not in json.dumps(answer) and "SMITH" not in json.dumps(answer)
 
 
 def test_other_formats_and_unreadable_headers_say_nothing(gray: np.ndarray) -> None:

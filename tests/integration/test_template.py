@@ -375,6 +375,25 @@ def test_the_access_log_names_no_one(template: Template) -> None:
         assert personal not in log_format, personal
 
 
+ACCESS_LOG_VARIABLES = frozenset(
+    {"requestId", "requestTime", "httpMethod", "path", "status", "responseLatency", "integrationErrorMessage"}
+)
+"""What the API's access log may keep: nothing an answer's content decides, beyond its status."""
+
+
+def test_the_access_log_does_not_tell_the_reading(template: Template) -> None:
+    """The function logs a reading's result, never its class ("a reading is health data"). An answer's
+    length tells the class: of 75 films of covid19-radiography-128 (25 a folder), the 15 read Normal were
+    answered in 1144 to 1153 bytes, the 13 read COVID-19 in 1150 to 1160 and the 14 read Viral Pneumonia
+    in 1172 to 1180 (the class's name and messages differ in length), so ``$context.responseLength`` would
+    put readings in the API's log."""
+    (api,) = resources_of(template, "AWS::Serverless::HttpApi").values()
+    log_format = api["Properties"]["AccessLogSettings"]["Format"]
+    variables = set(re.findall(r"\$context\.([A-Za-z.]+)", log_format))
+    assert variables, log_format
+    assert variables <= ACCESS_LOG_VARIABLES, sorted(variables - ACCESS_LOG_VARIABLES)
+
+
 def test_site_goes_through_cloudfront_with_oac_and_security_headers(template: Template) -> None:
     assert cloudfront_problems(template) == []
 

@@ -1,6 +1,7 @@
 """configure_logging: a process with no log handler (``python -m infra.local_stack``: uvicorn configures
 only its own loggers) still prints the service's INFO lines; one with a handler (Lambda's runtime) gets
-none added.
+none added; and no library that reads an upload (pydicom, Pillow) logs about it, at the runtime's level or
+at DEBUG.
 
 Run in a fresh interpreter each: pytest installs its own root handlers, which would hide the first case.
 """

@@ -100,6 +100,12 @@ def _parser() -> argparse.ArgumentParser:
         "so that the film's shape stops telling its class (bench.aspect_probe)",
     )
     add(
+        "--augment-border",
+        action="store_true",
+        help="the screening recipe's augmentation also paints, on half the films, a band of up to 15%% of "
+        "each side one drawn gray, so the border stops telling the class (bench.heatmap_location)",
+    )
+    add(
         "--preprocessing",
         choices=sorted(PREPROCESSING_VERSIONS),
         default=DEFAULT_PREPROCESSING,
@@ -230,7 +236,7 @@ def _add_adult_normal_floor(add: Callable[..., Any], prefix: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    for option in ("augment_framing", "augment_aspect"):
+    for option in ("augment_framing", "augment_aspect", "augment_border"):
         if args.command == "train" and getattr(args, option) and not RECIPES[args.recipe].augment:
             parser.error(f"--{option.replace('_', '-')} needs a recipe that augments; {args.recipe} does not")
     if (getattr(args, "synthetic_negatives", None) or 0) < 0:
@@ -263,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
                     fit_without_reported_normal=args.fit_without_reported_normal,
                     augment_framing=args.augment_framing,
                     augment_aspect=args.augment_aspect,
+                    augment_border=args.augment_border,
                     preprocessing=args.preprocessing,
                     adult_normal_floor=args.adult_normal_floor,
                     synthetic_negatives=args.synthetic_negatives,

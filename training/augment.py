@@ -12,6 +12,12 @@ squeezed between black bars to a 4:3 frame (width zoomed out by a third), each a
 log-uniformly from ``ASPECT_RANGE`` (``reshaped``) before the rest: the square resize left each original's
 shape in its film as a sideways squeeze, and in the pediatric folder that shape tells viral pneumonia from
 normal (docs/model-experiments.md, "Does the film's shape carry the class?").
+
+``border=True`` (``train --augment-border``) hides parts of the film's border after the rest
+(``border_dropped``): half the films get, on each side, a band up to ``BORDER_BAND`` of the side wide painted
+one gray drawn per film. The release's COVID-19 heatmaps rest on that band (bench.heatmap_location); the
+gray is drawn, not the film's mean, so that the occlusion heatmap's own fill (function.explain) is not
+what the model learned to ignore (docs/model-experiments.md, "Border dropout").
 """
 
 from __future__ import annotations
@@ -25,6 +31,38 @@ import numpy as np
 FRAMING_HEIGHT_ZOOM = (-0.2, 0.1)
 FRAMING_WIDTH_ZOOM = (-0.2, 0.35)
 ASPECT_RANGE = (0.8, 1.25)  # chest width against height, as bench.aspect_probe probes it
+BORDER_BAND = 0.15  # the widest band, a share of the side: bench.heatmap_location's border band
+BORDER_PROBABILITY = 0.5  # share of films whose border is hidden: the rest keep the border as served
+
+
+def border_dropped(images: Any, seed: Any) -> Any:
+    """``images`` (N, H, W, 1) with, for each film with probability ``BORDER_PROBABILITY``, a band on each
+    side of width uniform in [0, ``BORDER_BAND``) of that side painted one gray uniform in [0, 1].
+
+    Stateless (``seed`` is a pair of ints): the same seed draws the same bands, whatever ran before, so
+    training under a seed is repeatable and the function can be checked on its own. The bands are whole
+    pixels inside the border band (floor of the drawn width), never in the centre the lungs fill."""
+    import tensorflow as tf
+
+    images = tf.convert_to_tensor(images, tf.float32)
+    shape = tf.shape(images)
+    count, height, width = shape[0], shape[1], shape[2]
+    draws = tf.random.stateless_uniform(tf.stack([count, 6]), seed=seed)
+    hidden = draws[:, 0] < BORDER_PROBABILITY
+    sides = tf.cast(tf.stack([height, height, width, width]), tf.float32)
+    top, bottom, left, right = tf.unstack(
+        tf.cast(tf.floor(draws[:, 1:5] * BORDER_BAND * sides), tf.int32), axis=1
+    )
+    rows = tf.range(height)[None, :, None]
+    cols = tf.range(width)[None, None, :]
+    band = (
+        (rows < top[:, None, None])
+        | (rows >= height - bottom[:, None, None])
+        | (cols < left[:, None, None])
+        | (cols >= width - right[:, None, None])
+    )
+    band = band & hidden[:, None, None]
+    return tf.where(band[..., None], draws[:, 5, None, None, None], images)
 
 
 def reshaped(image: np.ndarray, widen: float) -> np.ndarray:
@@ -47,6 +85,7 @@ def augmented_dataset(
     seed: int,
     framing: bool = False,
     aspect: bool = False,
+    border: bool = False,
 ) -> Any:
     import keras
     import tensorflow as tf
@@ -78,8 +117,25 @@ def augmented_dataset(
     dataset = dataset.shuffle(len(inputs), seed=seed, reshuffle_each_iteration=True)
     if aspect:
         dataset = _aspect_jittered(dataset, seed + 5)
-    dataset = dataset.batch(batch_size)
-    return dataset.map(augment, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.batch(batch_size).map(augment, num_parallel_calls=tf.data.AUTOTUNE)
+    if border:
+        dataset = _border_hidden(dataset, seed + 6)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _border_hidden(dataset: Any, seed: int) -> Any:
+    """Each batch through ``border_dropped`` after the rest of the augmentation (so the bands sit on the
+    border of what the model reads), with a per-batch seed from a seeded stream that draws anew each
+    epoch: repeatable under ``seed``, yet a film does not keep its bands from epoch to epoch."""
+    import tensorflow as tf
+
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+
+    def hide(batch: tuple[Any, Any], draw: Any) -> tuple[Any, Any]:
+        images, targets = batch
+        return border_dropped(images, tf.stack([draw, tf.constant(seed, tf.int64)])), targets
+
+    return tf.data.Dataset.zip((dataset, seeds)).map(hide, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def _aspect_jittered(dataset: Any, seed: int) -> Any:

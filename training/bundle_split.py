@@ -24,6 +24,7 @@ RECORD_DEFAULTS = {
     "fit_without_reported_normal": False,
     "augment_framing": False,
     "augment_aspect": False,
+    "augment_border": False,
     "adult_normal_floor": None,
     "synthetic_negatives": 0,
 }

@@ -71,6 +71,7 @@ class TrainConfig:
     fit_without_reported_normal: bool = False  # leave Cohort.reported_normal films out of fit and tune
     augment_framing: bool = False  # widen the zoom to crops and 4:3 bars (training.augment)
     augment_aspect: bool = False  # widen or narrow each chest 0.8-1.25 (training.augment)
+    augment_border: bool = False  # hide bands of the outer 15% of half the films (training.augment)
     preprocessing: str = DEFAULT_PREPROCESSING  # a key of function.imaging.PREPROCESSING_VERSIONS
     adult_normal_floor: float | None = None  # screening threshold's second anchor (training.calibration)
     synthetic_negatives: int = (
@@ -218,6 +219,7 @@ def fit_data(
         epoch_seed(config.weights_seed, first_epoch),
         config.augment_framing,
         config.augment_aspect,
+        config.augment_border,
     )
     return dataset, None
 

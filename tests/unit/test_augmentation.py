@@ -97,3 +97,87 @@ def test_aspect_is_refused_for_a_recipe_that_does_not_augment(capsys: pytest.Cap
         main(["train", "--data", ".", "--out", "unused", "--recipe", "paper", "--augment-aspect"])
     assert exit_info.value.code == 2
     assert "--augment-aspect needs a recipe that augments" in capsys.readouterr().err
+
+
+def _border_dropped(
+    seed: tuple[int, int], copies: int = 200, size: int = 128
+) -> tuple[np.ndarray, np.ndarray]:
+    """Films of noise in (0.2, 0.8) before and after ``border_dropped``: any painted pixel shows."""
+    from training.augment import border_dropped
+
+    films = np.random.default_rng(0).uniform(0.2, 0.8, (copies, size, size, 1)).astype(np.float32)
+    return films[..., 0], np.asarray(border_dropped(films, seed))[..., 0]
+
+
+def test_border_dropout_paints_one_gray_only_in_the_outer_band_of_about_half_the_films() -> None:
+    from training.augment import BORDER_BAND
+
+    before, after = _border_dropped((7, 3))
+    size = before.shape[1]
+    changed = after != before
+    inner = slice(int(np.ceil(BORDER_BAND * size)), size - int(np.ceil(BORDER_BAND * size)))
+    assert not changed[:, inner, inner].any(), "the centre of the film is never painted"
+    rows, columns = np.nonzero(changed.any(axis=0))
+    depth = np.minimum(np.minimum(rows, size - 1 - rows), np.minimum(columns, size - 1 - columns))
+    assert depth.max() < BORDER_BAND * size, "bands stay within the outer 15% of each side"
+    assert depth.max() >= 0.12 * size, "bands reach most of the way to 15%"
+    painted = changed.any(axis=(1, 2))
+    assert 0.35 < painted.mean() < 0.65, painted.mean()  # 200 films at p = 0.5: outside this is 1 in 10^4
+    grays = [np.unique(after[i][changed[i]]) for i in np.flatnonzero(painted)]
+    assert all(len(gray) == 1 for gray in grays), "one gray per film"
+    grays_drawn = np.concatenate(grays)
+    assert grays_drawn.min() < 0.1 and grays_drawn.max() > 0.9, "grays span [0, 1], not the film's mean"
+    for side in (
+        changed[:, 0, size // 2],
+        changed[:, -1, size // 2],
+        changed[:, size // 2, 0],
+        changed[:, size // 2, -1],
+    ):
+        assert 0.2 < side[painted].mean() < 0.999, "each side drawn on its own, some bands of width 0"
+
+
+def test_border_dropout_is_repeatable_under_its_seed() -> None:
+    _, first = _border_dropped((7, 3))
+    _, again = _border_dropped((7, 3))
+    _, other = _border_dropped((8, 3))
+    np.testing.assert_array_equal(first, again)
+    assert (first != other).any()
+
+
+def _border_pipeline(border: bool, init_seed: int, copies: int = 64) -> np.ndarray:
+    """Uniform 0.8 films through the screening recipe's pipeline (fit_data) with or without the bands,
+    seeded as training seeds it (training.repeatable), so the rest of the augmentation draws alike."""
+    from training.repeatable import make_repeatable
+
+    make_repeatable(init_seed)
+    inputs = np.full((copies, SIZE, SIZE, 1), 0.8, dtype=np.float32)
+    split = Split(
+        fit=np.arange(copies), tune=np.array([], dtype=np.int64), validation=np.array([], dtype=np.int64)
+    )
+    config = TrainConfig(
+        data=[], out=Path("."), recipe="screening", init_seed=init_seed, augment_border=border
+    )
+    dataset, _ = fit_data(inputs, np.arange(copies) % 3, split, config, RECIPES["screening"])
+    return np.concatenate([np.asarray(images) for images, _ in dataset])[..., 0]
+
+
+def test_augment_border_reaches_the_training_pipeline_repeatably() -> None:
+    """Under one seed the rest of the augmentation draws the same, so what --augment-border changes is
+    its bands alone: on some films, only in the outer 15%, the same again under the same seed."""
+    plain, first = _border_pipeline(False, 1), _border_pipeline(True, 1)
+    np.testing.assert_array_equal(plain, _border_pipeline(False, 1))
+    changed = first != plain
+    painted = changed.any(axis=(1, 2)).sum()
+    assert 5 <= painted <= len(first) - 5, painted
+    inner = slice(int(np.ceil(0.15 * SIZE)), SIZE - int(np.ceil(0.15 * SIZE)))
+    assert not changed[:, inner, inner].any()
+    np.testing.assert_array_equal(first, _border_pipeline(True, 1))
+
+
+def test_border_is_refused_for_a_recipe_that_does_not_augment(capsys: pytest.CaptureFixture[str]) -> None:
+    from training.__main__ import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--data", ".", "--out", "unused", "--recipe", "paper", "--augment-border"])
+    assert exit_info.value.code == 2
+    assert "--augment-border needs a recipe that augments" in capsys.readouterr().err

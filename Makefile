@@ -10,16 +10,25 @@ SHARED ?= ../shared/data
 
 .PHONY: run test lint format test-fast release whole-split paper evaluate bench reliability system-deps clean
 
-$(VENV)/.installed: requirements.txt function/requirements.txt training/requirements.txt
+# Each venv's stamp is named by its requirement files' content (sha256), not dated against them: a fresh
+# clone or a checkout rewrites them unchanged but newer, and must not reinstall (least of all into a venv
+# another checkout shares through a symlink); changed requirements miss the stamp and install.
+content_hash = $(firstword $(shell sha256sum $(1) | sha256sum))
+INSTALLED := $(VENV)/.installed-$(call content_hash,requirements.txt function/requirements.txt training/requirements.txt)
+SAM_INSTALLED := $(SAM_VENV)/.installed-$(call content_hash,infra/requirements-sam.txt)
+
+$(INSTALLED):
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-*
 	touch $@
 
 # The SAM CLI pins its own dependencies, so it lives in a venv of its own.
-$(SAM_VENV)/.installed: infra/requirements-sam.txt
+$(SAM_INSTALLED):
 	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet -r infra/requirements-sam.txt
+	rm -f $(SAM_VENV)/.installed-*
 	touch $@
 
 # Debian packages the tests drive for real: Chromium (browser tests), Node.js (the CloudFront Function),
@@ -27,22 +36,22 @@ $(SAM_VENV)/.installed: infra/requirements-sam.txt
 system-deps:
 	bash infra/install_system_deps.sh
 
-run: $(VENV)/.installed  ## the page and the API on http://127.0.0.1:$(PORT), bundle served from a loopback S3
+run: $(INSTALLED)  ## the page and the API on http://127.0.0.1:$(PORT), bundle served from a loopback S3
 	PORT=$(PORT) $(PY) -m infra.local_stack
 
-lint: $(VENV)/.installed
+lint: $(INSTALLED)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-format: $(VENV)/.installed
+format: $(INSTALLED)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
 # CXR_NO_SKIPS: `make test` installs every tool its tests drive, so a test that skips (a tool missing) fails.
-test: $(VENV)/.installed $(SAM_VENV)/.installed system-deps lint  ## everything: unit, integration, SAM local, browser
+test: $(INSTALLED) $(SAM_INSTALLED) system-deps lint  ## everything: unit, integration, SAM local, browser
 	CXR_NO_SKIPS=1 $(PY) -m pytest
 
-test-fast: $(VENV)/.installed lint  ## no container build, no browser
+test-fast: $(INSTALLED) lint  ## no container build, no browser
 	$(PY) -m pytest -m "not sam and not browser"
 
 # The released model (issue 6): both folders, patient-grouped 60/40 split, the screening recipe, trained
@@ -72,13 +81,13 @@ RELEASE_TRAIN := TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training train --recipe screeni
   $(RELEASE_OPTIONS)
 
 # member 0 also trains the consistency check, which the ensemble reuses (it depends on the split only)
-$(RELEASE_MEMBERS)/seed0/manifest.json: | $(VENV)/.installed
+$(RELEASE_MEMBERS)/seed0/manifest.json: | $(INSTALLED)
 	$(RELEASE_TRAIN) --out $(@D) --negatives $(SHARED)/not-chest-xray
 
-$(RELEASE_MEMBERS)/seed%/manifest.json: | $(VENV)/.installed
+$(RELEASE_MEMBERS)/seed%/manifest.json: | $(INSTALLED)
 	$(RELEASE_TRAIN) --out $(@D) --init-seed $*
 
-release: $(foreach seed,0 1 2,$(RELEASE_MEMBERS)/seed$(seed)/manifest.json) | $(VENV)/.installed  ## retrain models/release (80 min to 4.5 h on 2 cores by host: bench.bench_training_step, then about 30 min for the crop note and 10 to 25 for the check)
+release: $(foreach seed,0 1 2,$(RELEASE_MEMBERS)/seed$(seed)/manifest.json) | $(INSTALLED)  ## retrain models/release (80 min to 4.5 h on 2 cores by host: bench.bench_training_step, then about 30 min for the crop note and 10 to 25 for the check)
 	rm -rf $(RELEASE_OUT)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training ensemble $(foreach member,$(^D),--member $(member)) \
 	  $(RELEASE_DATA) $(ENSEMBLE_OPTIONS) --out $(RELEASE_OUT)
@@ -95,33 +104,33 @@ WHOLE_SPLIT_TRAIN := TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training train --recipe scr
   --split image --data $(SHARED)/covid19-radiography-128 --epochs 40 --val-fraction 0.4 --image-size 128
 WHOLE_SPLIT_MEMBERS := w-s0 w-s1 w-s2 w-fullres-s0 w-fullres-s1
 
-$(WHOLE_SPLIT)/w-s%/manifest.json: | $(VENV)/.installed
+$(WHOLE_SPLIT)/w-s%/manifest.json: | $(INSTALLED)
 	$(WHOLE_SPLIT_TRAIN) --init-seed $* --out $(@D)
 
-$(WHOLE_SPLIT)/w-fullres-s%/manifest.json: | $(VENV)/.installed
+$(WHOLE_SPLIT)/w-fullres-s%/manifest.json: | $(INSTALLED)
 	$(WHOLE_SPLIT_TRAIN) --architecture screening-cnn-fullres --init-seed $* --out $(@D)
 
-whole-split: $(foreach member,$(WHOLE_SPLIT_MEMBERS),$(WHOLE_SPLIT)/$(member)/manifest.json) | $(VENV)/.installed  ## the experiment log's pre-registered paper-protocol ensemble (3.5 to 6 h on 2 cores by host)
+whole-split: $(foreach member,$(WHOLE_SPLIT_MEMBERS),$(WHOLE_SPLIT)/$(member)/manifest.json) | $(INSTALLED)  ## the experiment log's pre-registered paper-protocol ensemble (3.5 to 6 h on 2 cores by host)
 	rm -rf $(WHOLE_SPLIT)/w-mixed5-zoom
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training ensemble $(foreach member,$(^D),--member $(member)) \
 	  --data $(SHARED)/covid19-radiography-128 --tflite-weights float32 --views zoom --out $(WHOLE_SPLIT)/w-mixed5-zoom
 	$(PY) -m bench.model_report $(WHOLE_SPLIT)/w-mixed5-zoom
 
 # The paper's protocol exactly (issue 2), kept as the reference: models/paper.
-paper: $(VENV)/.installed  ## retrain models/paper (15 to 40 min on 2 cores by host: bench.bench_training_step)
+paper: $(INSTALLED)  ## retrain models/paper (15 to 40 min on 2 cores by host: bench.bench_training_step)
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m training train --recipe paper --split image \
 	  --data $(SHARED)/covid19-radiography-128 \
 	  --out models/paper --epochs 100 --val-fraction 0.4 --image-size 64 --seed 0 \
 	  --negatives $(SHARED)/not-chest-xray
 
-evaluate: $(VENV)/.installed  ## the released model on its own validation split, by source and age group (ARGS=--served-rule: as the API answers)
+evaluate: $(INSTALLED)  ## the released model on its own validation split, by source and age group (ARGS=--served-rule: as the API answers)
 	$(PY) -m training evaluate --bundle models/release --data $(SHARED)/covid19-radiography-128 \
 	  --data $(SHARED)/covid19-radiography-adult-128 --validation-only --cohorts $(ARGS)
 
-bench: $(VENV)/.installed  ## every bench/bench_*.py with its defaults (results go in docs/benchmarks.md by hand)
+bench: $(INSTALLED)  ## every bench/bench_*.py with its defaults (results go in docs/benchmarks.md by hand)
 	for script in bench/bench_*.py; do $(PY) -m bench.$$(basename $$script .py) || exit 1; done
 
-reliability: $(VENV)/.installed  ## 10,000+ fuzz cases and the wrk load test (docs/reliability.md)
+reliability: $(INSTALLED)  ## 10,000+ fuzz cases and the wrk load test (docs/reliability.md)
 	$(PY) -m bench.fuzz_api
 	$(PY) -m bench.load_test
 	$(PY) -m bench.reliability_table

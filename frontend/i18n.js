@@ -8,11 +8,11 @@
 (function () {
   "use strict";
 
-  const { STORAGE_KEY, LANGUAGES, initial } = window.CXR_LANGUAGE;
+  const { STORAGE_KEY, LANGUAGES, TITLES, initial } = window.CXR_LANGUAGE;
 
   const MESSAGES = {
     es: {
-      pageTitle: "Cribado de radiografías de tórax",
+      pageTitle: TITLES.es, // set before the body by language.js
       skip: "Saltar al contenido",
       brand: "Cribado de radiografías de tórax",
       tagline: "Ayuda de cribado de código abierto",
@@ -129,7 +129,7 @@
       "error.unexpected": "El servicio dio una respuesta inesperada. Inténtelo de nuevo más tarde.",
     },
     en: {
-      pageTitle: "Chest radiograph screening",
+      pageTitle: TITLES.en,
       skip: "Skip to content",
       brand: "Chest radiograph screening",
       tagline: "Open-source screening aid",

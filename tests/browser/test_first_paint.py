@@ -28,10 +28,13 @@ SHOWN = """() => ({
   text: document.body.innerText,
   pending: document.documentElement.classList.contains("lang-pending"),
   lang: document.documentElement.lang,
+  title: document.title,
 })"""
 """What a reader sees now: innerText leaves out text under visibility: hidden."""
 SPANISH_DISCLAIMER = "Ayuda de cribado, no un diagnóstico."
 ENGLISH_DISCLAIMER = "A screening aid, not a diagnosis."
+TITLES = {"es": "Cribado de radiografías de tórax", "en": "Chest radiograph screening"}
+"""The browser tab's text in each language."""
 FALLBACK_SECONDS = 1.5
 """styles.css: how long the Spanish stays hidden if the translation never comes."""
 
@@ -140,6 +143,31 @@ def test_the_stored_english_choice_hides_the_spanish_of_a_spanish_browser(
         assert_no_violations(page, watch)
 
 
+@pytest.mark.parametrize(
+    ("locale", "stored", "language"),
+    [
+        ("en-US", None, "en"),
+        ("es-ES", "en", "en"),
+        ("es-ES", None, "es"),
+        ("fr-FR", None, "es"),
+        ("en-US", "es", "es"),
+    ],
+)
+def test_the_tab_title_and_lang_are_the_readers_before_the_translation(
+    browser: Browser, stack_url: str, locale: str, stored: str | None, language: str
+) -> None:
+    """The tab's title is not hidden like the body's text, so it must be in the reader's language from the
+    first moment, as must <html lang> (the title's language too); the translation leaves both as they were."""
+    with page_before_script(browser, stack_url, locale, "i18n.js", stored=stored) as (page, held, watch):
+        shown = page.evaluate(SHOWN)
+        assert (shown["title"], shown["lang"]) == (TITLES[language], language)
+        held[0].continue_()
+        expect(page.locator("#lang-toggle")).to_have_attribute("lang", "es" if language == "en" else "en")
+        shown = page.evaluate(SHOWN)
+        assert (shown["title"], shown["lang"], shown["pending"]) == (TITLES[language], language, False)
+        assert_no_violations(page, watch)
+
+
 @pytest.mark.parametrize("script", TRANSLATING_SCRIPTS)
 def test_a_translation_that_never_comes_leaves_the_spanish_showing(
     browser: Browser, stack_url: str, script: str
@@ -159,6 +187,9 @@ def test_a_translation_that_never_comes_leaves_the_spanish_showing(
         assert shown["pending"], "still marked: the Spanish shows through the fallback, not a translation"
         assert SPANISH_DISCLAIMER in shown["text"] and "consulte siempre a su médico" in shown["text"]
         assert elapsed >= FALLBACK_SECONDS, f"shown after {elapsed:.2f} s: before the fallback"
+        # the Spanish showing is said to be Spanish, and the tab follows it
+        expect(page.locator("html")).to_have_attribute("lang", "es")
+        expect(page).to_have_title(TITLES["es"])
 
 
 def test_an_english_browser_without_scripts_reads_the_whole_spanish_page(

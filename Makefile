@@ -8,7 +8,7 @@ SAM := $(SAM_VENV)/bin/sam
 PORT ?= 8000
 SHARED ?= ../shared/data
 
-.PHONY: run test lint format test-fast release whole-split paper evaluate bench reliability system-deps clean
+.PHONY: run test lint format test-fast sam-cli release whole-split paper evaluate bench reliability system-deps clean
 
 # Each venv's stamp is named by its requirement files' content (sha256), not dated against them: a fresh
 # clone or a checkout rewrites them unchanged but newer, and must not reinstall (least of all into a venv
@@ -30,6 +30,8 @@ $(SAM_INSTALLED):
 	$(SAM_VENV)/bin/pip install --quiet -r infra/requirements-sam.txt
 	rm -f $(SAM_VENV)/.installed-*
 	touch $@
+
+sam-cli: $(SAM_INSTALLED)  ## the SAM CLI in .venv-sam/ (infra/deploy.sh and the SAM tests use it)
 
 # Debian packages the tests drive for real: Chromium (browser tests), Node.js (the CloudFront Function),
 # Docker and debootstrap (SAM local).

@@ -113,7 +113,7 @@ if [[ "$DO_BUNDLE" == 1 && ! -f "$BUNDLE/manifest.json" ]]; then die "$BUNDLE ha
 echo "Stack $STACK_NAME in $REGION"
 
 if [[ "$DO_STACK" == 1 ]]; then
-  command -v "$SAM" >/dev/null || die "the SAM CLI is needed (make .venv-sam/.installed, or pip install aws-sam-cli)"
+  command -v "$SAM" >/dev/null || die "the SAM CLI is needed (make sam-cli, or pip install aws-sam-cli)"
   # A sam deploy that would set BundleVersion itself (--guided on a live stack, or samconfig.toml's saved
   # answers) would change the served bundle behind the switch's back: refused before anything is built.
   "$PYTHON" -m infra.deploy_preflight --stack-name "$STACK_NAME" --region "$REGION" \

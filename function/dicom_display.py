@@ -18,8 +18,8 @@ by the codestream's precision and only when the codestream's signedness differs 
 Representation, so a codestream more precise than Bits Stored keeps the bits above it: a 12-bit file with a
 16-bit codestream came back as its whole 16-bit cells (0..65535 unsigned, -32768..32767 signed; a signed
 12-bit field 0x830 as 2096, not -2000), through both plugins installed (pylibjpeg, tried first, and
-Pillow). JPEG-LS would keep them too (sign correction only, for signed data), but neither it nor JPEG
-lossless is decoded here: no plugin for them is installed.
+Pillow): ``bench.dicom_unused_bits``. JPEG-LS would keep them too (sign correction only, for signed
+data), but neither it nor JPEG lossless is decoded here: no plugin for them is installed.
 
 Its own module because three steps cannot be left to pydicom: that one; its VOI LUT lookup builds the
 table's indices in the table's own type, so an 8-bit table indexed by 12-bit values wrapped them modulo 256

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,10 +25,7 @@ from pydicom import uid
 from function.image_errors import UnsupportedImageType
 from function.imaging import decode_grayscale
 from tests.api_support import error_of, make_client, post_image
-from tests.upload_samples import COVID_RADIOGRAPH, dicom, encode, gray_of
-
-if TYPE_CHECKING:
-    from pydicom.dataset import Dataset
+from tests.upload_samples import COVID_RADIOGRAPH, compressed_as_is, dicom, encode, gray_of
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +178,7 @@ def _stored_dicom(
     """A DX file of these stored values in 16-bit cells with ``bits`` stored (``signed``, by default when
     any is negative), with Pixel Padding Value (0028,0120) and Pixel Padding Range Limit (0028,0121)
     declared when given, in ``padding_vr`` (by default SS for signed pixels, US for unsigned, as the
-    standard has it); compressed in the transfer ``syntax`` when given (``_compress``)."""
+    standard has it); compressed in the transfer ``syntax`` when given (``compressed_as_is``)."""
     from pydicom.filereader import dcmread
 
     signed = bool(values.min() < 0) if signed is None else signed
@@ -194,7 +191,7 @@ def _stored_dicom(
         if value is not None:
             dataset.add_new(tag, padding_vr or ("SS" if signed else "US"), value)
     if syntax is not None:
-        _compress(dataset, syntax)
+        compressed_as_is(dataset, syntax)
     buffer = io.BytesIO()
     dataset.save_as(buffer, enforce_file_format=True)
     return buffer.getvalue()
@@ -293,24 +290,6 @@ STORAGES = {"uncompressed": None, "RLE lossless": uid.RLELossless, **JPEG_2000_F
 """Every way a 12-bit film's cells reach the decoder here with their bits above Bits Stored: uncompressed
 and RLE, which pydicom reads over Bits Stored itself, and the JPEG 2000 family, which it does not. (JPEG
 baseline and extended cannot carry 12 bits here, and no JPEG-LS or JPEG lossless decoder is installed.)"""
-
-
-def _compress(dataset: Dataset, syntax: str) -> None:
-    """The dataset's cells compressed as they are, bits above Bits Stored included: RLE by pydicom's own
-    encoder; the JPEG 2000 family as one 16-bit precision codestream of the whole cells (openjpeg, signed
-    when the pixels are), as a writer that encodes the cell rather than Bits Stored does. HTJ2K too: a Part
-    1 codestream, which HTJ2K decoders read (no HTJ2K encoder is installed)."""
-    from openjpeg import encode
-    from pydicom.encaps import encapsulate
-
-    if syntax == uid.RLELossless:
-        dataset.compress(syntax)
-        return
-    dataset.pixel_array_options(correct_unused_bits=False)
-    cells = dataset.pixel_array
-    dataset.PixelData = encapsulate([encode(cells, bits_stored=16)])
-    dataset["PixelData"].VR = "OB"
-    dataset.file_meta.TransferSyntaxUID = syntax
 
 
 def _decoded_cells(data: bytes) -> np.ndarray:

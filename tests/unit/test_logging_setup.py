@@ -1,7 +1,8 @@
 """configure_logging: a process with no log handler (``python -m infra.local_stack``: uvicorn configures
 only its own loggers) still prints the service's INFO lines; one with a handler (Lambda's runtime) gets
 none added; no library that reads an upload (pydicom, Pillow) logs about it, at the runtime's level or at
-DEBUG; and a warning's text is kept nowhere in a warm container, so the same warning is logged again.
+DEBUG; and a warning's text is kept nowhere in a warm container, so the same warning is logged again,
+while Pillow's decompression-bomb warning stays an error.
 
 Run in a fresh interpreter each: pytest installs its own root handlers, which would hide the first case.
 """

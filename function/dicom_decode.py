@@ -192,7 +192,8 @@ def _dicom_to_gray(dataset: Dataset) -> np.ndarray:
         50-megapixel frame alone would be 300 MB."""
         band = pixels[rows]
         if display is not None:
-            return np.asarray(display.values(band), dtype=np.float64), display.padded(band)
+            stored = display.stored(band)
+            return np.asarray(display.values(stored), dtype=np.float64), display.padded(stored)
         rgb = (_palette_rgb(band, dataset) if palette else band).astype(np.float64)
         return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114, None
 

@@ -12,10 +12,12 @@ Input contract (what every model in a bundle was trained on, and what it is fed 
      ``function.raster_decode.used_bits``): ``v * 255 / 4095`` for a 12-bit film stored in a 16-bit PNG,
      ``v * 255 / 65535`` for one using 16 bits, so a 16-bit copy (``v * 257``) of an 8-bit image whose
      brightest pixel is at least 64 gives the same 8-bit image; float images over their own range;
-   - DICOM (``function.dicom_display``): modality LUT (rescale slope/intercept), then the first VOI LUT
-     or else the first window (LINEAR, LINEAR_EXACT, SIGMOID), then min-max scaled to 0..255 and
-     inverted for MONOCHROME1 or a Presentation LUT Shape of INVERSE; RGB and PALETTE COLOR (through the
-     file's lookup tables) become luma first; the first frame of a multi-frame file. A grayscale file's
+   - DICOM (``function.dicom_display``): a grayscale file's stored values read Bits Stored wide (bits
+     above it dropped, negative from its top one when Pixel Representation is 1), whatever the codec left
+     in the cells; modality LUT (rescale slope/intercept), then the first VOI LUT or else the first
+     window (LINEAR, LINEAR_EXACT, SIGMOID), then min-max scaled to 0..255 and inverted for MONOCHROME1
+     or a Presentation LUT Shape of INVERSE; RGB and PALETTE COLOR (through the file's lookup tables)
+     become luma first; the first frame of a multi-frame file. A grayscale file's
      declared padding (stored values equal to Pixel Padding Value, or from it to Pixel Padding Range
      Limit: pixels outside the exposed area, PS3.3 C.7.5.1.1.2; both read as the pixels are, Bits Stored
      wide in the Pixel Representation's sense, whether written US or SS) is left out of the min and max

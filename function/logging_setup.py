@@ -1,7 +1,8 @@
 """Logging of the function: our loggers' level, a handler where nobody set one, and no warning's text.
 
 Uploads are never logged; a library's warning or log line can quote one (pydicom's charset warning quotes
-the file's own text), so this is where the process is told to log their category and place only.
+the file's own text), so this is where the process is told to log their category and place only, and to
+keep no warning's text in Python's warning registries.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ log = logging.getLogger("cxr.app")
 def configure_logging(level: str) -> None:
     """Give our loggers a level; add a stderr handler only if nobody (Lambda, uvicorn, pytest) set one;
     and, for the whole process, log a warning's category and place instead of its text (a library's
-    warning may quote the upload)."""
+    warning may quote the upload), every time, keeping its text nowhere."""
     logging.getLogger("cxr").setLevel(level.upper())
     quiet_pydicom()
     # Pillow's DEBUG lines quote a TIFF's tags (ImageDescription, Artist, DocumentName: a patient's name), so
@@ -26,6 +27,12 @@ def configure_logging(level: str) -> None:
     if not logging.getLogger().handlers:
         logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
     warnings.showwarning = _log_warning_without_text
+    # Python's default action ("default") keeps a warning's text: CPython keys the issuing module's
+    # __warningregistry__ by (text, category, line), so a warm container held an upload's text and logged
+    # the same warning once only. "always" writes no registry (warn_explicit in CPython 3.11's
+    # Python/_warnings.c and Lib/warnings.py). Appended, as a catch-all: every filter already set (the
+    # DecompressionBombWarning "error" of function/image_limits.py) or inserted later still wins.
+    warnings.simplefilter("always", append=True)
 
 
 def quiet_pydicom() -> None:

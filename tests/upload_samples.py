@@ -155,6 +155,25 @@ def dx_dataset(shape: tuple[int, ...], photometric: str) -> Dataset:
     return dataset
 
 
+def compressed_as_is(dataset: Dataset, syntax: str) -> None:
+    """Compress the dataset's cells in the transfer ``syntax`` as they are, bits above Bits Stored included:
+    RLE by pydicom's own encoder; the JPEG 2000 family as one 16-bit precision codestream of the whole
+    cells (openjpeg, signed when Pixel Representation is 1), as a writer that encodes the cell rather than
+    Bits Stored does. HTJ2K too: a Part 1 codestream, which HTJ2K decoders read (no HTJ2K encoder here)."""
+    from openjpeg import encode
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import RLELossless
+
+    if syntax == RLELossless:
+        dataset.compress(syntax)
+        return
+    dataset.pixel_array_options(correct_unused_bits=False)
+    cells = dataset.pixel_array
+    dataset.PixelData = encapsulate([encode(cells, bits_stored=16)])
+    dataset["PixelData"].VR = "OB"
+    dataset.file_meta.TransferSyntaxUID = syntax
+
+
 def saved(dataset: Dataset) -> bytes:
     """The dataset as the bytes of a DICOM file (preamble, file meta)."""
     buffer = io.BytesIO()

@@ -5,7 +5,8 @@ detector or an export tool stores it (12 bits in a 16-bit PNG, an 8-bit VOI LUT,
 LUT), and compared with the same film as the training data has it (an 8-bit PNG) or with the DICOM file
 that stores it plainly. A "FOR PROCESSING" DICOM holds raw detector data no one reads: it is refused. A
 film framed by declared padding (the pixels outside the exposed area) decodes as the film alone inside a
-black frame (bench/dicom_padding.py measures what the padding did before).
+black frame (bench/dicom_padding.py measures what the padding did before). A 12-bit film whose 16-bit cells
+carry bits above Bits Stored decodes as the film stored plainly, however it is compressed.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from pydicom import uid
 
 from function.image_errors import UnsupportedImageType
 from function.imaging import decode_grayscale
 from tests.api_support import error_of, make_client, post_image
-from tests.upload_samples import COVID_RADIOGRAPH, dicom, encode, gray_of
+from tests.upload_samples import COVID_RADIOGRAPH, compressed_as_is, dicom, encode, gray_of
 
 
 @pytest.fixture(scope="module")
@@ -170,13 +172,16 @@ def _stored_dicom(
     *,
     bits: int = 16,
     padding_vr: str | None = None,
+    signed: bool | None = None,
+    syntax: str | None = None,
 ) -> bytes:
-    """A DX file of these stored values in 16-bit cells with ``bits`` stored (signed when any is negative),
-    with Pixel Padding Value (0028,0120) and Pixel Padding Range Limit (0028,0121) declared when given, in
-    ``padding_vr`` (by default SS for signed pixels, US for unsigned, as the standard has it)."""
+    """A DX file of these stored values in 16-bit cells with ``bits`` stored (``signed``, by default when
+    any is negative), with Pixel Padding Value (0028,0120) and Pixel Padding Range Limit (0028,0121)
+    declared when given, in ``padding_vr`` (by default SS for signed pixels, US for unsigned, as the
+    standard has it); compressed in the transfer ``syntax`` when given (``compressed_as_is``)."""
     from pydicom.filereader import dcmread
 
-    signed = bool(values.min() < 0)
+    signed = bool(values.min() < 0) if signed is None else signed
     dataset = dcmread(
         io.BytesIO(dicom(np.zeros(values.shape, np.uint8), photometric=photometric, window=window))
     )
@@ -185,6 +190,8 @@ def _stored_dicom(
     for tag, value in ((0x00280120, padding), (0x00280121, range_limit)):
         if value is not None:
             dataset.add_new(tag, padding_vr or ("SS" if signed else "US"), value)
+    if syntax is not None:
+        compressed_as_is(dataset, syntax)
     buffer = io.BytesIO()
     dataset.save_as(buffer, enforce_file_format=True)
     return buffer.getvalue()
@@ -270,14 +277,60 @@ def test_a_signed_files_padding_written_unsigned_is_still_its_padding(
     assert padded[frame].max() == 0
 
 
+JPEG_2000_FAMILY = {
+    "JPEG 2000 lossless": uid.JPEG2000Lossless,
+    "JPEG 2000": uid.JPEG2000,
+    "HTJ2K lossless": uid.HTJ2KLossless,
+    "HTJ2K lossless RPCL": uid.HTJ2KLosslessRPCL,
+    "HTJ2K": uid.HTJ2K,
+}
+"""Where pydicom 3.0.2 keeps bits above Bits Stored: it only corrects a JPEG 2000 codestream's sign, by the
+codestream's precision (function/dicom_display.py's docstring)."""
+STORAGES = {"uncompressed": None, "RLE lossless": uid.RLELossless, **JPEG_2000_FAMILY}
+"""Every way a 12-bit film's cells reach the decoder here with their bits above Bits Stored: uncompressed
+and RLE, which pydicom reads over Bits Stored itself, and the JPEG 2000 family, which it does not. (JPEG
+baseline and extended cannot carry 12 bits here, and no JPEG-LS or JPEG lossless decoder is installed.)"""
+
+
+def _decoded_cells(data: bytes) -> np.ndarray:
+    """A file's first frame as its codec gives it, none of pydicom's bit corrections applied, as uint16."""
+    from pydicom.filereader import dcmread
+
+    dataset = dcmread(io.BytesIO(data))
+    dataset.pixel_array_options(index=0, correct_unused_bits=False, apply_j2k_sign_correction=False)
+    return np.asarray(dataset.pixel_array).view(np.uint16)
+
+
+@pytest.mark.parametrize("signed", [False, True], ids=["unsigned", "signed"])
+@pytest.mark.parametrize("syntax", STORAGES.values(), ids=STORAGES)
+def test_bits_above_bits_stored_are_no_part_of_the_film_however_it_is_compressed(
+    film: np.ndarray, syntax: str | None, signed: bool
+) -> None:
+    """A 12-bit film (300..3500, or -1600..1600 signed) whose 16-bit cells hold its 12-bit fields under 4
+    random bits: the bits above Bits Stored are no part of a stored value (PS3.5 8.1.1), so it decodes as
+    the same film stored plainly. Through JPEG 2000 and HTJ2K pydicom gave back the whole cells (0..65535
+    unsigned, -4096..24575 signed, and a signed field 0x830 as 2096, not -2000): the film came out noise."""
+    values = _film_values(film) - (1900 if signed else 0)
+    junk = np.random.default_rng(0).integers(0, 16, values.shape) << 12
+    cells = (values & 0xFFF) | junk
+    upload = _stored_dicom(cells, bits=12, signed=signed, syntax=syntax)
+    np.testing.assert_array_equal(_decoded_cells(upload), cells)  # the file does carry those bits
+    plain = decode_grayscale(_stored_dicom(values, bits=12))
+    np.testing.assert_array_equal(decode_grayscale(upload), plain)
+
+
+@pytest.mark.parametrize("syntax", STORAGES.values(), ids=STORAGES)
 def test_junk_bits_above_bits_stored_are_dropped_from_the_padding_value_as_from_the_pixels(
-    film: np.ndarray,
+    film: np.ndarray, syntax: str | None
 ) -> None:
     """An unsigned 12-bit MONOCHROME1 film whose frame cells and Pixel Padding Value are 65535 (all 16 bits
-    set): the decoder reads the cells as 4095, so the padding value is 4095 too, not a value no pixel has."""
+    set): the decoder reads the cells as 4095, so the padding value is 4095 too, not a value no pixel has.
+    Through JPEG 2000 and HTJ2K the cells came back 65535 and were taken for image: the film washed out."""
     values = _film_values(film, "MONOCHROME1")
     alone = decode_grayscale(_stored_dicom(values, "MONOCHROME1", bits=12))
-    padded = decode_grayscale(_stored_dicom(_framed(values, 65535), "MONOCHROME1", 65535, bits=12))
+    padded = decode_grayscale(
+        _stored_dicom(_framed(values, 65535), "MONOCHROME1", 65535, bits=12, syntax=syntax)
+    )
     np.testing.assert_array_equal(padded[BORDER:-BORDER, BORDER:-BORDER], alone)
     assert padded[:BORDER].max() == 0
 

@@ -1,7 +1,8 @@
 """configure_logging: a process with no log handler (``python -m infra.local_stack``: uvicorn configures
 only its own loggers) still prints the service's INFO lines; one with a handler (Lambda's runtime) gets
-none added; and no library that reads an upload (pydicom, Pillow) logs about it, at the runtime's level or
-at DEBUG.
+none added; no library that reads an upload (pydicom, Pillow) logs about it, at the runtime's level or at
+DEBUG; and a warning's text is kept nowhere in a warm container, so the same warning is logged again,
+while Pillow's decompression-bomb warning stays an error.
 
 Run in a fresh interpreter each: pytest installs its own root handlers, which would hide the first case.
 """
@@ -130,3 +131,102 @@ def test_no_library_logs_about_an_upload(level: str) -> None:
     assert "Traceback" not in log, log
     from_readers = [line for line in log.splitlines() if re.match(r"[A-Z]+ (pydicom|PIL)\b", line)]
     assert from_readers == [], from_readers
+
+
+# ------------------------------------------------------------------ a warning's text in a warm container
+# With Python's default action ("default"), CPython keys the issuing module's __warningregistry__ by the
+# warning's text (CPython 3.11 Python/_warnings.c warn_explicit; Lib/warnings.py alike): a warm container
+# kept the upload's text in memory and logged the same warning once only. "always" writes no registry.
+
+WARM_CONTAINER_SCRIPT = """
+import json, logging, sys, warnings
+logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+from function.app import handler
+for event in json.load(sys.stdin):
+    print(handler(event, None)["statusCode"])
+text = sys.argv[1]
+registries = {name: vars(module).get("__warningregistry__") for name, module in list(sys.modules.items())
+              if isinstance(getattr(module, "__dict__", None), dict)}
+registries["warnings.onceregistry"] = warnings.onceregistry
+print(json.dumps(sorted(name for name, registry in registries.items() if text in repr(registry))))
+"""
+CHARSET_TEXT = "SMITH JOHN 1970"
+"""A file's Specific Character Set (0008,0005) holding a patient's text: pydicom 3.0.2 warns "Unknown
+encoding '<it>' - using default encoding instead" (pydicom/charset.py) when the header is read."""
+
+
+def _dicom_with_charset(gray: np.ndarray, charset: str) -> bytes:
+    import io
+    import warnings
+
+    import pydicom
+
+    dataset = pydicom.dcmread(io.BytesIO(dicom(gray)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom's own check of the value it is asked to write
+        dataset.SpecificCharacterSet = charset
+        buffer = io.BytesIO()
+        dataset.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def test_a_warnings_text_stays_in_no_registry_and_the_same_warning_is_logged_again() -> None:
+    """Two identical uploads whose header pydicom warns about, quoting it, through the Lambda handler in one
+    interpreter (a warm container): the text is in no module's __warningregistry__ (nor the "once" registry),
+    and the warning is logged (category and place) for each upload, not for the first only."""
+    gray = np.random.default_rng(0).integers(0, 256, (256, 256), dtype=np.uint8)
+    event = _diagnose_event(_dicom_with_charset(gray, CHARSET_TEXT))
+    result = subprocess.run(
+        [sys.executable, "-c", WARM_CONTAINER_SCRIPT, CHARSET_TEXT],
+        input=json.dumps([event, event]),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    *statuses, kept_in = result.stdout.splitlines()
+    assert statuses == ["200", "200"], result.stdout
+    assert json.loads(kept_in) == [], f"the upload's text is kept in {kept_in}"
+    log = result.stderr
+    assert CHARSET_TEXT not in log
+    per_upload = [
+        [line for line in lines.splitlines() if line.endswith("(its text is not logged)")]
+        for lines in re.split(r"^INFO cxr\.access .*$", log, flags=re.MULTILINE)[:2]
+    ]
+    pattern = r"WARNING cxr\.app UserWarning at charset\.py:\d+ \(its text is not logged\)"
+    assert any(re.fullmatch(pattern, line) for line in per_upload[0]), log
+    assert per_upload[1] == per_upload[0], log  # the second upload's warnings, logged again
+
+
+BOMB_SCRIPT = """
+{first}
+{second}
+from function.image_errors import ImageTooLarge
+from function.imaging import decode_grayscale
+from tests.upload_samples import png_claiming
+try:
+    decode_grayscale(png_claiming(9000, 9000))  # 81 megapixels: Pillow only warns, under twice its limit
+except ImageTooLarge:
+    print("refused")
+"""
+CONFIGURE = "from function.logging_setup import configure_logging; configure_logging('info')"
+IMPORT_LIMITS = "import function.image_limits"
+
+
+@pytest.mark.parametrize(
+    "order", [(IMPORT_LIMITS, CONFIGURE), (CONFIGURE, IMPORT_LIMITS)], ids=["limits-first", "catch-all-first"]
+)
+def test_the_catch_all_leaves_pillows_bomb_warning_an_error(order: tuple[str, str]) -> None:
+    """function/image_limits.py makes Pillow's DecompressionBombWarning an error; configure_logging's
+    catch-all "always", set after or before it, must not turn that back into a logged warning."""
+    result = subprocess.run(
+        [sys.executable, "-c", BOMB_SCRIPT.format(first=order[0], second=order[1])],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert result.stdout.strip() == "refused", result.stderr
+    assert "DecompressionBombWarning" not in result.stderr

@@ -27,8 +27,10 @@
       title: "Analice una radiografía de tórax",
       lead:
         "Suba una radiografía de tórax frontal (PA o AP). El modelo indica si se parece más a una " +
-        "radiografía normal, a una con COVID-19 o a una con neumonía viral. Suba la placa entera, sin " +
-        "recortarla ni añadirle bordes: un recorte o las franjas negras de una captura de pantalla cambian la lectura.",
+        "radiografía normal, a una con COVID-19 o a una con neumonía viral. Suba el archivo de la imagen (el " +
+        "DICOM, o el PNG o JPEG exportado), no una foto de la pantalla ni de la placa, y la placa entera, sin " +
+        "recortarla ni añadirle bordes: una foto, un recorte o las franjas negras de una captura de pantalla " +
+        "cambian la lectura.",
       uploadTitle: "Elija la imagen",
       dropHint: "Arrastre la imagen aquí o",
       choose: "Elegir archivo",
@@ -82,7 +84,8 @@
       notChestTitle: "La imagen no es una radiografía de tórax",
       notChestAdvice:
         "Suba una radiografía de tórax frontal (PA o AP): es lo único que el servicio lee. Intenta rechazar " +
-        "tomografías (TC), resonancias, fotografías y radiografías de otras partes del cuerpo o laterales.",
+        "tomografías (TC), resonancias, fotografías y radiografías de otras partes del cuerpo o laterales. " +
+        "Si subió una foto de la pantalla o de la placa, suba el archivo de la imagen.",
       dicomHeader: "El propio archivo DICOM lo indica: {says}.",
       details: "Detalles técnicos",
       modelVersion: "Versión del modelo: {version}",
@@ -144,8 +147,9 @@
       title: "Check a chest radiograph",
       lead:
         "Upload a frontal (PA or AP) chest radiograph. The model says whether it looks more like a normal " +
-        "radiograph, one with COVID-19 or one with viral pneumonia. Upload the whole film, not cropped and " +
-        "without added borders: a crop or a screenshot's black bars change the reading.",
+        "radiograph, one with COVID-19 or one with viral pneumonia. Upload the image file itself (the DICOM, " +
+        "or the exported PNG or JPEG), not a photo of a screen or of a film, and the whole film, not cropped " +
+        "and without added borders: a photo, a crop or a screenshot's black bars change the reading.",
       uploadTitle: "Choose the image",
       dropHint: "Drag the image here or",
       choose: "Choose file",
@@ -195,7 +199,8 @@
       notChestTitle: "The image is not a chest radiograph",
       notChestAdvice:
         "Upload a frontal (PA or AP) chest radiograph: it is all the service reads. It tries to refuse CT " +
-        "scans, MRI, photographs, and radiographs of other body parts or lateral views.",
+        "scans, MRI, photographs, and radiographs of other body parts or lateral views. If you uploaded a " +
+        "photo of a screen or of a film, upload the image file instead.",
       dicomHeader: "The DICOM file says so itself: {says}.",
       details: "Technical details",
       modelVersion: "Model version: {version}",
